@@ -1,0 +1,75 @@
+//! Rust names for spec names: snake_case members and methods, PascalCase types, and the
+//! keywords they must not become. (Upstream has a type named `Option`, so generated code
+//! spells prelude items by full path instead of reserving their names.)
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Rust keywords (strict and reserved, all editions).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be written as raw identifiers (`r#self` is not allowed).
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Whether `name` is a Rust keyword.
+pub fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
+
+/// Whether `name` is a keyword that `r#` cannot escape.
+pub fn is_unescapable_keyword(name: &str) -> bool {
+    NOT_RAW.contains(&name)
+}
+
+/// Whether `name` is an ASCII identifier starting with an uppercase letter.
+pub fn is_pascal_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Whether `name` is an ASCII identifier starting with a letter (a wire member name).
+pub fn is_wire_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The snake_case Rust name of a wire name (`FlowApproverInfos` -> `flow_approver_infos`).
+pub fn snake(name: &str) -> String {
+    name.to_snake_case()
+}
+
+/// The PascalCase Rust name of a wire name or enum value name.
+pub fn pascal(name: &str) -> String {
+    name.to_upper_camel_case()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_of_wire_names() {
+        assert_eq!(snake("FlowApproverInfos"), "flow_approver_infos");
+        assert_eq!(snake("FlowId"), snake("FlowID"));
+        assert_eq!(snake("CreateFlowSignUrl"), "create_flow_sign_url");
+        assert_eq!(snake("Type"), "type");
+    }
+
+    #[test]
+    fn keyword_classes() {
+        assert!(is_keyword("type"));
+        assert!(!is_unescapable_keyword("type"));
+        assert!(is_unescapable_keyword("self"));
+        assert!(is_pascal_ident("UserInfo"));
+        assert!(!is_pascal_ident("userInfo"));
+        assert!(!is_pascal_ident("User-Info"));
+        assert!(is_wire_ident("Foo_bar1"));
+        assert!(!is_wire_ident("1Foo"));
+    }
+}

@@ -1,0 +1,183 @@
+//! The spec: its YAML model, loading with positions, and validation.
+//!
+//! [`load_str`] and [`load_file`] parse a spec and validate it; any problem comes back as
+//! [`Diagnostics`] naming `file:line:col`, never as a panic.
+
+mod diagnostic;
+pub mod model;
+mod typeref;
+mod valid;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use marked_yaml::{Span, Spanned};
+pub use model::*;
+pub use typeref::{Scalar, TypeRef};
+pub use valid::{SPEC_VERSION, is_error_code, validate};
+
+use marked_yaml::{FromYamlError, LoadError, LoaderOptions};
+
+/// Deeper nesting than this is refused before parsing (the YAML parser recurses per level).
+const MAX_NESTING: usize = 256;
+
+/// Reads, parses and validates the spec at `path`. Diagnostics name the file as `path` shows it.
+pub fn load_file(path: &Path) -> Result<Spec, Diagnostics> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::new(&file, 0, 0, format!("cannot read spec: {e}"))
+            .with_hint("check the path; it is relative to the crate that names it")
+    })?;
+    load_str(&file, &text)
+}
+
+/// Parses and validates spec text; `file` is the name diagnostics use.
+pub fn load_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
+    let spec = parse_str(file, text)?;
+    let diags = validate(&spec, file);
+    if diags.is_empty() {
+        Ok(spec)
+    } else {
+        Err(Diagnostics(diags))
+    }
+}
+
+/// Parses spec text into the model without validating it.
+pub fn parse_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
+    parse_yaml(file, text)
+}
+
+/// Parses any YAML document into `T` with spans, turning every failure into a diagnostic.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, Diagnostics> {
+    if let Some((line, column)) = too_deep(text) {
+        return Err(Diagnostic::new(
+            file,
+            line,
+            column,
+            format!("nesting deeper than {MAX_NESTING} levels"),
+        )
+        .with_hint("a spec never needs this; check for unbalanced brackets")
+        .into());
+    }
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    marked_yaml::from_yaml_with_options(0, text, options)
+        .map_err(|e| from_yaml_error(file, text, e).into())
+}
+
+fn from_yaml_error(file: &str, text: &str, error: FromYamlError) -> Diagnostic {
+    match error {
+        FromYamlError::ParseYaml(load) => load_error(file, load),
+        FromYamlError::FromNode(node) => {
+            let path = node.path().map(str::to_owned);
+            let inner = node.into_inner();
+            let (mut line, mut column) = inner
+                .start_mark()
+                .map_or((0, 0), |m| (m.line(), m.column()));
+            let mut message = inner.to_string();
+            let mut hint = None;
+            if let marked_yaml::Error::UnknownFieldError(field, expected, _) = &inner {
+                // The error carries the mapping's position; point at the key itself.
+                (line, column) = find_key(text, (line, column), field).unwrap_or((line, column));
+                message = format!("unknown field `{field}`");
+                hint = Some(match did_you_mean(field, expected.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("expected one of: {}", expected.join(", ")),
+                });
+            }
+            if let Some(path) = path.filter(|p| !p.is_empty() && p != ".") {
+                // Keys read with their positions are not recorded in the path; show them as `*`.
+                message = format!("{message} (at `{}`)", path.replace('?', "*"));
+            }
+            let d = Diagnostic::new(file, line, column, message);
+            match hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            }
+        }
+    }
+}
+
+fn load_error(file: &str, error: LoadError) -> Diagnostic {
+    let at =
+        |m: &marked_yaml::Marker, msg: String| Diagnostic::new(file, m.line(), m.column(), msg);
+    match error {
+        LoadError::TopLevelMustBeMapping(m) | LoadError::TopLevelMustBeSequence(m) => {
+            at(&m, "a spec must be a YAML mapping".to_owned())
+                .with_hint("start with `spec_version: 1`")
+        }
+        LoadError::UnexpectedAnchor(m) => {
+            at(&m, "YAML anchors and aliases are not supported".to_owned())
+                .with_hint("write the value out")
+        }
+        LoadError::MappingKeyMustBeScalar(m) => {
+            at(&m, "mapping keys must be plain names".to_owned())
+        }
+        LoadError::UnexpectedTag(m) => {
+            at(&m, "YAML tags are not supported".to_owned()).with_hint("remove the `!tag`")
+        }
+        LoadError::ScanError(m, e) => at(&m, format!("invalid YAML: {}", e.info())),
+        LoadError::DuplicateKey(inner) => {
+            let key = inner.key.as_str();
+            let first = inner.prev_key.span().start().map_or(0, |m| m.line());
+            let span = inner.key.span();
+            Diagnostic::at(file, span, format!("`{key}` is defined twice")).with_hint(format!(
+                "remove or rename one; the first is at line {first}"
+            ))
+        }
+        #[allow(unreachable_patterns)]
+        other => Diagnostic::new(file, 0, 0, other.to_string()),
+    }
+}
+
+/// The position of the first `key:` at or after `from` (1-based line and column).
+fn find_key(text: &str, from: (usize, usize), key: &str) -> Option<(usize, usize)> {
+    for (index, line) in text.lines().enumerate().skip(from.0.saturating_sub(1)) {
+        let start = if index + 1 == from.0 {
+            line.char_indices()
+                .nth(from.1.saturating_sub(1))
+                .map_or(line.len(), |(i, _)| i)
+        } else {
+            0
+        };
+        let mut search = start;
+        while let Some(found) = line[search..].find(key) {
+            let at = search + found;
+            let before_ok = line[..at]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            let after = line[at + key.len()..].trim_start_matches([' ', '"', '\'']);
+            if before_ok && after.starts_with(':') {
+                return Some((index + 1, line[..at].chars().count() + 1));
+            }
+            search = at + key.len();
+        }
+    }
+    None
+}
+
+/// Finds the first place where flow brackets or indentation nest deeper than [`MAX_NESTING`].
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (line_no, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        if indent / 2 > MAX_NESTING {
+            return Some((line_no + 1, 1));
+        }
+        for (col, c) in line.chars().enumerate() {
+            match c {
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth = depth.saturating_sub(1),
+                '#' => break,
+                _ => {}
+            }
+            if depth > MAX_NESTING {
+                return Some((line_no + 1, col + 1));
+            }
+        }
+    }
+    None
+}

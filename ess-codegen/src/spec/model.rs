@@ -1,0 +1,318 @@
+//! The serde model of a spec file (`spec_version: 1`), as written in YAML.
+//!
+//! Every value a diagnostic may point at is wrapped in [`Spanned`], so validation can report
+//! `file:line:col`. Maps keep the order of the file; the importer writes them sorted.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use marked_yaml::Spanned;
+use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+
+/// A whole spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Schema version of this file; only `1` exists.
+    pub spec_version: Spanned<u32>,
+    /// Which pinned upstream sources the file was imported from (informational).
+    #[serde(default)]
+    pub upstream: Vec<Spanned<String>>,
+    /// Service metadata and endpoints.
+    pub service: Service,
+    /// Every error code the service may answer with.
+    pub errors: ErrorCodes,
+    /// Enumerations that members refer to with `enum: Name`.
+    #[serde(default)]
+    pub enums: NamedMap<EnumDef>,
+    /// The API's actions, by wire name.
+    pub actions: NamedMap<Action>,
+    /// Structures (requests, responses and shared types), by wire name.
+    pub types: NamedMap<TypeDef>,
+}
+
+/// Service metadata.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Short service name (`ess`).
+    pub name: Spanned<String>,
+    /// The service's official (Chinese) name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// API version sent as `X-TC-Version` (`2020-11-11`).
+    pub api_version: Spanned<String>,
+    /// Service name in the TC3 credential scope.
+    pub signing_service: Spanned<String>,
+    /// Named endpoint groups; `default` is used by every action that names no other.
+    pub endpoints: NamedMap<Endpoint>,
+}
+
+/// The hosts of one endpoint group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Production host name.
+    pub production: Spanned<String>,
+    /// Test-environment host name.
+    pub test: Spanned<String>,
+}
+
+/// The error codes of the service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCodes {
+    /// Codes every Tencent Cloud API 3.0 service may return.
+    pub common: Vec<Spanned<String>>,
+    /// Codes specific to this service.
+    pub service: Vec<Spanned<String>>,
+}
+
+/// Lifecycle status of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Callable and supported.
+    Online,
+    /// Still callable, but superseded.
+    Deprecated,
+}
+
+/// One API action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// The official (Chinese) title of the action.
+    pub title: Spanned<String>,
+    /// Our own documentation, if written.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The request type.
+    pub input: Spanned<String>,
+    /// The response type.
+    pub output: Spanned<String>,
+    /// Lifecycle status.
+    pub status: Spanned<Status>,
+    /// Endpoint group, when not `default`.
+    #[serde(default)]
+    pub endpoint: Option<Spanned<String>>,
+    /// Requests per second allowed by the service.
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<u32>>,
+    /// Whether a request may be re-sent after a network failure.
+    #[serde(default)]
+    pub retry_safe: bool,
+    /// Error codes the action may return.
+    #[serde(default)]
+    pub errors: Vec<Spanned<String>>,
+    /// Requirements this action puts on members of (possibly shared) types.
+    #[serde(default)]
+    pub requirements: Vec<Requirement>,
+}
+
+/// A per-action requirement: at `path`, the listed members must be present (when `when` holds).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Wire path from the request, `[]` stepping into list items (`FlowApproverInfos[]`).
+    pub path: Spanned<String>,
+    /// Members that must be present and non-empty.
+    pub members: Vec<Spanned<String>>,
+    /// Only when this condition holds.
+    #[serde(default)]
+    pub when: Option<Condition>,
+}
+
+/// A condition on a sibling member's value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The member whose value is tested.
+    pub member: Spanned<String>,
+    /// The values (wire form) for which the requirement applies.
+    #[serde(rename = "in")]
+    pub values: Vec<Spanned<String>>,
+}
+
+/// Where a structure is used, as upstream states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Usage {
+    /// Only in requests.
+    In,
+    /// Only in responses.
+    Out,
+    /// In both.
+    Both,
+}
+
+/// A structure.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeDef {
+    /// Where upstream says the type is used; absent for requests and responses.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Our own documentation, if written.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Members in wire order.
+    pub members: Vec<Member>,
+}
+
+/// A member of a structure.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Wire name.
+    pub name: Spanned<String>,
+    /// `string`, `int64`, `uint64`, `float`, `bool`, a type name, or `list<T>` of those.
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    /// Must be sent in requests.
+    #[serde(default)]
+    pub required: bool,
+    /// Always present in responses.
+    #[serde(default)]
+    pub output_required: bool,
+    /// May be `null` in responses.
+    #[serde(default)]
+    pub nullable: bool,
+    /// Our own documentation, if written.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// An example value in wire form.
+    #[serde(default)]
+    pub example: Option<String>,
+    /// Declared but not open for use.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Superseded; kept for compatibility.
+    #[serde(default)]
+    pub deprecated: bool,
+    /// Personal data or secrets: never printed by `Debug` or logs.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Length bounds, in characters (for strings) or items (for lists).
+    #[serde(default)]
+    pub length: Option<Spanned<Length>>,
+    /// Numeric bounds, inclusive.
+    #[serde(default)]
+    pub range: Option<Spanned<Range>>,
+    /// Enumeration the value (or each list item) belongs to.
+    #[serde(default, rename = "enum")]
+    pub enumeration: Option<Spanned<String>>,
+    /// The value the service assumes when the member is absent (wire form).
+    #[serde(default)]
+    pub default: Option<Spanned<String>>,
+}
+
+/// Length bounds. `exact` excludes `min` and `max`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Length {
+    /// Minimum length.
+    #[serde(default)]
+    pub min: Option<u64>,
+    /// Maximum length.
+    #[serde(default)]
+    pub max: Option<u64>,
+    /// Exact length.
+    #[serde(default)]
+    pub exact: Option<u64>,
+}
+
+/// Inclusive numeric bounds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// Lower bound.
+    #[serde(default)]
+    pub min: Option<Spanned<String>>,
+    /// Upper bound.
+    #[serde(default)]
+    pub max: Option<Spanned<String>>,
+}
+
+/// An enumeration of wire values.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumDef {
+    /// The wire type of the values: `string`, `int64` or `uint64`.
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    /// Our own documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The known values.
+    pub values: Vec<EnumValue>,
+}
+
+/// One known value of an enumeration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValue {
+    /// The value as sent on the wire.
+    pub value: Spanned<String>,
+    /// A PascalCase name for it.
+    pub name: Spanned<String>,
+    /// Our own documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// A YAML mapping kept in file order, with the position of each key.
+#[derive(Debug)]
+pub struct NamedMap<T>(pub Vec<(Spanned<String>, T)>);
+
+impl<T> Default for NamedMap<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T> NamedMap<T> {
+    /// The entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Entries in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Spanned<String>, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for MapVisitor<T> {
+            type Value = NamedMap<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping from names to definitions")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(NamedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}

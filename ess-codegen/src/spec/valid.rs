@@ -1,0 +1,742 @@
+//! Validation of a parsed spec. Every check runs and every problem is collected, so one run
+//! of the loader shows all of them, each with its position and, where possible, a fix.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use marked_yaml::{Span, Spanned};
+
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::model::{Action, EnumDef, Member, Requirement, Spec, TypeDef};
+use super::typeref::{Scalar, TypeRef};
+use crate::names;
+
+/// The only schema version this crate reads.
+pub const SPEC_VERSION: u32 = 1;
+
+/// Checks `spec` (loaded from `file`) and returns every problem found, in file order.
+pub fn validate(spec: &Spec, file: &str) -> Vec<Diagnostic> {
+    let mut v = Validator {
+        file,
+        spec,
+        diags: Vec::new(),
+    };
+    v.run();
+    v.diags.sort_by_key(|d| (d.line, d.column));
+    v.diags
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    spec: &'a Spec,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    fn error(&mut self, span: &Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::at(self.file, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn hint(&mut self, span: &Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.error(span, message).hint = Some(hint.into());
+    }
+
+    fn run(&mut self) {
+        let spec = self.spec;
+        if *spec.spec_version != SPEC_VERSION {
+            self.hint(
+                spec.spec_version.span(),
+                format!("unsupported spec_version {}", *spec.spec_version),
+                format!("this generator reads spec_version {SPEC_VERSION}"),
+            );
+        }
+        self.check_service();
+        let codes = self.check_error_codes();
+        self.check_namespaces();
+        for (name, def) in spec.enums.iter() {
+            self.check_enum(name, def);
+        }
+        for (name, def) in spec.types.iter() {
+            self.check_type(name, def);
+        }
+        self.check_recursion();
+        let mut methods: HashMap<String, &Spanned<String>> = HashMap::new();
+        for (name, action) in spec.actions.iter() {
+            self.check_action(name, action, &codes);
+            let method = names::snake(name);
+            if let Some(first) = methods.get(&method) {
+                let line = line_of(first.span());
+                self.hint(
+                    name.span(),
+                    format!(
+                        "action `{}` and `{}` both become the method `{method}`",
+                        &***first, &**name
+                    ),
+                    format!("rename one of them; the first is at line {line}"),
+                );
+            } else {
+                methods.insert(method, name);
+            }
+        }
+    }
+
+    fn check_service(&mut self) {
+        let service = &self.spec.service;
+        if service.endpoints.get("default").is_none() {
+            self.hint(
+                service.name.span(),
+                "service has no `default` endpoint group",
+                "add `endpoints: { default: { production: HOST, test: HOST } }`",
+            );
+        }
+        for (_, endpoint) in service.endpoints.iter() {
+            for host in [&endpoint.production, &endpoint.test] {
+                if host.contains("://") || host.contains('/') || host.is_empty() {
+                    self.hint(
+                        host.span(),
+                        format!("endpoint `{}` is not a host name", &**host),
+                        "write the host alone, e.g. `ess.tencentcloudapi.com`",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks the code lists and returns the set of known codes.
+    fn check_error_codes(&mut self) -> BTreeSet<&'a str> {
+        let errors = &self.spec.errors;
+        let mut all = BTreeSet::new();
+        for list in [&errors.common, &errors.service] {
+            let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+            for code in list {
+                if !is_error_code(code) {
+                    self.hint(
+                        code.span(),
+                        format!("`{}` is not an error code", &**code),
+                        "codes are dot-separated PascalCase words, e.g. `ResourceNotFound.Flow`",
+                    );
+                }
+                if let Some(first) = seen.insert(code.as_str(), code) {
+                    let line = line_of(first.span());
+                    self.hint(
+                        code.span(),
+                        format!("error code `{}` is listed twice", &**code),
+                        format!("remove one; the first is at line {line}"),
+                    );
+                }
+                all.insert(code.as_str());
+            }
+        }
+        all
+    }
+
+    /// Type and enum names share the Rust type namespace.
+    fn check_namespaces(&mut self) {
+        let spec = self.spec;
+        let type_names: HashMap<&str, &Spanned<String>> =
+            spec.types.iter().map(|(k, _)| (k.as_str(), k)).collect();
+        for (name, _) in spec.types.iter() {
+            self.check_type_name(name, "type");
+        }
+        for (name, _) in spec.enums.iter() {
+            self.check_type_name(name, "enum");
+            if let Some(ty) = type_names.get(name.as_str()) {
+                let line = line_of(ty.span());
+                self.hint(
+                    name.span(),
+                    format!("enum `{}` has the same name as a type", &**name),
+                    format!("types and enums share one namespace; the type is at line {line}"),
+                );
+            }
+        }
+    }
+
+    fn check_type_name(&mut self, name: &Spanned<String>, what: &str) {
+        if !names::is_pascal_ident(name) {
+            self.hint(
+                name.span(),
+                format!("{what} name `{}` is not a PascalCase identifier", &**name),
+                "use ASCII letters and digits, starting with an uppercase letter",
+            );
+        } else if names::is_keyword(name) {
+            self.hint(
+                name.span(),
+                format!("{what} name `{}` is a Rust keyword", &**name),
+                "rename it in the spec",
+            );
+        }
+    }
+
+    fn check_enum(&mut self, name: &Spanned<String>, def: &EnumDef) {
+        let scalar = match TypeRef::parse(&def.ty) {
+            Ok(TypeRef::Scalar(s @ (Scalar::String | Scalar::Int64 | Scalar::Uint64))) => Some(s),
+            _ => {
+                self.hint(
+                    def.ty.span(),
+                    format!("enum `{}` has type `{}`", &**name, &*def.ty),
+                    "enum values are `string`, `int64` or `uint64`",
+                );
+                None
+            }
+        };
+        if def.values.is_empty() {
+            self.error(name.span(), format!("enum `{}` has no values", &**name));
+        }
+        let mut values: HashMap<&str, &Spanned<String>> = HashMap::new();
+        let mut rust_names: HashMap<String, &Spanned<String>> = HashMap::new();
+        for value in &def.values {
+            if let Some(scalar) = scalar
+                && !scalar.accepts(&value.value)
+            {
+                self.hint(
+                    value.value.span(),
+                    format!(
+                        "value `{}` of enum `{}` is not of type {scalar}",
+                        &*value.value, &**name
+                    ),
+                    format!("`{}` is declared `type: {scalar}`", &**name),
+                );
+            }
+            if let Some(first) = values.insert(value.value.as_str(), &value.value) {
+                let line = line_of(first.span());
+                self.hint(
+                    value.value.span(),
+                    format!(
+                        "value `{}` appears twice in enum `{}`",
+                        &*value.value, &**name
+                    ),
+                    format!("the first is at line {line}"),
+                );
+            }
+            if !names::is_pascal_ident(&value.name) || names::is_keyword(&value.name) {
+                self.hint(
+                    value.name.span(),
+                    format!(
+                        "enum value name `{}` is not a PascalCase identifier",
+                        &*value.name
+                    ),
+                    "use ASCII letters and digits, starting with an uppercase letter",
+                );
+            } else if value.name.as_str() == "Unknown" {
+                self.hint(
+                    value.name.span(),
+                    "enum value name `Unknown` is reserved",
+                    "generated enums use `Unknown` for values the spec does not list",
+                );
+            }
+            let rust = names::pascal(&value.name);
+            if let Some(first) = rust_names.get(&rust) {
+                let line = line_of(first.span());
+                self.hint(
+                    value.name.span(),
+                    format!(
+                        "enum value names `{}` and `{}` both become `{rust}`",
+                        &***first, &*value.name
+                    ),
+                    format!("rename one; the first is at line {line}"),
+                );
+            } else {
+                rust_names.insert(rust, &value.name);
+            }
+        }
+    }
+
+    fn check_type(&mut self, name: &Spanned<String>, def: &TypeDef) {
+        let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
+        let mut rust: HashMap<String, &Spanned<String>> = HashMap::new();
+        for member in &def.members {
+            let mname = &member.name;
+            if !names::is_wire_ident(mname) {
+                self.hint(
+                    mname.span(),
+                    format!(
+                        "member name `{}` of `{}` is not an identifier",
+                        &**mname, &**name
+                    ),
+                    "use ASCII letters, digits and `_`, starting with a letter",
+                );
+            }
+            if let Some(first) = wire.insert(mname.as_str(), mname) {
+                let line = line_of(first.span());
+                self.hint(
+                    mname.span(),
+                    format!("member `{}` is defined twice in `{}`", &**mname, &**name),
+                    format!("remove one; the first is at line {line}"),
+                );
+                continue;
+            }
+            let snake = names::snake(mname);
+            if names::is_unescapable_keyword(&snake) {
+                self.hint(
+                    mname.span(),
+                    format!("member `{}` of `{}` becomes `{snake}`, a Rust keyword that `r#` cannot escape", &**mname, &**name),
+                    "rename the member in the spec",
+                );
+            }
+            if let Some(first) = rust.get(&snake) {
+                let line = line_of(first.span());
+                self.hint(
+                    mname.span(),
+                    format!(
+                        "members `{}` and `{}` of `{}` both become the field `{snake}`",
+                        &***first, &**mname, &**name
+                    ),
+                    format!(
+                        "snake_case names must be unique in a type; the first is at line {line}"
+                    ),
+                );
+            } else {
+                rust.insert(snake, mname);
+            }
+            self.check_member(name, member);
+        }
+    }
+
+    fn check_member(&mut self, owner: &Spanned<String>, member: &Member) {
+        let what = format!("`{}.{}`", &**owner, &*member.name);
+        let ty = match TypeRef::parse(&member.ty) {
+            Ok(ty) => ty,
+            Err(e) => {
+                self.hint(
+                    member.ty.span(),
+                    format!("bad type for {what}: {e}"),
+                    "types are string, int64, uint64, float, bool, a type name, or list<T>",
+                );
+                return;
+            }
+        };
+        if let TypeRef::Named(target) = ty.item()
+            && self.spec.types.get(target).is_none()
+        {
+            let suggestion = did_you_mean(target, self.spec.types.iter().map(|(k, _)| k.as_str()));
+            let hint = match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "define it under `types:`".to_owned(),
+            };
+            self.hint(
+                member.ty.span(),
+                format!("unknown type `{target}` in {what}"),
+                hint,
+            );
+        }
+        let scalar = ty.item_scalar();
+        if let Some(length) = &member.length {
+            if !(ty.is_list() || scalar == Some(Scalar::String)) {
+                self.hint(
+                    length.span(),
+                    format!("{what} has a length constraint but its type is `{ty}`"),
+                    "`length` applies to strings and lists; use `range` for numbers",
+                );
+            }
+            match (length.exact, length.min, length.max) {
+                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                    self.hint(
+                        length.span(),
+                        format!("{what} has `exact` together with `min` or `max`"),
+                        "use either `exact` or `min`/`max`",
+                    );
+                }
+                (None, Some(min), Some(max)) if min > max => {
+                    self.error(
+                        length.span(),
+                        format!("{what} has length min {min} > max {max}"),
+                    );
+                }
+                (None, None, None) => {
+                    self.error(
+                        length.span(),
+                        format!("{what} has an empty length constraint"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let mut bounds = (None, None);
+        if let Some(range) = &member.range {
+            match scalar {
+                Some(s) if s.is_numeric() => {
+                    bounds = (
+                        self.bound(&what, s, range.min.as_ref()),
+                        self.bound(&what, s, range.max.as_ref()),
+                    );
+                    if let (Some(min), Some(max)) = bounds
+                        && min > max
+                    {
+                        self.error(
+                            range.span(),
+                            format!("{what} has range min {min} > max {max}"),
+                        );
+                    }
+                    if range.min.is_none() && range.max.is_none() {
+                        self.error(range.span(), format!("{what} has an empty range"));
+                    }
+                }
+                _ => {
+                    self.hint(
+                        range.span(),
+                        format!("{what} has a range constraint but its type is `{ty}`"),
+                        "`range` applies to int64, uint64 and float; use `length` for strings",
+                    );
+                }
+            }
+        }
+        let mut enum_values: Option<Vec<&str>> = None;
+        if let Some(enum_name) = &member.enumeration {
+            match self.spec.enums.get(enum_name) {
+                None => {
+                    let suggestion =
+                        did_you_mean(enum_name, self.spec.enums.iter().map(|(k, _)| k.as_str()));
+                    let hint = match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "define it under `enums:`".to_owned(),
+                    };
+                    self.hint(
+                        enum_name.span(),
+                        format!("unknown enum `{}` in {what}", &**enum_name),
+                        hint,
+                    );
+                }
+                Some(def) => {
+                    let enum_scalar = TypeRef::parse(&def.ty).ok().and_then(|t| t.item_scalar());
+                    if scalar.is_none() || enum_scalar.is_some() && scalar != enum_scalar {
+                        self.hint(
+                            enum_name.span(),
+                            format!(
+                                "{what} has type `{ty}` but enum `{}` holds {}",
+                                &**enum_name, &*def.ty
+                            ),
+                            "an enum's type must match the member's (item) type",
+                        );
+                    } else {
+                        enum_values = Some(def.values.iter().map(|v| v.value.as_str()).collect());
+                    }
+                }
+            }
+        }
+        if let Some(default) = &member.default {
+            match scalar {
+                Some(s) if s.accepts(default) => {
+                    let out_of_range = s.is_numeric()
+                        && default.parse::<f64>().is_ok_and(|d| {
+                            bounds.0.is_some_and(|min| d < min)
+                                || bounds.1.is_some_and(|max| d > max)
+                        });
+                    if out_of_range {
+                        self.error(
+                            default.span(),
+                            format!("default `{}` of {what} is outside its range", &**default),
+                        );
+                    }
+                    if enum_values
+                        .as_ref()
+                        .is_some_and(|vals| !vals.contains(&default.as_str()))
+                    {
+                        self.error(
+                            default.span(),
+                            format!(
+                                "default `{}` of {what} is not a value of its enum",
+                                &**default
+                            ),
+                        );
+                    }
+                }
+                _ => {
+                    self.error(
+                        default.span(),
+                        format!("default `{}` of {what} is not of type `{ty}`", &**default),
+                    );
+                }
+            }
+        }
+    }
+
+    fn bound(
+        &mut self,
+        what: &str,
+        scalar: Scalar,
+        bound: Option<&Spanned<String>>,
+    ) -> Option<f64> {
+        let bound = bound?;
+        if scalar.accepts(bound) {
+            bound.parse().ok()
+        } else {
+            self.error(
+                bound.span(),
+                format!(
+                    "range bound `{}` of {what} is not of type {scalar}",
+                    &**bound
+                ),
+            );
+            None
+        }
+    }
+
+    /// A type that holds itself through required, non-list members can never be built.
+    fn check_recursion(&mut self) {
+        let spec = self.spec;
+        let mut edges: BTreeMap<&str, Vec<(&str, &Member)>> = BTreeMap::new();
+        for (name, def) in spec.types.iter() {
+            for member in &def.members {
+                if let (true, Ok(TypeRef::Named(target))) =
+                    (member.required, TypeRef::parse(&member.ty))
+                    && let Some((key, _)) = spec.types.0.iter().find(|(k, _)| k.as_str() == target)
+                {
+                    edges
+                        .entry(name.as_str())
+                        .or_default()
+                        .push((key.as_str(), member));
+                }
+            }
+        }
+        let mut reported = BTreeSet::new();
+        for (start, _) in spec.types.iter() {
+            let mut path: Vec<(&str, &Member)> = Vec::new();
+            if let Some(cycle) = find_cycle(start, start, &edges, &mut path, &mut BTreeSet::new()) {
+                let members: Vec<String> = cycle
+                    .iter()
+                    .map(|(t, m)| format!("{t}.{}", &*m.name))
+                    .collect();
+                let key: BTreeSet<&str> = cycle.iter().map(|(t, _)| *t).collect();
+                if reported.insert(key) {
+                    let span = cycle[0].1.name.span();
+                    self.hint(
+                        span,
+                        format!("type `{}` contains itself through required members ({})", &**start, members.join(" -> ")),
+                        "a value of it could never be built; make one of these members optional or a list",
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_action(&mut self, name: &Spanned<String>, action: &Action, codes: &BTreeSet<&str>) {
+        if !names::is_pascal_ident(name) {
+            self.hint(
+                name.span(),
+                format!("action name `{}` is not a PascalCase identifier", &**name),
+                "use ASCII letters and digits, starting with an uppercase letter",
+            );
+        }
+        for (role, ty) in [("input", &action.input), ("output", &action.output)] {
+            if self.spec.types.get(ty).is_none() {
+                let suggestion = did_you_mean(ty, self.spec.types.iter().map(|(k, _)| k.as_str()));
+                let hint = suggestion.map_or("define it under `types:`".to_owned(), |s| {
+                    format!("did you mean `{s}`?")
+                });
+                self.hint(
+                    ty.span(),
+                    format!("unknown {role} type `{}` for action `{}`", &**ty, &**name),
+                    hint,
+                );
+            }
+        }
+        if let Some(endpoint) = &action.endpoint
+            && self.spec.service.endpoints.get(endpoint).is_none()
+        {
+            let known: Vec<&str> = self
+                .spec
+                .service
+                .endpoints
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect();
+            self.hint(
+                endpoint.span(),
+                format!(
+                    "unknown endpoint group `{}` for action `{}`",
+                    &**endpoint, &**name
+                ),
+                format!("known groups: {}", known.join(", ")),
+            );
+        }
+        if let Some(limit) = &action.rate_limit
+            && **limit == 0
+        {
+            self.hint(
+                limit.span(),
+                format!("action `{}` has rate_limit 0", &**name),
+                "omit rate_limit when the service states none",
+            );
+        }
+        let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+        for code in &action.errors {
+            if !codes.contains(code.as_str()) {
+                let hint = did_you_mean(code, codes.iter().copied())
+                    .map_or("add it under `errors:` first".to_owned(), |s| {
+                        format!("did you mean `{s}`?")
+                    });
+                self.hint(
+                    code.span(),
+                    format!(
+                        "action `{}` lists unknown error code `{}`",
+                        &**name, &**code
+                    ),
+                    hint,
+                );
+            }
+            if let Some(first) = seen.insert(code.as_str(), code) {
+                let line = line_of(first.span());
+                self.hint(
+                    code.span(),
+                    format!("action `{}` lists error code `{}` twice", &**name, &**code),
+                    format!("the first is at line {line}"),
+                );
+            }
+        }
+        if let Some(input) = self.spec.types.get(&action.input) {
+            for requirement in &action.requirements {
+                self.check_requirement(name, input, requirement);
+            }
+        }
+    }
+
+    fn check_requirement(
+        &mut self,
+        action: &Spanned<String>,
+        input: &'a TypeDef,
+        req: &Requirement,
+    ) {
+        let Some(target) = self.resolve_path(action, input, &req.path) else {
+            return;
+        };
+        let find = |member: &str| target.members.iter().find(|m| m.name.as_str() == member);
+        for member in &req.members {
+            if find(member).is_none() {
+                self.unknown_member(member, target);
+            }
+        }
+        if let Some(when) = &req.when {
+            match find(&when.member) {
+                None => self.unknown_member(&when.member, target),
+                Some(m) => {
+                    let scalar = TypeRef::parse(&m.ty).ok().and_then(|t| match t {
+                        TypeRef::Scalar(s) => Some(s),
+                        _ => None,
+                    });
+                    for value in &when.values {
+                        if !scalar.is_some_and(|s| s.accepts(value)) {
+                            self.error(
+                                value.span(),
+                                format!(
+                                    "`{}` is not a value of `{}` (type `{}`)",
+                                    &**value, &*m.name, &*m.ty
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn unknown_member(&mut self, member: &Spanned<String>, owner: &TypeDef) {
+        let hint = did_you_mean(member, owner.members.iter().map(|m| m.name.as_str())).map_or(
+            "it must be a member of the type at that path".to_owned(),
+            |s| format!("did you mean `{s}`?"),
+        );
+        self.hint(
+            member.span(),
+            format!("unknown member `{}` in requirement", &**member),
+            hint,
+        );
+    }
+
+    /// Follows a requirement path (`A.B[]`) from the input type to a structure.
+    fn resolve_path(
+        &mut self,
+        action: &Spanned<String>,
+        input: &'a TypeDef,
+        path: &Spanned<String>,
+    ) -> Option<&'a TypeDef> {
+        let mut current = input;
+        for step in path.split('.') {
+            let (name, into_list) = match step.strip_suffix("[]") {
+                Some(name) => (name, true),
+                None => (step, false),
+            };
+            let Some(member) = current.members.iter().find(|m| m.name.as_str() == name) else {
+                let hint = did_you_mean(name, current.members.iter().map(|m| m.name.as_str()))
+                    .map_or(
+                        "paths are member names joined by `.`, with `[]` after lists".to_owned(),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                self.hint(
+                    path.span(),
+                    format!(
+                        "requirement path `{}` of action `{}`: no member `{name}`",
+                        &**path, &**action
+                    ),
+                    hint,
+                );
+                return None;
+            };
+            let ty = TypeRef::parse(&member.ty).ok()?;
+            let next = match (&ty, into_list) {
+                (TypeRef::List(inner), true) => &**inner,
+                (TypeRef::List(_), false) | (_, true) => {
+                    let fix = if into_list {
+                        "remove `[]`: it is not a list"
+                    } else {
+                        "add `[]`: it is a list"
+                    };
+                    self.hint(
+                        path.span(),
+                        format!("requirement path `{}`: `{name}` is `{ty}`", &**path),
+                        fix,
+                    );
+                    return None;
+                }
+                (other, false) => other,
+            };
+            let TypeRef::Named(next) = next else {
+                self.error(
+                    path.span(),
+                    format!(
+                        "requirement path `{}` ends at a `{next}`, not a structure",
+                        &**path
+                    ),
+                );
+                return None;
+            };
+            current = self.spec.types.get(next)?;
+        }
+        Some(current)
+    }
+}
+
+fn find_cycle<'m>(
+    start: &str,
+    at: &str,
+    edges: &BTreeMap<&'m str, Vec<(&'m str, &'m Member)>>,
+    path: &mut Vec<(&'m str, &'m Member)>,
+    visited: &mut BTreeSet<&'m str>,
+) -> Option<Vec<(&'m str, &'m Member)>> {
+    for &(target, member) in edges.get(at).map(Vec::as_slice).unwrap_or_default() {
+        let from = edges.get_key_value(at).map(|(k, _)| *k)?;
+        path.push((from, member));
+        if target == start {
+            return Some(path.clone());
+        }
+        if visited.insert(target)
+            && let Some(cycle) = find_cycle(start, target, edges, path, visited)
+        {
+            return Some(cycle);
+        }
+        path.pop();
+    }
+    None
+}
+
+fn line_of(span: &Span) -> usize {
+    span.start().map_or(0, |m| m.line())
+}
+
+/// Whether `code` looks like `Word` or `Word.Word...` (letters and digits, each word capitalised).
+pub fn is_error_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.split('.').all(|word| {
+            let mut chars = word.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}

@@ -1,0 +1,92 @@
+//! spec/overlay.yaml: the hand-kept facts that upstream's machine-readable files do not carry
+//! (constraints, enums, rate limits, sensitivity, per-action error codes, our own docs).
+
+use ess_codegen::spec::{EnumDef, Length, NamedMap, Range, Requirement, Spanned};
+use serde::Deserialize;
+
+/// The whole overlay file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Overlay {
+    /// Schema version of the overlay; only `1` exists.
+    pub(crate) overlay_version: Spanned<u32>,
+    /// Service facts upstream does not state.
+    pub(crate) service: ServicePatch,
+    /// The common API 3.0 error codes.
+    pub(crate) errors: ErrorsPatch,
+    /// Enumerations, written whole (upstream has none).
+    #[serde(default)]
+    pub(crate) enums: NamedMap<EnumDef>,
+    /// Per-action facts.
+    #[serde(default)]
+    pub(crate) actions: NamedMap<ActionPatch>,
+    /// Per-type facts.
+    #[serde(default)]
+    pub(crate) types: NamedMap<TypePatch>,
+}
+
+/// Service facts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServicePatch {
+    /// Service name in the TC3 credential scope.
+    pub(crate) signing_service: Spanned<String>,
+    /// Endpoint groups.
+    pub(crate) endpoints: NamedMap<ess_codegen::spec::Endpoint>,
+}
+
+/// Error codes not in the service's own list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ErrorsPatch {
+    /// Codes common to all API 3.0 services.
+    pub(crate) common: Vec<Spanned<String>>,
+}
+
+/// Facts about one action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActionPatch {
+    #[serde(default)]
+    pub(crate) doc: Option<String>,
+    #[serde(default)]
+    pub(crate) endpoint: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) rate_limit: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(crate) retry_safe: bool,
+    #[serde(default)]
+    pub(crate) errors: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) requirements: Vec<Requirement>,
+}
+
+/// Facts about one type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TypePatch {
+    #[serde(default)]
+    pub(crate) doc: Option<String>,
+    #[serde(default)]
+    pub(crate) members: NamedMap<MemberPatch>,
+}
+
+/// Facts about one member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MemberPatch {
+    #[serde(default)]
+    pub(crate) doc: Option<String>,
+    #[serde(default)]
+    pub(crate) sensitive: bool,
+    #[serde(default)]
+    pub(crate) deprecated: bool,
+    #[serde(default)]
+    pub(crate) length: Option<Spanned<Length>>,
+    #[serde(default)]
+    pub(crate) range: Option<Spanned<Range>>,
+    #[serde(default, rename = "enum")]
+    pub(crate) enumeration: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) default: Option<Spanned<String>>,
+}
