@@ -131,3 +131,9 @@ fn deep_nesting_is_refused_not_overflowed() {
     assert_eq!((diags.0[0].line, diags.0[0].column), (2, 260));
     assert!(diags.0[0].message.contains("nesting deeper than 256"));
 }
+
+#[test]
+fn an_empty_unknown_key_is_reported() {
+    let diags = ess_codegen::load_str("empty-key.yaml", "spec_version: 1\n\"\": 2\n").unwrap_err();
+    assert_eq!(diags.0[0].message, "an empty key is not a field");
+}

@@ -1,4 +1,4 @@
-//! Whatever the input, loading a spec returns `Ok` or diagnostics; it never panics.
+//! Whatever the input, loading a spec returns `Ok` or diagnostics; it never panics or hangs.
 
 use proptest::prelude::*;
 
@@ -86,7 +86,12 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 4096,
+        // A hang is a failure too (an empty key once looped forever).
+        timeout: 10_000,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {

@@ -81,7 +81,11 @@ fn from_yaml_error(file: &str, text: &str, error: FromYamlError) -> Diagnostic {
             if let marked_yaml::Error::UnknownFieldError(field, expected, _) = &inner {
                 // The error carries the mapping's position; point at the key itself.
                 (line, column) = find_key(text, (line, column), field).unwrap_or((line, column));
-                message = format!("unknown field `{field}`");
+                message = if field.is_empty() {
+                    "an empty key is not a field".to_owned()
+                } else {
+                    format!("unknown field `{field}`")
+                };
                 hint = Some(match did_you_mean(field, expected.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("expected one of: {}", expected.join(", ")),
@@ -134,6 +138,9 @@ fn load_error(file: &str, error: LoadError) -> Diagnostic {
 
 /// The position of the first `key:` at or after `from` (1-based line and column).
 fn find_key(text: &str, from: (usize, usize), key: &str) -> Option<(usize, usize)> {
+    if key.is_empty() {
+        return None;
+    }
     for (index, line) in text.lines().enumerate().skip(from.0.saturating_sub(1)) {
         let start = if index + 1 == from.0 {
             line.char_indices()
