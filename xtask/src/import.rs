@@ -139,7 +139,7 @@ pub(crate) fn generate(sources: &Sources) -> Result<String> {
     ];
     let text = emit::spec_text(&spec, &header);
 
-    let leaks = prose::leaks(&api, &[&text, &sources.overlay_text]);
+    let leaks = prose::leaks(&api, &sources.overlay_text);
     if !leaks.is_empty() {
         bail!(
             "the generated spec would copy upstream prose ({} fragments), e.g.:\n  {}\nwrite our own words in {OVERLAY} instead",
@@ -271,11 +271,14 @@ fn merge(
                 enumeration,
                 default,
             } = p;
+            // Upstream sometimes puts a note where the example belongs ("no longer used"):
+            // an "example" that repeats the member's description is prose, not a value.
+            let doc_text = prose::plain_text(&m.document);
             let example = m
                 .example
                 .as_deref()
                 .map(str::trim)
-                .filter(|e| !NO_EXAMPLE.contains(e))
+                .filter(|e| !NO_EXAMPLE.contains(e) && *e != doc_text.trim_end_matches('。'))
                 .map(str::to_owned);
             members.push(Member {
                 name: sp(m.name.clone()),
@@ -363,4 +366,207 @@ fn first_difference<'a>(old: &'a str, new: &'a str) -> Option<(usize, &'a str, &
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PINS_TEXT: &str = r#"
+[api]
+package = "tccli"
+version = "1.0.0"
+sha256 = "00"
+files.api_json = "api.json"
+
+[errors]
+package = "tencentcloud-sdk-python-ess"
+version = "1.0.0"
+sha256 = "00"
+files.error_codes = "errorcodes.py"
+"#;
+
+    const OVERLAY_HEAD: &str = "overlay_version: 1
+service:
+  signing_service: ess
+  endpoints:
+    default: {production: ess.tencentcloudapi.com, test: ess.test.ess.tencent.cn}
+errors:
+  common: [InternalError]
+";
+
+    fn api_text() -> String {
+        serde_json::json!({
+            "actions": {"GetThing": {"document": "查询某个东西的详细信息并返回", "input": "GetThingRequest",
+                "output": "GetThingResponse", "name": "查询东西", "status": "online"}},
+            "objects": {
+                "GetThingRequest": {"document": "请求参数结构体", "members": [
+                    {"name": "Limit", "type": "int", "member": "int64", "document": "返回的最大数量，默认为二十条记录", "required": false, "example": "20"},
+                    {"name": "ThingId", "type": "string", "member": "string", "document": "东西的编号", "required": true, "example": "无"}
+                ]},
+                "GetThingResponse": {"document": "返回参数结构体", "members": [
+                    {"name": "RequestId", "type": "string", "member": "string", "document": "唯一请求 ID"}
+                ]}
+            },
+            "metadata": {"apiVersion": "2020-11-11", "serviceNameCN": "腾讯电子签企业版", "serviceShortName": "ess"},
+            "version": "1.0"
+        })
+        .to_string()
+    }
+
+    fn sources(overlay_tail: &str) -> Sources {
+        Sources {
+            pins: toml::from_str(PINS_TEXT).unwrap(),
+            pins_text: PINS_TEXT.to_owned(),
+            overlay_text: format!("{OVERLAY_HEAD}{overlay_tail}"),
+            api_text: api_text(),
+            error_codes_text: "# 资源不存在\nRESOURCENOTFOUND = 'ResourceNotFound'\n".to_owned(),
+        }
+    }
+
+    #[test]
+    fn generates_a_loadable_spec_with_overlay_facts() {
+        let text = generate(&sources(
+            "actions:\n  GetThing:\n    retry_safe: true\n    errors: [InternalError, ResourceNotFound]\ntypes:\n  GetThingRequest:\n    members:\n      Limit:\n        range: {min: \"1\", max: \"100\"}\n",
+        ))
+        .unwrap();
+        let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+        let action = spec.actions.get("GetThing").unwrap();
+        assert!(action.retry_safe);
+        assert_eq!(action.title.as_str(), "查询东西");
+        let request = spec.types.get("GetThingRequest").unwrap();
+        assert!(request.members[0].range.is_some());
+        assert_eq!(request.members[0].example.as_deref(), Some("20"));
+        // Upstream's "no example" placeholder is not an example.
+        assert_eq!(request.members[1].example, None);
+        assert!(request.members[1].required);
+        assert_eq!(spec.errors.service.len(), 1);
+    }
+
+    #[test]
+    fn overlay_entries_that_match_nothing_upstream_are_errors_at_their_line() {
+        let overlay = "actions:\n  GetThings:\n    rate_limit: 5\ntypes:\n  Unknown:\n    doc: x\n  GetThingRequest:\n    members:\n      Limt:\n        doc: x\n";
+        let err = generate(&sources(overlay)).unwrap_err().to_string();
+        assert!(
+            err.contains("spec/overlay.yaml:9:3: error: overlay action `GetThings` matches nothing upstream\n  = hint: did you mean `GetThing`?"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "spec/overlay.yaml:12:3: error: overlay type `Unknown` matches nothing upstream"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("spec/overlay.yaml:16:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_overlay_constraint_that_does_not_fit_points_at_the_overlay() {
+        let overlay =
+            "types:\n  GetThingRequest:\n    members:\n      Limit:\n        length: {max: 3}\n";
+        let err = generate(&sources(overlay)).unwrap_err().to_string();
+        assert!(
+            err.starts_with("spec/overlay.yaml:12:17: error: `GetThingRequest.Limit` has a length constraint but its type is `int64`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn copied_upstream_prose_is_refused() {
+        let overlay = "actions:\n  GetThing:\n    doc: 返回的最大数量，默认为二十条记录\n";
+        let err = generate(&sources(overlay)).unwrap_err().to_string();
+        assert!(err.contains("would copy upstream prose"), "{err}");
+        assert!(err.contains("返回的最大数量"), "{err}");
+    }
+
+    #[test]
+    fn any_edit_to_the_overlay_or_a_pin_changes_the_output() {
+        let base = generate(&sources("")).unwrap();
+        let comment_only = generate(&sources("# a new comment\n")).unwrap();
+        assert_ne!(base, comment_only, "an overlay edit must make --check fail");
+        let mut bumped = sources("");
+        bumped.pins_text = PINS_TEXT.replace("1.0.0", "1.0.1");
+        bumped.pins = toml::from_str(&bumped.pins_text).unwrap();
+        assert_ne!(
+            base,
+            generate(&bumped).unwrap(),
+            "a pin edit must make --check fail"
+        );
+        assert_eq!(
+            base,
+            generate(&sources("")).unwrap(),
+            "generation is deterministic"
+        );
+    }
+
+    #[test]
+    fn check_reports_the_first_difference() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nx\nc\n"),
+            Some((2, "b", "x"))
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n"),
+            Some((2, "<end of file>", "b"))
+        );
+        assert_eq!(first_difference("a\n", "a\n"), None);
+    }
+}
+
+/// Tests against the real pinned upstream (downloaded once into the cache, like `import`).
+#[cfg(test)]
+mod upstream_tests {
+    use super::*;
+    use crate::prose::plain_text;
+
+    fn real() -> (Sources, String) {
+        let root = crate::workspace_root();
+        let sources = Sources::load(&root, None).expect("pinned upstream sources are available");
+        let committed = fs::read_to_string(root.join(SPEC)).expect("spec/ess.yaml is committed");
+        (sources, committed)
+    }
+
+    #[test]
+    fn import_reproduces_the_committed_spec_byte_for_byte() {
+        let (sources, committed) = real();
+        let generated = generate(&sources).expect("import succeeds");
+        assert!(
+            generated == committed,
+            "spec/ess.yaml is stale: run `cargo xtask import`"
+        );
+    }
+
+    #[test]
+    fn no_upstream_description_appears_in_the_spec_or_overlay() {
+        let (sources, committed) = real();
+        let api = parse_api(&sources.api_text).unwrap();
+        let mut copied = Vec::new();
+        let mut checked = 0;
+        for (type_name, object) in &api.objects {
+            for member in &object.members {
+                let doc = plain_text(&member.document);
+                // Short docs ("签署人姓名。", "统一社会信用代码") are names, not prose.
+                if doc.chars().count() < 12 || doc.is_ascii() {
+                    continue;
+                }
+                checked += 1;
+                if committed.contains(&doc) || sources.overlay_text.contains(&doc) {
+                    copied.push(format!("{type_name}.{}", member.name));
+                }
+            }
+        }
+        assert!(
+            checked > 1500,
+            "only {checked} upstream descriptions were checked"
+        );
+        assert!(
+            copied.is_empty(),
+            "upstream descriptions copied verbatim: {copied:?}"
+        );
+        let leaks = crate::prose::leaks(&api, &sources.overlay_text);
+        assert!(leaks.is_empty(), "overlay copies upstream prose: {leaks:?}");
+    }
 }

@@ -1,37 +1,59 @@
-//! The "facts, not prose" guard: no sentence of upstream documentation may appear in what we
-//! commit. Upstream docs are cut into fragments at punctuation; any fragment long enough to be
-//! prose (and containing CJK text) that appears verbatim in our text is a leak, unless it is
-//! (part of) an action's official title, which the spec keeps as a name.
+//! The "facts, not prose" guard: no run of upstream documentation may appear in our words.
+//!
+//! Our words all live in spec/overlay.yaml (docs in spec/ess.yaml are copied from it; titles
+//! and example values are upstream facts kept on purpose). Any run of [`WINDOW`] characters
+//! with some Chinese text in it that appears both in upstream docs (markup removed) and in the
+//! overlay is a leak, unless it is part of an action's official title.
 
 use std::collections::HashSet;
 
 use crate::api::ApiJson;
 
-/// Fragments shorter than this many characters are names and phrases, not prose.
-const MIN_FRAGMENT_CHARS: usize = 12;
+/// Length of a shared run, in characters, that counts as copied prose.
+const WINDOW: usize = 12;
 
-/// Upstream fragments that appear verbatim in any of `ours`.
-pub(crate) fn leaks(api: &ApiJson, ours: &[&str]) -> Vec<String> {
+/// A run must hold at least this many CJK characters (so member names do not count).
+const MIN_CJK: usize = 4;
+
+/// Runs of upstream documentation found in `ours`, shortest first.
+pub(crate) fn leaks(api: &ApiJson, ours: &str) -> Vec<String> {
     // Only non-ASCII lines can hold Chinese prose; joining them (indentation removed) also
     // catches a sentence wrapped across lines of a block scalar.
     let haystack: String = ours
-        .iter()
-        .flat_map(|text| text.lines())
+        .lines()
         .filter(|line| !line.is_ascii())
-        .map(str::trim_start)
+        .map(|line| normalize(line.trim_start()))
         .collect();
-    let windows = windows(&haystack);
-    // Official titles are names, which the spec keeps on purpose.
+    let ours: HashSet<&str> = windows(&haystack)
+        .map(|(_, w)| w)
+        .filter(|w| cjk_count(w) >= MIN_CJK)
+        .collect();
+    if ours.is_empty() {
+        return Vec::new();
+    }
     let titles: Vec<&str> = api.actions.values().map(|a| a.name.trim()).collect();
-    let mut found: Vec<String> = documents(api)
-        .flat_map(fragments)
-        .filter(|f| f.chars().count() >= MIN_FRAGMENT_CHARS && f.chars().any(is_cjk))
-        .filter(|f| {
-            first_window(f).is_some_and(|w| windows.contains(w)) && haystack.contains(f.as_str())
-        })
-        .filter(|f| !titles.iter().any(|t| t.contains(f.as_str())))
-        .collect();
-    found.sort();
+    let mut found: Vec<String> = Vec::new();
+    for doc in documents(api) {
+        let text = plain_text(doc);
+        // Consecutive shared windows make one copied run; report the run whole.
+        let mut run: Option<(usize, usize)> = None;
+        for (start, window) in windows(&text) {
+            let copied = ours.contains(window) && !titles.iter().any(|t| t.contains(window));
+            match (copied, run) {
+                (true, Some((from, _))) => run = Some((from, start + window.len())),
+                (true, None) => run = Some((start, start + window.len())),
+                (false, Some((from, to))) => {
+                    found.push(text[from..to].to_owned());
+                    run = None;
+                }
+                (false, None) => {}
+            }
+        }
+        if let Some((from, to)) = run {
+            found.push(text[from..to].to_owned());
+        }
+    }
+    found.sort_by_key(|run| (run.chars().count(), run.clone()));
     found.dedup();
     found
 }
@@ -44,8 +66,8 @@ fn documents(api: &ApiJson) -> impl Iterator<Item = &str> {
     actions.chain(objects)
 }
 
-/// Splits documentation into fragments: HTML tags and entities removed, cut at punctuation.
-pub(crate) fn fragments(doc: &str) -> Vec<String> {
+/// Documentation with HTML tags removed, entities decoded and white space collapsed.
+pub(crate) fn plain_text(doc: &str) -> String {
     let mut text = String::with_capacity(doc.len());
     let mut in_tag = false;
     for c in doc.chars() {
@@ -53,7 +75,7 @@ pub(crate) fn fragments(doc: &str) -> Vec<String> {
             '<' => in_tag = true,
             '>' if in_tag => {
                 in_tag = false;
-                text.push('\n');
+                text.push(' ');
             }
             _ if !in_tag => text.push(c),
             _ => {}
@@ -64,34 +86,28 @@ pub(crate) fn fragments(doc: &str) -> Vec<String> {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&");
-    text.split(|c: char| "。，,；;：:！!？?（）()【】\n\r\t、\"“”`*".contains(c))
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(str::to_owned)
-        .collect()
+    normalize(&text)
 }
 
-fn is_cjk(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c)
+fn normalize(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn char_boundaries(s: &str) -> Vec<usize> {
-    s.char_indices()
+fn cjk_count(s: &str) -> usize {
+    s.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+}
+
+/// Every run of [`WINDOW`] characters, with its byte offset.
+fn windows(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bounds: Vec<usize> = s
+        .char_indices()
         .map(|(i, _)| i)
         .chain(std::iter::once(s.len()))
-        .collect()
-}
-
-fn windows(s: &str) -> HashSet<&str> {
-    let b = char_boundaries(s);
-    (0..b.len().saturating_sub(MIN_FRAGMENT_CHARS))
-        .map(|i| &s[b[i]..b[i + MIN_FRAGMENT_CHARS]])
-        .collect()
-}
-
-fn first_window(s: &str) -> Option<&str> {
-    let b = char_boundaries(s);
-    b.get(MIN_FRAGMENT_CHARS).map(|&end| &s[..end])
+        .collect();
+    let count = bounds.len().saturating_sub(WINDOW);
+    (0..count).map(move |i| (bounds[i], &s[bounds[i]..bounds[i + WINDOW]]))
 }
 
 #[cfg(test)]
@@ -101,7 +117,7 @@ mod tests {
 
     fn api(member_doc: &str) -> ApiJson {
         let json = serde_json::json!({
-            "actions": {"CreateFlowSignUrl": {"document": "该接口用于发起合同后，生成用户的签署链接", "input": "Req", "output": "Resp", "name": "获取H5签署链接", "status": "online"}},
+            "actions": {"CreateFlowSignUrl": {"document": "该接口用于发起合同后，生成用户的签署链接", "input": "Req", "output": "Resp", "name": "获取个人用户自动签的开通链接", "status": "online"}},
             "objects": {"Req": {"document": "请求参数结构体", "members": [
                 {"name": "FlowId", "type": "string", "member": "string", "document": member_doc}
             ]}},
@@ -112,33 +128,40 @@ mod tests {
     }
 
     #[test]
-    fn fragments_strip_markup_and_split_at_punctuation() {
-        let f = fragments(
-            "<p>合同流程ID为32位字符串。</p><p>您可以登录腾讯电子签控制台，在 &quot;合同&quot; 中查看</p>",
-        );
+    fn plain_text_drops_markup() {
         assert_eq!(
-            f,
-            [
-                "合同流程ID为32位字符串",
-                "您可以登录腾讯电子签控制台",
-                "在",
-                "合同",
-                "中查看"
-            ]
+            plain_text("<p>合同流程ID为32位字符串。</p><p>在 &quot;合同&quot;\n 中</p>"),
+            "合同流程ID为32位字符串。 在 \"合同\" 中"
         );
     }
 
     #[test]
-    fn a_copied_sentence_is_a_leak() {
+    fn a_copied_sentence_is_a_leak_even_when_wrapped() {
         let api = api("<p>签署完之后的H5页面的跳转链接，最大长度1000个字符。</p>");
         let ours = "types:\n  Req:\n    doc: |-\n      签署完之后的H5页面的\n      跳转链接\n";
-        assert_eq!(leaks(&api, &[ours]), ["签署完之后的H5页面的跳转链接"]);
+        assert_eq!(leaks(&api, ours), ["签署完之后的H5页面的跳转链接"]);
+    }
+
+    #[test]
+    fn short_clauses_joined_by_commas_are_caught() {
+        let api = api("返回的最大数量，默认为二十条记录");
+        assert!(!leaks(&api, "doc: 返回的最大数量，默认为二十条记录\n").is_empty());
     }
 
     #[test]
     fn names_titles_and_our_words_are_not_leaks() {
-        let api = api("<p>签署完之后的H5页面的跳转链接，最大长度1000个字符。</p>");
-        let ours = "title: 获取H5签署链接\ndoc: Where the signer lands after signing (跳转链接), at most 1000 characters.\n";
-        assert!(leaks(&api, &[ours]).is_empty());
+        let api = api(
+            "<p>签署完之后的H5页面的跳转链接，最大长度1000个字符。ApproverMobileModeSetting</p>",
+        );
+        let ours = "title: 获取个人用户自动签的开通链接\ndoc: Where the signer lands after signing (跳转链接), at most 1000 characters.\nname: ApproverMobileModeSetting\n";
+        assert!(leaks(&api, ours).is_empty());
+    }
+
+    #[test]
+    fn official_titles_quoted_in_docs_are_not_leaks() {
+        let api = api("请参考获取个人用户自动签的开通链接一文");
+        assert!(leaks(&api, "doc: see 获取个人用户自动签的开通链接 here\n").is_empty());
+        // Copying beyond the title is still a leak.
+        assert!(!leaks(&api, "doc: 请参考获取个人用户自动签的开通链接一文\n").is_empty());
     }
 }

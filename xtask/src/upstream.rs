@@ -183,3 +183,52 @@ pub(crate) fn cache_dir(root: &Path) -> PathBuf {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     target.join("upstream-cache")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pin() -> Pin {
+        toml::from_str(
+            "package = \"tccli\"\nversion = \"3.1.155.1\"\nsha256 = \"6dee67f262ffc89412dbdf194f6b945148fff0739f185553bb6fedd138d354b4\"\nfiles.api_json = \"x\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_wheel_whose_sha256_differs_from_the_pin_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("tccli-3.1.155.1-py2.py3-none-any.whl"),
+            b"not the real wheel",
+        )
+        .unwrap();
+        let err = wheel(&pin(), Some(dir.path()), dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("sha256 mismatch for tccli==3.1.155.1"),
+            "{err}"
+        );
+        assert!(err.contains(&sha256_hex(b"not the real wheel")), "{err}");
+    }
+
+    #[test]
+    fn from_dir_without_the_wheel_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = wheel(&pin(), Some(dir.path()), dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("no wheel for tccli==3.1.155.1"), "{err}");
+    }
+
+    #[test]
+    fn wheel_names_follow_pip() {
+        let mut p = pin();
+        p.package = "tencentcloud-sdk-python-ess".into();
+        p.version = "3.1.155".into();
+        assert_eq!(p.wheel_prefix(), "tencentcloud_sdk_python_ess-3.1.155-");
+    }
+}
