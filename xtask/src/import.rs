@@ -522,11 +522,16 @@ mod upstream_tests {
     use super::*;
     use crate::prose::plain_text;
 
-    fn real() -> (Sources, String) {
-        let root = crate::workspace_root();
-        let sources = Sources::load(&root, None).expect("pinned upstream sources are available");
-        let committed = fs::read_to_string(root.join(SPEC)).expect("spec/ess.yaml is committed");
-        (sources, committed)
+    fn real() -> &'static (Sources, String) {
+        static REAL: std::sync::OnceLock<(Sources, String)> = std::sync::OnceLock::new();
+        REAL.get_or_init(|| {
+            let root = crate::workspace_root();
+            let sources =
+                Sources::load(&root, None).expect("pinned upstream sources are available");
+            let committed =
+                fs::read_to_string(root.join(SPEC)).expect("spec/ess.yaml is committed");
+            (sources, committed)
+        })
     }
 
     #[test]
@@ -534,7 +539,7 @@ mod upstream_tests {
         let (sources, committed) = real();
         let generated = generate(&sources).expect("import succeeds");
         assert!(
-            generated == committed,
+            generated == *committed,
             "spec/ess.yaml is stale: run `cargo xtask import`"
         );
     }

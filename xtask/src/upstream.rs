@@ -127,7 +127,11 @@ fn find_wheel(dir: &Path, pin: &Pin) -> Result<Option<PathBuf>> {
 }
 
 fn download(pin: &Pin, cache: &Path) -> Result<PathBuf> {
-    let staging = cache.join(format!(".download-{}", std::process::id()));
+    // A staging directory per call: concurrent imports (or tests) never share one, and the
+    // final rename into the cache is atomic.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let staging = cache.join(format!(".download-{}-{call}", std::process::id()));
     fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     eprintln!(
