@@ -537,7 +537,7 @@ mod upstream_tests {
     #[test]
     fn import_reproduces_the_committed_spec_byte_for_byte() {
         let (sources, committed) = real();
-        let generated = generate(&sources).expect("import succeeds");
+        let generated = generate(sources).expect("import succeeds");
         assert!(
             generated == *committed,
             "spec/ess.yaml is stale: run `cargo xtask import`"
