@@ -26,19 +26,18 @@ pub(crate) fn generate(path: &syn::LitStr) -> syn::Result<TokenStream> {
         first.extend(errors);
         first
     })?;
+    let code = ess_codegen::generate(&spec, &relative).map_err(|diags| {
+        let mut errors = diags
+            .iter()
+            .map(|d| syn::Error::new(path.span(), d.to_string()));
+        let mut first = errors.next().expect("diagnostics are never empty");
+        first.extend(errors);
+        first
+    })?;
     let full = full.display().to_string();
-    let service = spec.service.name.as_str();
-    let api_version = spec.service.api_version.as_str();
-    let actions = spec.actions.iter().map(|(name, _)| name.as_str());
     Ok(quote! {
         // Rebuild when the spec changes.
         const _: &str = include_str!(#full);
-
-        /// Short name of the service.
-        pub const SERVICE: &str = #service;
-        /// API version sent with every request.
-        pub const API_VERSION: &str = #api_version;
-        /// Every action of the spec, by wire name.
-        pub const ACTIONS: &[&str] = &[#(#actions),*];
+        #code
     })
 }

@@ -1,0 +1,703 @@
+//! IR -> tokens: the Rust code users see. Generated code names the runtime and the prelude by
+//! full path, so spec names (upstream has a type called `Option`) can never shadow them.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{ActionIr, EnumIr, FieldIr, FieldTy, Ir, RequirementIr, StructIr};
+use crate::names;
+use crate::spec::Scalar;
+
+/// All items generated from `ir`.
+pub fn expand(ir: &Ir) -> TokenStream {
+    let service = &ir.service;
+    let api_version = &ir.api_version;
+    let enums = ir.enums.iter().map(enum_item);
+    let structs = ir.structs.iter().map(|s| struct_item(ir, s));
+    let actions = ir.actions.iter().map(|a| action_impl(ir, a));
+    let error_code = error_code_item(ir);
+    let client = client_item(ir);
+    let action_names = ir.actions.iter().map(|a| &a.wire);
+    quote! {
+        /// Short name of the service.
+        pub const SERVICE: &str = #service;
+        /// API version sent with every request.
+        pub const API_VERSION: &str = #api_version;
+        /// Every action of the spec, by wire name.
+        pub const ACTIONS: &[&str] = &[#(#action_names),*];
+        #error_code
+        #client
+        #(#actions)*
+        #(#enums)*
+        #(#structs)*
+    }
+}
+
+fn ident(name: &str) -> Ident {
+    if names::is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote! { #(#[doc = #lines])* }
+}
+
+fn scalar_ty(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::String => quote!(::std::string::String),
+        Scalar::Int64 => quote!(i64),
+        Scalar::Uint64 => quote!(u64),
+        Scalar::Float => quote!(f64),
+        Scalar::Bool => quote!(bool),
+    }
+}
+
+fn field_ty(ty: &FieldTy) -> TokenStream {
+    match ty {
+        FieldTy::Scalar(s) => scalar_ty(*s),
+        FieldTy::Enum(n) | FieldTy::Struct(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        FieldTy::List(inner) => {
+            let inner = field_ty(inner);
+            quote!(::std::vec::Vec<#inner>)
+        }
+    }
+}
+
+/// The field's full type (with `Box` and `Option`).
+fn full_ty(f: &FieldIr) -> TokenStream {
+    let mut ty = field_ty(&f.ty);
+    if f.boxed {
+        ty = quote!(::std::boxed::Box<#ty>);
+    }
+    if f.optional {
+        ty = quote!(::std::option::Option<#ty>);
+    }
+    ty
+}
+
+fn literal(scalar: Scalar, value: &str) -> TokenStream {
+    match scalar {
+        Scalar::Int64 => {
+            Literal::i64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
+        }
+        Scalar::Uint64 => {
+            Literal::u64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
+        }
+        Scalar::Float => {
+            Literal::f64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
+        }
+        Scalar::Bool => {
+            let b = value == "true";
+            quote!(#b)
+        }
+        Scalar::String => quote!(#value),
+    }
+}
+
+trait IntoTokens {
+    fn into_token_stream(self) -> TokenStream;
+}
+
+impl IntoTokens for Literal {
+    fn into_token_stream(self) -> TokenStream {
+        quote!(#self)
+    }
+}
+
+fn enum_item(e: &EnumIr) -> TokenStream {
+    let name = ident(&e.name);
+    let doc = doc_attrs(e.doc.as_deref().unwrap_or("An enumeration of the ess API."));
+    let raw = scalar_ty(e.scalar);
+    let variants: Vec<Ident> = e.values.iter().map(|(_, v, _)| ident(v)).collect();
+    let docs = e.values.iter().map(|(wire, _, d)| {
+        let text = match d {
+            Some(d) => format!("{d}\n\nWire value `{wire}`."),
+            None => format!("Wire value `{wire}`."),
+        };
+        doc_attrs(&text)
+    });
+    let wire_values: Vec<TokenStream> = e
+        .values
+        .iter()
+        .map(|(w, _, _)| literal(e.scalar, w))
+        .collect();
+    let (to_wire, from_wire_arms, wire_ty, serialize, deserialize) = if e.scalar == Scalar::String {
+        (
+            quote! {
+                /// The value as sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(Self::#variants => #wire_values,)*
+                        Self::Unknown(value) => value,
+                    }
+                }
+            },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(value.to_owned()), },
+            quote!(&str),
+            quote!(serializer.serialize_str(self.as_str())),
+            quote! {
+                let value = <::std::string::String as ::ess_runtime::__private::serde::Deserialize>::deserialize(deserializer)?;
+                ::std::result::Result::Ok(Self::from(value.as_str()))
+            },
+        )
+    } else {
+        (
+            quote! {
+                /// The value as sent on the wire.
+                pub fn value(&self) -> #raw {
+                    match self {
+                        #(Self::#variants => #wire_values,)*
+                        Self::Unknown(value) => *value,
+                    }
+                }
+            },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(value), },
+            raw.clone(),
+            if e.scalar == Scalar::Uint64 {
+                quote!(serializer.serialize_u64(self.value()))
+            } else {
+                quote!(serializer.serialize_i64(self.value()))
+            },
+            quote! {
+                let value = <#raw as ::ess_runtime::__private::serde::Deserialize>::deserialize(deserializer)?;
+                ::std::result::Result::Ok(Self::from(value))
+            },
+        )
+    };
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#docs #variants,)*
+            /// A value this version of the spec does not list; kept as sent.
+            Unknown(#raw),
+        }
+
+        impl #name {
+            #to_wire
+
+            /// Whether the spec lists this value.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<#wire_ty> for #name {
+            fn from(value: #wire_ty) -> Self {
+                match value {
+                    #from_wire_arms
+                }
+            }
+        }
+
+        impl ::ess_runtime::__private::serde::Serialize for #name {
+            fn serialize<S: ::ess_runtime::__private::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                #serialize
+            }
+        }
+
+        impl<'de> ::ess_runtime::__private::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::ess_runtime::__private::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                #deserialize
+            }
+        }
+    }
+}
+
+fn field_doc(f: &FieldIr) -> TokenStream {
+    let mut text = String::new();
+    if let Some(t) = &f.doc.text {
+        text.push_str(t);
+        text.push_str("\n\n");
+    }
+    let mut facts = Vec::new();
+    facts.push(if f.doc.required {
+        "Required.".to_owned()
+    } else {
+        "Optional.".to_owned()
+    });
+    if let Some((min, max)) = f.length {
+        let unit = if matches!(f.ty, FieldTy::List(_)) {
+            "items"
+        } else {
+            "characters"
+        };
+        facts.push(match (min, max) {
+            (Some(a), Some(b)) if a == b => format!("Exactly {a} {unit}."),
+            (Some(a), Some(b)) => format!("{a} to {b} {unit}."),
+            (Some(a), None) => format!("At least {a} {unit}."),
+            (_, Some(b)) => format!("At most {b} {unit}."),
+            _ => String::new(),
+        });
+    }
+    if let Some((min, max)) = &f.range {
+        facts.push(match (min, max) {
+            (Some(a), Some(b)) => format!("Range {a} to {b}."),
+            (Some(a), None) => format!("At least {a}."),
+            (_, Some(b)) => format!("At most {b}."),
+            _ => String::new(),
+        });
+    }
+    if let Some(d) = &f.doc.default {
+        facts.push(format!("Default `{d}`."));
+    }
+    if f.sensitive {
+        facts.push("Sensitive: `Debug` prints `<redacted>`.".to_owned());
+    }
+    if f.doc.disabled {
+        facts.push("Not open for use yet.".to_owned());
+    }
+    if f.doc.deprecated {
+        facts.push("Deprecated.".to_owned());
+    }
+    text.push_str(&facts.join(" "));
+    if let Some(e) = &f.doc.example {
+        let e = e.replace('`', "'");
+        text.push_str(&format!("\n\nExample: `{e}`"));
+    }
+    doc_attrs(&text)
+}
+
+fn struct_item(ir: &Ir, s: &StructIr) -> TokenStream {
+    let name = ident(&s.name);
+    let mut doc = s
+        .doc
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` structure of the ess API.", s.name));
+    if let Some(action) = &s.request_of {
+        let method = names::snake(action);
+        doc.push_str(&format!(
+            "\n\nRequest of [`Client::{method}`]; built with `new` and setters."
+        ));
+    }
+    let doc = doc_attrs(&doc);
+    let fields = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        let ty = full_ty(f);
+        let wire = &f.wire;
+        let doc = field_doc(f);
+        let serde = if f.optional {
+            quote!(#[serde(rename = #wire, default, skip_serializing_if = "::std::option::Option::is_none")])
+        } else {
+            quote!(#[serde(rename = #wire)])
+        };
+        quote! { #doc #serde pub #id: #ty }
+    });
+    let has_sensitive = s.fields.iter().any(|f| f.sensitive);
+    let mut derives = vec![quote!(Clone), quote!(PartialEq)];
+    if !has_sensitive {
+        derives.push(quote!(Debug));
+    }
+    if s.all_optional {
+        derives.push(quote!(Default));
+    }
+    let required: Vec<&FieldIr> = s.fields.iter().filter(|f| !f.optional).collect();
+    let new_params = required.iter().map(|f| {
+        let id = ident(&f.ident);
+        let ty = full_ty(f);
+        quote!(#id: impl ::std::convert::Into<#ty>)
+    });
+    let new_fields = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        if f.optional {
+            quote!(#id: ::std::option::Option::None)
+        } else {
+            quote!(#id: #id.into())
+        }
+    });
+    let setters = s.fields.iter().filter(|f| f.optional).map(|f| {
+        let id = ident(&f.ident);
+        let setter = if matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
+            format_ident!("with_{}", f.ident)
+        } else {
+            id.clone()
+        };
+        let mut inner = field_ty(&f.ty);
+        if f.boxed {
+            inner = quote!(::std::boxed::Box<#inner>);
+        }
+        let wire = &f.wire;
+        let doc = format!(" Sets `{wire}`.");
+        quote! {
+            #[doc = #doc]
+            pub fn #setter(mut self, value: impl ::std::convert::Into<#inner>) -> Self {
+                self.#id = ::std::option::Option::Some(value.into());
+                self
+            }
+        }
+    });
+    let new_doc = if required.is_empty() {
+        " A value with every member unset.".to_owned()
+    } else {
+        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.wire)).collect();
+        format!(
+            " A value with the required {}; every other member unset.",
+            names.join(", ")
+        )
+    };
+    let debug = has_sensitive.then(|| debug_impl(s));
+    let validate = (s.needs_validation || s.request_of.is_some()).then(|| validate_impl(ir, s));
+    quote! {
+        #doc
+        #[derive(#(#derives,)* ::ess_runtime::__private::serde::Serialize, ::ess_runtime::__private::serde::Deserialize)]
+        #[serde(crate = "::ess_runtime::__private::serde")]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields,)*
+        }
+
+        impl #name {
+            #[doc = #new_doc]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#new_params),*) -> Self {
+                Self { #(#new_fields,)* }
+            }
+            #(#setters)*
+        }
+
+        #debug
+        #validate
+    }
+}
+
+fn debug_impl(s: &StructIr) -> TokenStream {
+    let name = ident(&s.name);
+    let label = &s.name;
+    let fields = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        let label = &f.ident;
+        if f.sensitive {
+            quote!(.field(#label, &::ess_runtime::Redacted(&self.#id)))
+        } else {
+            quote!(.field(#label, &self.#id))
+        }
+    });
+    quote! {
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(#label) #(#fields)* .finish()
+            }
+        }
+    }
+}
+
+fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
+    let name = ident(&s.name);
+    let needs = |n: &str| ir.structs.iter().any(|x| x.name == n && x.needs_validation);
+    let checks = s.fields.iter().map(|f| field_checks(f, &needs));
+    let requirements = s
+        .request_of
+        .as_ref()
+        .and_then(|action| ir.actions.iter().find(|a| &a.wire == action))
+        .map(|a| {
+            a.requirements
+                .iter()
+                .map(|r| requirement_checks(a, r))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let uses_path = s.needs_validation || !requirements.is_empty();
+    let (path, out) = if uses_path {
+        (quote!(path), quote!(out))
+    } else {
+        (quote!(_path), quote!(_out))
+    };
+    quote! {
+        impl ::ess_runtime::Validate for #name {
+            fn validate_into(&self, #path: &str, #out: &mut ::std::vec::Vec<::ess_runtime::Violation>) {
+                #(#checks)*
+                #(#requirements)*
+            }
+        }
+    }
+}
+
+/// Checks of one field: its own constraints, enum membership, and nested structures.
+fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
+    let id = ident(&f.ident);
+    let wire = &f.wire;
+    let mut body = Vec::new();
+    if let Some((min, max)) = f.length {
+        let min = opt_usize(min);
+        let max = opt_usize(max);
+        let (len, unit) = match &f.ty {
+            FieldTy::List(_) => (quote!(value.len()), "items"),
+            _ => (quote!(value.chars().count()), "characters"),
+        };
+        body.push(quote!(::ess_runtime::check::length(out, ::ess_runtime::check::join(path, #wire), #len, #min, #max, #unit);));
+    }
+    if let (Some((min, max)), FieldTy::Scalar(scalar)) = (&f.range, &f.ty) {
+        let min = opt_lit(*scalar, min.as_deref());
+        let max = opt_lit(*scalar, max.as_deref());
+        body.push(quote!(::ess_runtime::check::range(out, ::ess_runtime::check::join(path, #wire), *value, #min, #max);));
+    }
+    match &f.ty {
+        FieldTy::Enum(e) => body.push(quote! {
+            if !value.is_known() {
+                ::ess_runtime::check::unknown_value(out, ::ess_runtime::check::join(path, #wire), #e);
+            }
+        }),
+        FieldTy::List(inner) => {
+            if let FieldTy::Enum(e) = &**inner {
+                body.push(quote! {
+                    for (index, item) in value.iter().enumerate() {
+                        if !item.is_known() {
+                            ::ess_runtime::check::unknown_value(out, ::std::format!("{}[{}]", ::ess_runtime::check::join(path, #wire), index), #e);
+                        }
+                    }
+                });
+            }
+        }
+        _ => {}
+    }
+    if f.ty.inner_struct_name().is_some_and(needs) {
+        body.push(quote!(::ess_runtime::Validate::validate_into(value, &::ess_runtime::check::join(path, #wire), out);));
+    }
+    if body.is_empty() {
+        return TokenStream::new();
+    }
+    if f.optional {
+        quote! { if let ::std::option::Option::Some(value) = &self.#id { #(#body)* } }
+    } else {
+        quote! { { let value = &self.#id; #(#body)* } }
+    }
+}
+
+fn opt_usize(v: Option<u64>) -> TokenStream {
+    match v {
+        Some(v) => {
+            let v = Literal::usize_unsuffixed(v as usize);
+            quote!(::std::option::Option::Some(#v))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn opt_lit(scalar: Scalar, v: Option<&str>) -> TokenStream {
+    match v {
+        Some(v) => {
+            let lit = literal(scalar, v);
+            quote!(::std::option::Option::Some(#lit))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// Code checking one per-action requirement (`FlowApproverInfos[]` needs `ApproverName`, ...).
+fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
+    let action_name = &action.wire;
+    // Innermost: the checks on `target` at path `here`.
+    let members = req.members.iter().map(|(id, wire, optional, is_string)| {
+        let id = ident(id);
+        let present = match (optional, is_string) {
+            (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
+            (true, false) => quote!(target.#id.is_some()),
+            (false, true) => quote!(!target.#id.is_empty()),
+            (false, false) => quote!(true),
+        };
+        quote!(::ess_runtime::check::required(out, ::ess_runtime::check::join(&here, #wire), #present, #action_name);)
+    });
+    let mut inner = quote! { #(#members)* };
+    if let Some((id, optional, scalar, values, is_enum)) = &req.when {
+        let id = ident(id);
+        let values = values.iter().map(|v| literal(*scalar, v));
+        let get = match (is_enum, scalar) {
+            (true, Scalar::String) => quote!(v.as_str()),
+            (true, _) => quote!(v.value()),
+            (false, Scalar::String) => quote!(v.as_str()),
+            (false, _) => quote!(*v),
+        };
+        let test = quote!([#(#values),*].contains(&#get));
+        let cond = if *optional {
+            quote!(target.#id.as_ref().is_some_and(|v| #test))
+        } else {
+            quote!({ let v = &target.#id; #test })
+        };
+        inner = quote! { if #cond { #inner } };
+    }
+    // Wrap from the innermost step outwards.
+    let mut code = inner;
+    for (depth, step) in req.steps.iter().enumerate().rev() {
+        let id = ident(&step.ident);
+        let wire = &step.wire;
+        let parent = if depth == 0 {
+            quote!(self)
+        } else {
+            quote!(parent)
+        };
+        let parent_path = if depth == 0 {
+            quote!(path)
+        } else {
+            quote!(&parent_here)
+        };
+        let body = if step.list {
+            quote! {
+                for (index, target) in items.iter().enumerate() {
+                    let here = ::std::format!("{}[{}]", ::ess_runtime::check::join(#parent_path, #wire), index);
+                    #code
+                }
+            }
+        } else {
+            quote! {
+                let target = items;
+                let here = ::ess_runtime::check::join(#parent_path, #wire);
+                #code
+            }
+        };
+        code = if step.optional {
+            quote! { if let ::std::option::Option::Some(items) = &#parent.#id { #body } }
+        } else {
+            quote! { { let items = &#parent.#id; #body } }
+        };
+        if depth > 0 {
+            code = quote! { { let parent = target; let parent_here = here; #code } };
+        }
+    }
+    code
+}
+
+fn action_impl(ir: &Ir, a: &ActionIr) -> TokenStream {
+    let request = ident(&a.request);
+    let response = ident(&a.response);
+    let wire = &a.wire;
+    let endpoint = &a.endpoint;
+    let rate = match a.rate_limit {
+        Some(r) => quote!(::std::option::Option::Some(#r)),
+        None => quote!(::std::option::Option::None),
+    };
+    let retry = a.retry_safe;
+    let errors = &a.errors;
+    let variants = a
+        .errors
+        .iter()
+        .filter_map(|code| ir.error_codes.iter().find(|e| &e.code == code))
+        .map(|e| ident(&e.variant));
+    quote! {
+        impl ::ess_runtime::Action for #request {
+            const NAME: &'static str = #wire;
+            const ENDPOINT: &'static str = #endpoint;
+            const RATE_LIMIT: ::std::option::Option<u32> = #rate;
+            const RETRY_SAFE: bool = #retry;
+            const ERRORS: &'static [&'static str] = &[#(#errors),*];
+            type Response = #response;
+        }
+
+        impl #request {
+            /// The error codes this action may return.
+            pub const ERROR_CODES: &'static [ErrorCode] = &[#(ErrorCode::#variants),*];
+        }
+    }
+}
+
+fn error_code_item(ir: &Ir) -> TokenStream {
+    let variants: Vec<Ident> = ir.error_codes.iter().map(|e| ident(&e.variant)).collect();
+    let codes: Vec<&str> = ir.error_codes.iter().map(|e| e.code.as_str()).collect();
+    let docs = codes.iter().map(|c| format!(" `{c}`"));
+    quote! {
+        /// Every error code the service may answer with (common API 3.0 codes and ess codes).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            #(#[doc = #docs] #variants,)*
+            /// A code this version of the spec does not list; kept as sent.
+            Unknown(::std::string::String),
+        }
+
+        impl ErrorCode {
+            /// The code as the service spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#variants => #codes,)*
+                    Self::Unknown(code) => code,
+                }
+            }
+        }
+
+        impl ::std::convert::From<&str> for ErrorCode {
+            fn from(code: &str) -> Self {
+                match code {
+                    #(#codes => Self::#variants,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for ErrorCode {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
+}
+
+fn client_item(ir: &Ir) -> TokenStream {
+    let methods = ir.actions.iter().map(|a| {
+        let method = ident(&a.method);
+        let request = ident(&a.request);
+        let response = ident(&a.response);
+        let mut doc = format!("{} (`{}`)", a.title, a.wire);
+        if let Some(d) = &a.doc {
+            doc.push_str("\n\n");
+            doc.push_str(d);
+        }
+        doc.push('\n');
+        if let Some(r) = a.rate_limit {
+            doc.push_str(&format!("\n- Rate limit: {r} requests per second."));
+        }
+        doc.push_str(if a.retry_safe { "\n- Safe to retry after a network failure." } else { "\n- Not retried after a network failure." });
+        if !a.errors.is_empty() {
+            let codes: Vec<String> = a.errors.iter().map(|c| format!("`{c}`")).collect();
+            doc.push_str(&format!("\n- Errors: {}.", codes.join(", ")));
+        }
+        doc.push_str(&format!(
+            "\n\n[API Explorer](https://console.cloud.tencent.com/api/explorer?Product={}&Version={}&Action={})",
+            ir.service, ir.api_version, a.wire
+        ));
+        let doc = doc_attrs(&doc);
+        let deprecated = a.deprecated.then(|| quote!(#[deprecated(note = "deprecated by the service")]));
+        quote! {
+            #doc
+            #deprecated
+            pub async fn #method(&self, request: &#request) -> ::std::result::Result<#response, ::ess_runtime::Error> {
+                ::ess_runtime::call(&self.transport, request).await
+            }
+        }
+    });
+    quote! {
+        /// The ess client: one method per action. Cloning shares the transport.
+        #[derive(Clone, Debug)]
+        pub struct Client<T> {
+            transport: T,
+        }
+
+        impl<T> Client<T> {
+            /// A client sending through `transport`.
+            pub fn new(transport: T) -> Self {
+                Self { transport }
+            }
+
+            /// The transport.
+            pub fn transport(&self) -> &T {
+                &self.transport
+            }
+        }
+
+        impl<T: ::ess_runtime::Transport + ::std::marker::Sync> Client<T> {
+            #(#methods)*
+        }
+    }
+}

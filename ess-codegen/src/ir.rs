@@ -1,0 +1,517 @@
+//! The intermediate representation: the spec resolved into what Rust code needs (identifiers,
+//! field types, optionality, boxing of recursive members, validation needs, action closures).
+//! Built only from a validated spec; anything it still cannot represent is a diagnostic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::names;
+use crate::spec::{Diagnostic, Diagnostics, Scalar, Spec, Status, TypeRef};
+
+/// Everything the code generator emits, in deterministic (sorted) order.
+#[derive(Debug)]
+pub struct Ir {
+    /// Short service name.
+    pub service: String,
+    /// API version.
+    pub api_version: String,
+    /// Enumerations.
+    pub enums: Vec<EnumIr>,
+    /// Structures.
+    pub structs: Vec<StructIr>,
+    /// Actions.
+    pub actions: Vec<ActionIr>,
+    /// Every error code (common and service, deduplicated, sorted).
+    pub error_codes: Vec<ErrorCodeIr>,
+}
+
+/// An enumeration.
+#[derive(Debug)]
+pub struct EnumIr {
+    /// Rust (and spec) name.
+    pub name: String,
+    /// Wire type of the values.
+    pub scalar: Scalar,
+    /// Our docs.
+    pub doc: Option<String>,
+    /// (wire value, variant name, doc).
+    pub values: Vec<(String, String, Option<String>)>,
+}
+
+/// A field's Rust type, before `Option`/`Box`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldTy {
+    /// A wire scalar.
+    Scalar(Scalar),
+    /// A spec enumeration over a scalar.
+    Enum(String),
+    /// A structure.
+    Struct(String),
+    /// A list.
+    List(Box<FieldTy>),
+}
+
+/// A structure.
+#[derive(Debug)]
+pub struct StructIr {
+    /// Rust (and spec) name.
+    pub name: String,
+    /// Our docs.
+    pub doc: Option<String>,
+    /// Fields in wire order.
+    pub fields: Vec<FieldIr>,
+    /// Whether every field is optional (so the type has `Default`).
+    pub all_optional: bool,
+    /// Whether `validate()` has anything to check.
+    pub needs_validation: bool,
+    /// The actions whose request is this type.
+    pub request_of: Option<String>,
+}
+
+/// A field of a structure.
+#[derive(Debug)]
+pub struct FieldIr {
+    /// Wire name.
+    pub wire: String,
+    /// snake_case name (a keyword is written raw by the generator).
+    pub ident: String,
+    /// Type without `Option`/`Box`.
+    pub ty: FieldTy,
+    /// `Option<..>`: not required.
+    pub optional: bool,
+    /// `Box<..>`: the field closes a cycle of non-list members.
+    pub boxed: bool,
+    /// Debug prints `<redacted>`.
+    pub sensitive: bool,
+    /// Facts for rustdoc.
+    pub doc: FieldDoc,
+    /// Length bounds (characters or items).
+    pub length: Option<(Option<u64>, Option<u64>)>,
+    /// Numeric bounds as written in the spec.
+    pub range: Option<(Option<String>, Option<String>)>,
+}
+
+/// What rustdoc says about a field.
+#[derive(Debug, Default)]
+pub struct FieldDoc {
+    /// Our words.
+    pub text: Option<String>,
+    /// Required in requests.
+    pub required: bool,
+    /// Disabled upstream.
+    pub disabled: bool,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// Default the service assumes.
+    pub default: Option<String>,
+    /// Example value.
+    pub example: Option<String>,
+}
+
+/// An action.
+#[derive(Debug)]
+pub struct ActionIr {
+    /// Wire name.
+    pub wire: String,
+    /// Client method name.
+    pub method: String,
+    /// Request type.
+    pub request: String,
+    /// Response type.
+    pub response: String,
+    /// Official title.
+    pub title: String,
+    /// Our docs.
+    pub doc: Option<String>,
+    /// Deprecated upstream.
+    pub deprecated: bool,
+    /// Endpoint group.
+    pub endpoint: String,
+    /// Requests per second.
+    pub rate_limit: Option<u32>,
+    /// Safe to re-send after a network failure.
+    pub retry_safe: bool,
+    /// Error codes it may return.
+    pub errors: Vec<String>,
+    /// Per-action requirements.
+    pub requirements: Vec<RequirementIr>,
+    /// Every structure and enum the request and response reach.
+    pub closure: BTreeSet<String>,
+}
+
+/// A per-action requirement, resolved.
+#[derive(Debug)]
+pub struct RequirementIr {
+    /// Path steps from the request: (field ident, wire name, is a list, is optional).
+    pub steps: Vec<PathStep>,
+    /// Required members of the target: (field ident, wire name, is optional, is a string).
+    pub members: Vec<(String, String, bool, bool)>,
+    /// Condition: (field ident, is optional, scalar, wire values, is an enum).
+    pub when: Option<(String, bool, Scalar, Vec<String>, bool)>,
+}
+
+/// One step of a requirement path.
+#[derive(Debug)]
+pub struct PathStep {
+    /// Field ident.
+    pub ident: String,
+    /// Wire name.
+    pub wire: String,
+    /// Whether the field is a list (the path steps into each item).
+    pub list: bool,
+    /// Whether the field is optional.
+    pub optional: bool,
+}
+
+/// An error code.
+#[derive(Debug)]
+pub struct ErrorCodeIr {
+    /// The code.
+    pub code: String,
+    /// Variant name.
+    pub variant: String,
+}
+
+fn field_ty(ty: &TypeRef, enumeration: Option<&str>) -> FieldTy {
+    match ty {
+        TypeRef::List(inner) => FieldTy::List(Box::new(field_ty(inner, enumeration))),
+        TypeRef::Scalar(s) => match enumeration {
+            Some(e) => FieldTy::Enum(e.to_owned()),
+            None => FieldTy::Scalar(*s),
+        },
+        TypeRef::Named(n) => FieldTy::Struct(n.clone()),
+    }
+}
+
+impl FieldTy {
+    /// The structure this field holds (directly or in a list).
+    pub fn inner_struct_name(&self) -> Option<&str> {
+        self.inner_struct()
+    }
+
+    fn inner_struct(&self) -> Option<&str> {
+        match self {
+            FieldTy::Struct(n) => Some(n),
+            FieldTy::List(inner) => inner.inner_struct(),
+            _ => None,
+        }
+    }
+
+    fn inner_enum(&self) -> Option<&str> {
+        match self {
+            FieldTy::Enum(n) => Some(n),
+            FieldTy::List(inner) => inner.inner_enum(),
+            _ => None,
+        }
+    }
+}
+
+/// Builds the IR of a validated spec.
+pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
+    let mut diags = Vec::new();
+    let request_of: BTreeMap<&str, &str> = spec
+        .actions
+        .iter()
+        .map(|(n, a)| (a.input.as_str(), n.as_str()))
+        .collect();
+
+    let mut structs: Vec<StructIr> = Vec::new();
+    for (name, def) in spec.types.iter() {
+        let mut fields = Vec::new();
+        for m in &def.members {
+            let Ok(ty) = TypeRef::parse(&m.ty) else {
+                continue;
+            };
+            let ident = names::snake(&m.name);
+            fields.push(FieldIr {
+                wire: m.name.to_string(),
+                ident,
+                ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str)),
+                optional: !m.required,
+                boxed: false,
+                sensitive: m.sensitive,
+                doc: FieldDoc {
+                    text: m.doc.clone(),
+                    required: m.required,
+                    disabled: m.disabled,
+                    deprecated: m.deprecated,
+                    default: m.default.as_deref().cloned(),
+                    example: m.example.clone(),
+                },
+                length: m.length.as_ref().map(|l| match l.exact {
+                    Some(e) => (Some(e), Some(e)),
+                    None => (l.min, l.max),
+                }),
+                range: m
+                    .range
+                    .as_ref()
+                    .map(|r| (r.min.as_deref().cloned(), r.max.as_deref().cloned())),
+            });
+        }
+        let all_optional = fields.iter().all(|f| f.optional);
+        structs.push(StructIr {
+            name: name.to_string(),
+            doc: def.doc.clone(),
+            fields,
+            all_optional,
+            needs_validation: false,
+            request_of: request_of.get(name.as_str()).map(|s| (*s).to_owned()),
+        });
+    }
+    mark_boxed(&mut structs);
+    mark_validation(&mut structs);
+
+    let index: BTreeMap<&str, usize> = structs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let enum_scalars: BTreeMap<&str, Scalar> = spec
+        .enums
+        .iter()
+        .map(|(n, e)| {
+            (
+                n.as_str(),
+                TypeRef::parse(&e.ty)
+                    .ok()
+                    .and_then(|t| t.item_scalar())
+                    .unwrap_or(Scalar::String),
+            )
+        })
+        .collect();
+    let mut actions = Vec::new();
+    for (name, action) in spec.actions.iter() {
+        let mut requirements = Vec::new();
+        for req in &action.requirements {
+            match resolve_requirement(&structs, &index, &enum_scalars, &action.input, req) {
+                Some(r) => requirements.push(r),
+                None => diags.push(Diagnostic::at(
+                    file,
+                    req.path.span(),
+                    "requirement cannot be resolved",
+                )),
+            }
+        }
+        let mut closure = BTreeSet::new();
+        for root in [action.input.as_str(), action.output.as_str()] {
+            collect_closure(&structs, &index, root, &mut closure);
+        }
+        actions.push(ActionIr {
+            wire: name.to_string(),
+            method: names::snake(name),
+            request: action.input.to_string(),
+            response: action.output.to_string(),
+            title: action.title.to_string(),
+            doc: action.doc.clone(),
+            deprecated: *action.status == Status::Deprecated,
+            endpoint: action
+                .endpoint
+                .as_deref()
+                .map_or("default", String::as_str)
+                .to_owned(),
+            rate_limit: action.rate_limit.as_deref().copied(),
+            retry_safe: action.retry_safe,
+            errors: action.errors.iter().map(|e| e.to_string()).collect(),
+            requirements,
+            closure,
+        });
+    }
+
+    let mut codes: BTreeSet<&str> = BTreeSet::new();
+    codes.extend(spec.errors.common.iter().map(|c| c.as_str()));
+    codes.extend(spec.errors.service.iter().map(|c| c.as_str()));
+    let mut variants: BTreeMap<String, &str> = BTreeMap::new();
+    let mut error_codes = Vec::new();
+    for code in codes {
+        let variant = names::pascal(&code.replace('.', "_"));
+        if let Some(first) = variants.insert(variant.clone(), code) {
+            diags.push(Diagnostic::new(
+                file,
+                0,
+                0,
+                format!("error codes `{first}` and `{code}` both become `ErrorCode::{variant}`"),
+            ));
+        }
+        error_codes.push(ErrorCodeIr {
+            code: code.to_owned(),
+            variant,
+        });
+    }
+
+    let enums = spec
+        .enums
+        .iter()
+        .map(|(name, def)| EnumIr {
+            name: name.to_string(),
+            scalar: TypeRef::parse(&def.ty)
+                .ok()
+                .and_then(|t| t.item_scalar())
+                .unwrap_or(Scalar::String),
+            doc: def.doc.clone(),
+            values: def
+                .values
+                .iter()
+                .map(|v| (v.value.to_string(), names::pascal(&v.name), v.doc.clone()))
+                .collect(),
+        })
+        .collect();
+
+    if !diags.is_empty() {
+        return Err(Diagnostics(diags));
+    }
+    Ok(Ir {
+        service: spec.service.name.to_string(),
+        api_version: spec.service.api_version.to_string(),
+        enums,
+        structs,
+        actions,
+        error_codes,
+    })
+}
+
+/// Boxes non-list struct fields that lie on a cycle (a struct reaching itself without a list).
+fn mark_boxed(structs: &mut [StructIr]) {
+    let edges: BTreeMap<String, Vec<String>> = structs
+        .iter()
+        .map(|s| {
+            let targets = s
+                .fields
+                .iter()
+                .filter_map(|f| match &f.ty {
+                    FieldTy::Struct(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect();
+            (s.name.clone(), targets)
+        })
+        .collect();
+    let reaches = |from: &str, to: &str| -> bool {
+        let mut stack = vec![from.to_owned()];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    for s in structs.iter_mut() {
+        let name = s.name.clone();
+        for f in &mut s.fields {
+            if let FieldTy::Struct(target) = &f.ty {
+                f.boxed = reaches(target, &name);
+            }
+        }
+    }
+}
+
+/// A struct needs validation when a field has a constraint or an enum, or holds a struct
+/// that needs validation (fixed point over the type graph).
+fn mark_validation(structs: &mut [StructIr]) {
+    let mut needs: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let before = needs.len();
+        for s in structs.iter() {
+            let direct = s.fields.iter().any(|f| {
+                f.length.is_some()
+                    || f.range.is_some()
+                    || f.ty.inner_enum().is_some()
+                    || f.ty.inner_struct().is_some_and(|n| needs.contains(n))
+            });
+            if direct {
+                needs.insert(s.name.clone());
+            }
+        }
+        if needs.len() == before {
+            break;
+        }
+    }
+    for s in structs.iter_mut() {
+        s.needs_validation = needs.contains(&s.name);
+    }
+}
+
+fn collect_closure(
+    structs: &[StructIr],
+    index: &BTreeMap<&str, usize>,
+    name: &str,
+    out: &mut BTreeSet<String>,
+) {
+    let Some(&i) = index.get(name) else { return };
+    if !out.insert(name.to_owned()) {
+        return;
+    }
+    for f in &structs[i].fields {
+        if let Some(e) = f.ty.inner_enum() {
+            out.insert(e.to_owned());
+        }
+        if let Some(s) = f.ty.inner_struct() {
+            collect_closure(structs, index, s, out);
+        }
+    }
+}
+
+fn resolve_requirement(
+    structs: &[StructIr],
+    index: &BTreeMap<&str, usize>,
+    enum_scalars: &BTreeMap<&str, Scalar>,
+    input: &str,
+    req: &crate::spec::Requirement,
+) -> Option<RequirementIr> {
+    let mut current = &structs[*index.get(input)?];
+    let mut steps = Vec::new();
+    for step in req.path.split('.') {
+        let (wire, list) = match step.strip_suffix("[]") {
+            Some(w) => (w, true),
+            None => (step, false),
+        };
+        let field = current.fields.iter().find(|f| f.wire == wire)?;
+        steps.push(PathStep {
+            ident: field.ident.clone(),
+            wire: wire.to_owned(),
+            list,
+            optional: field.optional,
+        });
+        current = &structs[*index.get(field.ty.inner_struct()?)?];
+    }
+    let member = |wire: &str| current.fields.iter().find(|f| f.wire == wire);
+    let members = req
+        .members
+        .iter()
+        .map(|m| {
+            let f = member(m)?;
+            Some((
+                f.ident.clone(),
+                f.wire.clone(),
+                f.optional,
+                matches!(f.ty, FieldTy::Scalar(Scalar::String)),
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let when = match &req.when {
+        None => None,
+        Some(w) => {
+            let f = member(&w.member)?;
+            let scalar = match &f.ty {
+                FieldTy::Scalar(s) => *s,
+                FieldTy::Enum(e) => *enum_scalars.get(e.as_str())?,
+                _ => return None,
+            };
+            let is_enum = matches!(f.ty, FieldTy::Enum(_));
+            Some((
+                f.ident.clone(),
+                f.optional,
+                scalar,
+                w.values.iter().map(|v| v.to_string()).collect(),
+                is_enum,
+            ))
+        }
+    };
+    Some(RequirementIr {
+        steps,
+        members,
+        when,
+    })
+}
