@@ -8,16 +8,25 @@ use crate::ir::{ActionIr, EnumIr, FieldIr, FieldTy, Ir, RequirementIr, StructIr}
 use crate::names;
 use crate::spec::Scalar;
 
-/// All items generated from `ir`.
-pub fn expand(ir: &Ir) -> TokenStream {
+/// All items generated from `ir`; with `cargo_features`, each behind its actions' features.
+pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
+    let gate = Gate(cargo_features);
     let service = &ir.service;
     let api_version = &ir.api_version;
-    let enums = ir.enums.iter().map(enum_item);
-    let structs = ir.structs.iter().map(|s| struct_item(ir, s));
-    let actions = ir.actions.iter().map(|a| action_impl(ir, a));
+    let enums = ir.enums.iter().map(|e| {
+        let cfg = gate.any(e.used_by.iter().map(|a| feature_of(ir, a)));
+        let item = enum_item(e);
+        quote! { #cfg #item }
+    });
+    let structs = ir.structs.iter().map(|s| struct_item(ir, s, gate));
+    let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
     let error_code = error_code_item(ir);
-    let client = client_item(ir);
-    let action_names = ir.actions.iter().map(|a| &a.wire);
+    let client = client_item(ir, gate);
+    let action_names = ir.actions.iter().map(|a| {
+        let cfg = gate.one(&a.feature);
+        let wire = &a.wire;
+        quote!(#cfg #wire)
+    });
     quote! {
         /// Short name of the service.
         pub const SERVICE: &str = #service;
@@ -31,6 +40,39 @@ pub fn expand(ir: &Ir) -> TokenStream {
         #(#enums)*
         #(#structs)*
     }
+}
+
+/// Emits `#[cfg(feature = ..)]` gates when cargo features are on.
+#[derive(Clone, Copy)]
+struct Gate(bool);
+
+impl Gate {
+    fn one(self, feature: &str) -> TokenStream {
+        if self.0 {
+            quote!(#[cfg(feature = #feature)])
+        } else {
+            TokenStream::new()
+        }
+    }
+
+    fn any<'a>(self, features: impl Iterator<Item = &'a str>) -> TokenStream {
+        if !self.0 {
+            return TokenStream::new();
+        }
+        let features: Vec<&str> = features.collect();
+        match features.as_slice() {
+            [] => TokenStream::new(),
+            [one] => quote!(#[cfg(feature = #one)]),
+            many => quote!(#[cfg(any(#(feature = #many),*))]),
+        }
+    }
+}
+
+fn feature_of<'a>(ir: &'a Ir, action: &str) -> &'a str {
+    ir.actions
+        .iter()
+        .find(|a| a.wire == action)
+        .map_or("", |a| a.feature.as_str())
 }
 
 fn ident(name: &str) -> Ident {
@@ -272,7 +314,8 @@ fn field_doc(f: &FieldIr) -> TokenStream {
     doc_attrs(&text)
 }
 
-fn struct_item(ir: &Ir, s: &StructIr) -> TokenStream {
+fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
+    let cfg = gate.any(s.used_by.iter().map(|a| feature_of(ir, a)));
     let name = ident(&s.name);
     let mut doc = s
         .doc
@@ -349,9 +392,17 @@ fn struct_item(ir: &Ir, s: &StructIr) -> TokenStream {
             names.join(", ")
         )
     };
-    let debug = has_sensitive.then(|| debug_impl(s));
-    let validate = (s.needs_validation || s.request_of.is_some()).then(|| validate_impl(ir, s));
+    let many_args = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let debug = has_sensitive.then(|| {
+        let item = debug_impl(s);
+        quote!(#cfg #item)
+    });
+    let validate = (s.needs_validation || s.request_of.is_some()).then(|| {
+        let item = validate_impl(ir, s);
+        quote!(#cfg #item)
+    });
     quote! {
+        #cfg
         #doc
         #[derive(#(#derives,)* ::ess_runtime::__private::serde::Serialize, ::ess_runtime::__private::serde::Deserialize)]
         #[serde(crate = "::ess_runtime::__private::serde")]
@@ -360,9 +411,10 @@ fn struct_item(ir: &Ir, s: &StructIr) -> TokenStream {
             #(#fields,)*
         }
 
+        #cfg
         impl #name {
             #[doc = #new_doc]
-            #[allow(clippy::too_many_arguments)]
+            #many_args
             pub fn new(#(#new_params),*) -> Self {
                 Self { #(#new_fields,)* }
             }
@@ -570,7 +622,8 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
     code
 }
 
-fn action_impl(ir: &Ir, a: &ActionIr) -> TokenStream {
+fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
+    let cfg = gate.one(&a.feature);
     let request = ident(&a.request);
     let response = ident(&a.response);
     let wire = &a.wire;
@@ -587,6 +640,7 @@ fn action_impl(ir: &Ir, a: &ActionIr) -> TokenStream {
         .filter_map(|code| ir.error_codes.iter().find(|e| &e.code == code))
         .map(|e| ident(&e.variant));
     quote! {
+        #cfg
         impl ::ess_runtime::Action for #request {
             const NAME: &'static str = #wire;
             const ENDPOINT: &'static str = #endpoint;
@@ -596,6 +650,7 @@ fn action_impl(ir: &Ir, a: &ActionIr) -> TokenStream {
             type Response = #response;
         }
 
+        #cfg
         impl #request {
             /// The error codes this action may return.
             pub const ERROR_CODES: &'static [ErrorCode] = &[#(ErrorCode::#variants),*];
@@ -644,8 +699,9 @@ fn error_code_item(ir: &Ir) -> TokenStream {
     }
 }
 
-fn client_item(ir: &Ir) -> TokenStream {
+fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
     let methods = ir.actions.iter().map(|a| {
+        let cfg = gate.one(&a.feature);
         let method = ident(&a.method);
         let request = ident(&a.request);
         let response = ident(&a.response);
@@ -670,6 +726,7 @@ fn client_item(ir: &Ir) -> TokenStream {
         let doc = doc_attrs(&doc);
         let deprecated = a.deprecated.then(|| quote!(#[deprecated(note = "deprecated by the service")]));
         quote! {
+            #cfg
             #doc
             #deprecated
             pub async fn #method(&self, request: &#request) -> ::std::result::Result<#response, ::ess_runtime::Error> {

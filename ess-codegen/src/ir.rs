@@ -24,6 +24,27 @@ pub struct Ir {
     pub error_codes: Vec<ErrorCodeIr>,
 }
 
+impl Ir {
+    /// Keeps only `actions` and the types and enums they reach. Unknown names are returned.
+    pub fn retain_actions(&mut self, actions: &[&str]) -> Vec<String> {
+        let unknown = actions
+            .iter()
+            .filter(|a| !self.actions.iter().any(|x| x.wire == **a))
+            .map(|a| (*a).to_owned())
+            .collect();
+        self.actions.retain(|a| actions.contains(&a.wire.as_str()));
+        let keep: BTreeSet<&str> = self
+            .actions
+            .iter()
+            .flat_map(|a| a.closure.iter().map(String::as_str))
+            .collect();
+        let keep: BTreeSet<String> = keep.into_iter().map(str::to_owned).collect();
+        self.structs.retain(|s| keep.contains(&s.name));
+        self.enums.retain(|e| keep.contains(&e.name));
+        unknown
+    }
+}
+
 /// An enumeration.
 #[derive(Debug)]
 pub struct EnumIr {
@@ -35,6 +56,8 @@ pub struct EnumIr {
     pub doc: Option<String>,
     /// (wire value, variant name, doc).
     pub values: Vec<(String, String, Option<String>)>,
+    /// The actions that reach this enum (for per-action cargo features).
+    pub used_by: BTreeSet<String>,
 }
 
 /// A field's Rust type, before `Option`/`Box`.
@@ -65,6 +88,8 @@ pub struct StructIr {
     pub needs_validation: bool,
     /// The actions whose request is this type.
     pub request_of: Option<String>,
+    /// The actions that reach this type (for per-action cargo features).
+    pub used_by: BTreeSet<String>,
 }
 
 /// A field of a structure.
@@ -136,6 +161,8 @@ pub struct ActionIr {
     pub requirements: Vec<RequirementIr>,
     /// Every structure and enum the request and response reach.
     pub closure: BTreeSet<String>,
+    /// The cargo feature that enables this action (`create-flow-sign-url`).
+    pub feature: String,
 }
 
 /// A per-action requirement, resolved.
@@ -255,6 +282,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             all_optional,
             needs_validation: false,
             request_of: request_of.get(name.as_str()).map(|s| (*s).to_owned()),
+            used_by: BTreeSet::new(),
         });
     }
     mark_boxed(&mut structs);
@@ -313,6 +341,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             errors: action.errors.iter().map(|e| e.to_string()).collect(),
             requirements,
             closure,
+            feature: names::kebab(name),
         });
     }
 
@@ -352,8 +381,19 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
                 .iter()
                 .map(|v| (v.value.to_string(), names::pascal(&v.name), v.doc.clone()))
                 .collect(),
+            used_by: BTreeSet::new(),
         })
-        .collect();
+        .collect::<Vec<EnumIr>>();
+    let mut enums = enums;
+    for action in &actions {
+        for name in &action.closure {
+            if let Some(s) = structs.iter_mut().find(|s| &s.name == name) {
+                s.used_by.insert(action.wire.clone());
+            } else if let Some(e) = enums.iter_mut().find(|e| &e.name == name) {
+                e.used_by.insert(action.wire.clone());
+            }
+        }
+    }
 
     if !diags.is_empty() {
         return Err(Diagnostics(diags));

@@ -11,8 +11,48 @@ pub mod spec;
 
 pub use spec::{Diagnostic, Diagnostics, Spec, load_file, load_str};
 
+/// What to generate.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these actions (and the types they reach); all when `None`.
+    pub actions: Option<Vec<String>>,
+    /// Put each action's items behind a cargo feature named after it (`create-flow-sign-url`),
+    /// and each type behind the features of the actions that reach it.
+    pub cargo_features: bool,
+}
+
 /// Generates the client code for a validated spec (`file` names it in diagnostics).
-pub fn generate(spec: &Spec, file: &str) -> Result<proc_macro2::TokenStream, Diagnostics> {
-    let ir = ir::build(spec, file)?;
-    Ok(expand::expand(&ir))
+pub fn generate(
+    spec: &Spec,
+    file: &str,
+    options: &Options,
+) -> Result<proc_macro2::TokenStream, Diagnostics> {
+    let mut ir = ir::build(spec, file)?;
+    if let Some(actions) = &options.actions {
+        let names: Vec<&str> = actions.iter().map(String::as_str).collect();
+        let unknown = ir.retain_actions(&names);
+        if !unknown.is_empty() {
+            let diags = unknown
+                .iter()
+                .map(|name| {
+                    let hint =
+                        spec::did_you_mean(name, spec.actions.iter().map(|(k, _)| k.as_str()))
+                            .map_or(
+                                "see the actions under `actions:` in the spec".to_owned(),
+                                |s| format!("did you mean `{s}`?"),
+                            );
+                    Diagnostic::new(file, 0, 0, format!("unknown action `{name}`")).with_hint(hint)
+                })
+                .collect();
+            return Err(Diagnostics(diags));
+        }
+    }
+    Ok(expand::expand(&ir, options.cargo_features))
+}
+
+/// Formats generated tokens as source text (as `cargo xtask expand` prints them).
+pub fn pretty(tokens: proc_macro2::TokenStream) -> Result<String, String> {
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
 }

@@ -2,7 +2,7 @@
 //! keywords they must not become. (Upstream has a type named `Option`, so generated code
 //! spells prelude items by full path instead of reserving their names.)
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Rust keywords (strict and reserved, all editions).
 const KEYWORDS: &[&str] = &[
@@ -42,6 +42,11 @@ pub fn is_wire_ident(name: &str) -> bool {
 /// The snake_case Rust name of a wire name (`FlowApproverInfos` -> `flow_approver_infos`).
 pub fn snake(name: &str) -> String {
     name.to_snake_case()
+}
+
+/// The kebab-case cargo feature name of an action (`CreateFlowSignUrl` -> `create-flow-sign-url`).
+pub fn kebab(name: &str) -> String {
+    name.to_kebab_case()
 }
 
 /// The PascalCase Rust name of a wire name or enum value name.

@@ -1,11 +1,14 @@
-//! Resolves the spec path, runs ess-codegen, and turns diagnostics into `syn::Error`s.
+//! Resolves the spec path, runs ess-codegen, and turns diagnostics into compile errors.
 
 use std::path::PathBuf;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-pub(crate) fn generate(path: &syn::LitStr) -> syn::Result<TokenStream> {
+use crate::args::Args;
+
+pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
+    let path = &args.path;
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .ok_or_else(|| {
@@ -16,23 +19,34 @@ pub(crate) fn generate(path: &syn::LitStr) -> syn::Result<TokenStream> {
         })?;
     let relative = path.value();
     let full = manifest_dir.join(&relative);
-    let text = std::fs::read_to_string(&full)
-        .map_err(|e| syn::Error::new(path.span(), format!("cannot read spec `{relative}`: {e}")))?;
-    let spec = ess_codegen::load_str(&relative, &text).map_err(|diags| {
-        let mut errors = diags
-            .iter()
-            .map(|d| syn::Error::new(path.span(), d.to_string()));
-        let mut first = errors.next().expect("diagnostics are never empty");
-        first.extend(errors);
-        first
+    let text = std::fs::read_to_string(&full).map_err(|e| {
+        syn::Error::new(
+            path.span(),
+            format!(
+                "cannot read spec `{relative}`: {e} (paths are relative to the crate's Cargo.toml)"
+            ),
+        )
     })?;
-    let code = ess_codegen::generate(&spec, &relative).map_err(|diags| {
-        let mut errors = diags
+    let spec = ess_codegen::load_str(&relative, &text).map_err(|d| to_error(path.span(), &d))?;
+    let options = ess_codegen::Options {
+        actions: args
+            .actions
+            .as_ref()
+            .map(|list| list.iter().map(|a| a.value()).collect()),
+        cargo_features: args.cargo_features,
+    };
+    let code = ess_codegen::generate(&spec, &relative, &options).map_err(|d| {
+        // Point an unknown action at its literal.
+        let span = args
+            .actions
             .iter()
-            .map(|d| syn::Error::new(path.span(), d.to_string()));
-        let mut first = errors.next().expect("diagnostics are never empty");
-        first.extend(errors);
-        first
+            .flatten()
+            .find(|lit| {
+                d.iter()
+                    .any(|diag| diag.message == format!("unknown action `{}`", lit.value()))
+            })
+            .map_or(path.span(), |lit| lit.span());
+        to_error(span, &d)
     })?;
     let full = full.display().to_string();
     Ok(quote! {
@@ -40,4 +54,14 @@ pub(crate) fn generate(path: &syn::LitStr) -> syn::Result<TokenStream> {
         const _: &str = include_str!(#full);
         #code
     })
+}
+
+/// One compile error per diagnostic, all at `span`.
+fn to_error(span: Span, diags: &ess_codegen::Diagnostics) -> syn::Error {
+    let mut errors = diags.iter().map(|d| syn::Error::new(span, d.to_string()));
+    let mut first = errors
+        .next()
+        .unwrap_or_else(|| syn::Error::new(span, "invalid spec"));
+    first.extend(errors);
+    first
 }

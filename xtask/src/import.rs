@@ -31,6 +31,7 @@ pub(crate) struct Options {
 const OVERLAY: &str = "spec/overlay.yaml";
 const PINS: &str = "spec/upstream.toml";
 const SPEC: &str = "spec/ess.yaml";
+const GENERATED_MANIFEST: &str = "ess-generated/Cargo.toml";
 
 /// Values upstream writes where it has no example.
 const NO_EXAMPLE: &[&str] = &["", "无", "null", "None"];
@@ -39,27 +40,41 @@ const NO_EXAMPLE: &[&str] = &["", "无", "null", "None"];
 pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     let sources = Sources::load(root, options.from.as_deref())?;
     let text = generate(&sources)?;
-    let spec_path = root.join(SPEC);
-    let current = fs::read_to_string(&spec_path).unwrap_or_default();
-    if options.check {
-        if current == text {
-            println!("{SPEC} is up to date ({})", sources.summary());
-            return Ok(ExitCode::SUCCESS);
+    let spec = ess_codegen::load_str(SPEC, &text).map_err(report)?;
+    let manifest_path = root.join(GENERATED_MANIFEST);
+    let manifest = fs::read_to_string(&manifest_path)
+        .with_context(|| format!("reading {GENERATED_MANIFEST}"))?;
+    let outputs = [
+        (SPEC, root.join(SPEC), text),
+        (
+            GENERATED_MANIFEST,
+            manifest_path,
+            crate::features::manifest_with_features(&manifest, &spec),
+        ),
+    ];
+    let mut stale = false;
+    for (name, path, expected) in &outputs {
+        let current = fs::read_to_string(path).unwrap_or_default();
+        if current == *expected {
+            println!("{name} is up to date ({})", sources.summary());
+        } else if options.check {
+            stale = true;
+            eprintln!(
+                "{name} is stale: it differs from what spec/upstream.toml and {OVERLAY} produce."
+            );
+            if let Some((line, old, new)) = first_difference(&current, expected) {
+                eprintln!(
+                    "first difference at line {line}:\n  committed: {old}\n  expected:  {new}"
+                );
+            }
+        } else {
+            fs::write(path, expected).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {name} ({})", sources.summary());
         }
-        eprintln!(
-            "{SPEC} is stale: it differs from what spec/upstream.toml and {OVERLAY} produce."
-        );
-        if let Some((line, old, new)) = first_difference(&current, &text) {
-            eprintln!("first difference at line {line}:\n  committed: {old}\n  expected:  {new}");
-        }
+    }
+    if stale {
         eprintln!("run `cargo xtask import` and commit the result");
         return Ok(ExitCode::FAILURE);
-    }
-    if current != text {
-        fs::write(&spec_path, &text).with_context(|| format!("writing {}", spec_path.display()))?;
-        println!("wrote {SPEC} ({})", sources.summary());
-    } else {
-        println!("{SPEC} unchanged ({})", sources.summary());
     }
     Ok(ExitCode::SUCCESS)
 }

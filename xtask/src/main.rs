@@ -2,9 +2,12 @@
 //!
 //! - `cargo xtask import [--check] [--from DIR]`: rebuild spec/ess.yaml from the pinned
 //!   upstream packages (spec/upstream.toml) and the hand-kept spec/overlay.yaml.
+//! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
 
 mod api;
 mod emit;
+mod expand;
+mod features;
 mod import;
 mod overlay;
 mod prose;
@@ -21,6 +24,9 @@ commands:
   import [--check] [--from DIR]   rebuild spec/ess.yaml from spec/upstream.toml and spec/overlay.yaml
                                   --check  fail if the committed spec/ess.yaml is stale
                                   --from   read the pinned wheels from DIR instead of PyPI
+  expand [--action NAME]... [--cargo-features]
+                                  print the code ess_derive::generate! emits from spec/ess.yaml with
+                                  the same options (formatted); ess-generated uses --cargo-features
 ";
 
 fn main() -> ExitCode {
@@ -56,6 +62,24 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 }
             }
             import::run(&workspace_root(), &options)
+        }
+        "expand" => {
+            let mut actions = Vec::new();
+            let mut cargo_features = false;
+            let mut rest = rest.iter();
+            while let Some(arg) = rest.next() {
+                match arg.as_str() {
+                    "--action" => {
+                        let name = rest
+                            .next()
+                            .ok_or_else(|| anyhow::anyhow!("--action needs an action name"))?;
+                        actions.push(name.clone());
+                    }
+                    "--cargo-features" => cargo_features = true,
+                    other => anyhow::bail!("unknown option `{other}` for expand\n\n{USAGE}"),
+                }
+            }
+            expand::run(&workspace_root(), &actions, cargo_features)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

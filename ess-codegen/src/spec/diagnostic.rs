@@ -46,9 +46,13 @@ impl Diagnostic {
         self
     }
 
-    /// `file:line:col` of the problem.
+    /// `file:line:col` of the problem (`file` alone when the position is unknown).
     pub fn location(&self) -> String {
-        format!("{}:{}:{}", self.file, self.line, self.column)
+        if self.line == 0 {
+            self.file.clone()
+        } else {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        }
     }
 }
 
