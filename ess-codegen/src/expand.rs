@@ -22,6 +22,7 @@ pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
     let error_code = error_code_item(ir);
     let client = client_item(ir, gate);
+    let roundtrip = roundtrip_item(ir, gate);
     let action_names = ir.actions.iter().map(|a| {
         let cfg = gate.one(&a.feature);
         let wire = &a.wire;
@@ -36,6 +37,7 @@ pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         pub const ACTIONS: &[&str] = &[#(#action_names),*];
         #error_code
         #client
+        #roundtrip
         #(#actions)*
         #(#enums)*
         #(#structs)*
@@ -673,6 +675,11 @@ fn error_code_item(ir: &Ir) -> TokenStream {
         }
 
         impl ErrorCode {
+            /// Whether the spec lists this code.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+
             /// The code as the service spells it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -755,6 +762,42 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
 
         impl<T: ::ess_runtime::Transport + ::std::marker::Sync> Client<T> {
             #(#methods)*
+        }
+    }
+}
+
+/// Dispatch by action name, for `cargo xtask verify-examples`.
+fn roundtrip_item(ir: &Ir, gate: Gate) -> TokenStream {
+    let arms = ir.actions.iter().map(|a| {
+        let cfg = gate.one(&a.feature);
+        let wire = &a.wire;
+        let request = ident(&a.request);
+        let response = ident(&a.response);
+        quote! {
+            #cfg
+            #wire => ::std::option::Option::Some(if response {
+                ::ess_runtime::__private::roundtrip::<#response>(value)
+            } else {
+                ::ess_runtime::__private::roundtrip::<#request>(value)
+            }),
+        }
+    });
+    quote! {
+        /// Deserializes a request (or response) body of `action` into its generated type and
+        /// serializes it back; `None` for an unknown action. Used to check official examples.
+        #[doc(hidden)]
+        pub fn __roundtrip(
+            action: &str,
+            response: bool,
+            value: ::ess_runtime::__private::serde_json::Value,
+        ) -> ::std::option::Option<::std::result::Result<::ess_runtime::__private::serde_json::Value, ::std::string::String>> {
+            match action {
+                #(#arms)*
+                _ => {
+                    let _ = (response, value);
+                    ::std::option::Option::None
+                }
+            }
         }
     }
 }

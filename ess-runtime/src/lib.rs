@@ -20,4 +20,16 @@ pub use validate::{Validate, Violation, Violations, check};
 pub mod __private {
     pub use serde;
     pub use serde_json;
+
+    /// Deserializes `value` as `T` and serializes it back (used by `cargo xtask
+    /// verify-examples`); errors name the JSON path.
+    pub fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(
+        value: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            format!("at $.{path}: {}", e.into_inner())
+        })?;
+        serde_json::to_value(&typed).map_err(|e| e.to_string())
+    }
 }

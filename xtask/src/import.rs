@@ -86,6 +86,7 @@ pub(crate) struct Sources {
     overlay_text: String,
     api_text: String,
     error_codes_text: String,
+    examples_json: Option<String>,
 }
 
 impl Sources {
@@ -99,6 +100,10 @@ impl Sources {
         let cache = upstream::cache_dir(root);
         let api_wheel = upstream::wheel(&pins.api, from, &cache)?;
         let api_text = api_wheel.read(pins.api.file("api_json")?)?;
+        let examples_json = match pins.api.files.get("examples_json") {
+            Some(path) => Some(api_wheel.read(path)?),
+            None => None,
+        };
         let errors_wheel = upstream::wheel(&pins.errors, from, &cache)?;
         let error_codes_text = errors_wheel.read(pins.errors.file("error_codes")?)?;
         Ok(Sources {
@@ -107,7 +112,15 @@ impl Sources {
             overlay_text,
             api_text,
             error_codes_text,
+            examples_json,
         })
+    }
+
+    /// The pinned CLI's examples.json.
+    pub(crate) fn examples_text(&self) -> Result<String> {
+        self.examples_json
+            .clone()
+            .context("the pinned CLI wheel has no examples.json")
     }
 
     fn summary(&self) -> String {
@@ -224,6 +237,18 @@ fn merge(
             }
         }
     }
+    for code in &overlay.errors.service_additions {
+        if service_codes.iter().any(|c| c == code.as_str()) {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    code.span(),
+                    format!("error code `{}` is now in the upstream list", &**code),
+                )
+                .with_hint("remove it from `service_additions`"),
+            );
+        }
+    }
     if !diags.is_empty() {
         return Err(report(Diagnostics(diags)));
     }
@@ -336,7 +361,11 @@ fn merge(
         },
         errors: ErrorCodes {
             common: overlay.errors.common,
-            service: service_codes.into_iter().map(sp).collect(),
+            service: service_codes
+                .into_iter()
+                .map(sp)
+                .chain(overlay.errors.service_additions)
+                .collect(),
         },
         enums: NamedMap(enums),
         actions: NamedMap(actions),
@@ -436,6 +465,7 @@ errors:
             overlay_text: format!("{OVERLAY_HEAD}{overlay_tail}"),
             api_text: api_text(),
             error_codes_text: "# 资源不存在\nRESOURCENOTFOUND = 'ResourceNotFound'\n".to_owned(),
+            examples_json: None,
         }
     }
 

@@ -3,9 +3,11 @@
 //! - `cargo xtask import [--check] [--from DIR]`: rebuild spec/ess.yaml from the pinned
 //!   upstream packages (spec/upstream.toml) and the hand-kept spec/overlay.yaml.
 //! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
+//! - `cargo xtask verify-examples [FILE...]`: round-trip official examples through the types.
 
 mod api;
 mod emit;
+mod examples;
 mod expand;
 mod features;
 mod import;
@@ -27,6 +29,8 @@ commands:
   expand [--action NAME]... [--cargo-features]
                                   print the code ess_derive::generate! emits from spec/ess.yaml with
                                   the same options (formatted); ess-generated uses --cargo-features
+  verify-examples [FILE...]       round-trip the official examples (default: the pinned upstream
+                                  examples.json) through the generated types
 ";
 
 fn main() -> ExitCode {
@@ -80,6 +84,16 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 }
             }
             expand::run(&workspace_root(), &actions, cargo_features)
+        }
+        "verify-examples" => {
+            let files: Vec<PathBuf> = rest.iter().map(PathBuf::from).collect();
+            if let Some(flag) = files.iter().find(|f| f.to_string_lossy().starts_with('-')) {
+                anyhow::bail!(
+                    "unknown option `{}` for verify-examples\n\n{USAGE}",
+                    flag.display()
+                );
+            }
+            examples::run(&workspace_root(), &files)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

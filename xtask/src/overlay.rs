@@ -41,6 +41,9 @@ pub(crate) struct ServicePatch {
 pub(crate) struct ErrorsPatch {
     /// Codes common to all API 3.0 services.
     pub(crate) common: Vec<Spanned<String>>,
+    /// Service codes that official material uses but the SDK's list lacks.
+    #[serde(default)]
+    pub(crate) service_additions: Vec<Spanned<String>>,
 }
 
 /// Facts about one action.
