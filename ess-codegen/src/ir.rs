@@ -76,8 +76,10 @@ pub enum FieldTy {
 /// A structure.
 #[derive(Debug)]
 pub struct StructIr {
-    /// Rust (and spec) name.
+    /// Rust name.
     pub name: String,
+    /// Spec (wire) name.
+    pub wire_name: String,
     /// Our docs.
     pub doc: Option<String>,
     /// Fields in wire order.
@@ -198,14 +200,14 @@ pub struct ErrorCodeIr {
     pub variant: String,
 }
 
-fn field_ty(ty: &TypeRef, enumeration: Option<&str>) -> FieldTy {
+fn field_ty(ty: &TypeRef, enumeration: Option<&str>, rust: &BTreeMap<&str, &str>) -> FieldTy {
     match ty {
-        TypeRef::List(inner) => FieldTy::List(Box::new(field_ty(inner, enumeration))),
+        TypeRef::List(inner) => FieldTy::List(Box::new(field_ty(inner, enumeration, rust))),
         TypeRef::Scalar(s) => match enumeration {
             Some(e) => FieldTy::Enum(e.to_owned()),
             None => FieldTy::Scalar(*s),
         },
-        TypeRef::Named(n) => FieldTy::Struct(n.clone()),
+        TypeRef::Named(n) => FieldTy::Struct(rust.get(n.as_str()).copied().unwrap_or(n).to_owned()),
     }
 }
 
@@ -235,10 +237,22 @@ impl FieldTy {
 /// Builds the IR of a validated spec.
 pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
     let mut diags = Vec::new();
-    let request_of: BTreeMap<&str, &str> = spec
+    // Spec name -> Rust name (they differ only where the spec sets `rust_name`).
+    let rust: BTreeMap<&str, &str> = spec
+        .types
+        .iter()
+        .map(|(n, d)| {
+            (
+                n.as_str(),
+                d.rust_name.as_deref().map_or(n.as_str(), String::as_str),
+            )
+        })
+        .collect();
+    let rust_of = |wire: &str| -> String { rust.get(wire).copied().unwrap_or(wire).to_owned() };
+    let request_of: BTreeMap<String, &str> = spec
         .actions
         .iter()
-        .map(|(n, a)| (a.input.as_str(), n.as_str()))
+        .map(|(n, a)| (rust_of(&a.input), n.as_str()))
         .collect();
 
     let mut structs: Vec<StructIr> = Vec::new();
@@ -252,7 +266,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             fields.push(FieldIr {
                 wire: m.name.to_string(),
                 ident,
-                ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str)),
+                ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str), &rust),
                 optional: !m.required,
                 boxed: false,
                 sensitive: m.sensitive,
@@ -276,12 +290,13 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         }
         let all_optional = fields.iter().all(|f| f.optional);
         structs.push(StructIr {
-            name: name.to_string(),
+            name: rust_of(name),
+            wire_name: name.to_string(),
             doc: def.doc.clone(),
             fields,
             all_optional,
             needs_validation: false,
-            request_of: request_of.get(name.as_str()).map(|s| (*s).to_owned()),
+            request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),
         });
     }
@@ -310,7 +325,13 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
     for (name, action) in spec.actions.iter() {
         let mut requirements = Vec::new();
         for req in &action.requirements {
-            match resolve_requirement(&structs, &index, &enum_scalars, &action.input, req) {
+            match resolve_requirement(
+                &structs,
+                &index,
+                &enum_scalars,
+                &rust_of(&action.input),
+                req,
+            ) {
                 Some(r) => requirements.push(r),
                 None => diags.push(Diagnostic::at(
                     file,
@@ -320,14 +341,14 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             }
         }
         let mut closure = BTreeSet::new();
-        for root in [action.input.as_str(), action.output.as_str()] {
-            collect_closure(&structs, &index, root, &mut closure);
+        for root in [rust_of(&action.input), rust_of(&action.output)] {
+            collect_closure(&structs, &index, &root, &mut closure);
         }
         actions.push(ActionIr {
             wire: name.to_string(),
             method: names::snake(name),
-            request: action.input.to_string(),
-            response: action.output.to_string(),
+            request: rust_of(&action.input),
+            response: rust_of(&action.output),
             title: action.title.to_string(),
             doc: action.doc.clone(),
             deprecated: *action.status == Status::Deprecated,

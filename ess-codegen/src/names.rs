@@ -1,6 +1,7 @@
 //! Rust names for spec names: snake_case members and methods, PascalCase types, and the
-//! keywords they must not become. (Upstream has a type named `Option`, so generated code
-//! spells prelude items by full path instead of reserving their names.)
+//! keywords and prelude names they must not become. (Upstream has a type named `Option`:
+//! generated code spells prelude items by full path, and the spec gives that type another
+//! `rust_name` so users' glob imports do not shadow `std::option::Option`.)
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -15,6 +16,16 @@ const KEYWORDS: &[&str] = &[
 
 /// Keywords that cannot be written as raw identifiers (`r#self` is not allowed).
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Prelude items a glob import (`use ess_generated::*`) of a same-named type would shadow.
+const PRELUDE: &[&str] = &[
+    "Box", "Err", "None", "Ok", "Option", "Result", "Some", "String", "Vec",
+];
+
+/// Whether a type named `name` would shadow a prelude item in users' code.
+pub fn is_prelude_name(name: &str) -> bool {
+    PRELUDE.contains(&name)
+}
 
 /// Whether `name` is a Rust keyword.
 pub fn is_keyword(name: &str) -> bool {

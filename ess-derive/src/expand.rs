@@ -58,7 +58,7 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
 
 /// One compile error per diagnostic, all at `span`.
 fn to_error(span: Span, diags: &ess_codegen::Diagnostics) -> syn::Error {
-    let mut errors = diags.iter().map(|d| syn::Error::new(span, d.to_string()));
+    let mut errors = diags.iter().map(|d| syn::Error::new(span, d.unlabelled()));
     let mut first = errors
         .next()
         .unwrap_or_else(|| syn::Error::new(span, "invalid spec"));

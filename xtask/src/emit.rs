@@ -128,6 +128,7 @@ fn type_def(def: &TypeDef) -> Node {
     });
     MapBuilder::new()
         .opt_str("usage", usage)
+        .opt_str("rust_name", def.rust_name.as_ref().map(|r| r.to_string()))
         .opt_str("doc", def.doc.clone())
         .node(
             "members",

@@ -337,11 +337,13 @@ fn merge(
                 default,
             });
         }
+        let (doc, rust_name) = patch.map_or((None, None), |p| (p.doc, p.rust_name));
         types.push((
             sp(name.clone()),
             TypeDef {
                 usage,
-                doc: patch.and_then(|p| p.doc),
+                rust_name,
+                doc,
                 members,
             },
         ));

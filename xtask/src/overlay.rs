@@ -71,6 +71,8 @@ pub(crate) struct TypePatch {
     #[serde(default)]
     pub(crate) doc: Option<String>,
     #[serde(default)]
+    pub(crate) rust_name: Option<Spanned<String>>,
+    #[serde(default)]
     pub(crate) members: NamedMap<MemberPatch>,
 }
 

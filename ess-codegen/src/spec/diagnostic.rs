@@ -56,6 +56,16 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic without the `error:` label, for tools that add their own (rustc).
+    pub fn unlabelled(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{}: {}\n= hint: {hint}", self.location(), self.message),
+            None => format!("{}: {}", self.location(), self.message),
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: error: {}", self.location(), self.message)?;

@@ -154,6 +154,9 @@ pub struct TypeDef {
     /// Where upstream says the type is used; absent for requests and responses.
     #[serde(default)]
     pub usage: Option<Usage>,
+    /// The Rust name, when the spec name cannot be used (it would shadow a prelude item).
+    #[serde(default)]
+    pub rust_name: Option<Spanned<String>>,
     /// Our own documentation, if written.
     #[serde(default)]
     pub doc: Option<String>,

@@ -133,10 +133,40 @@ impl<'a> Validator<'a> {
     /// Type and enum names share the Rust type namespace.
     fn check_namespaces(&mut self) {
         let spec = self.spec;
-        let type_names: HashMap<&str, &Spanned<String>> =
-            spec.types.iter().map(|(k, _)| (k.as_str(), k)).collect();
-        for (name, _) in spec.types.iter() {
+        let mut type_names: HashMap<&str, &Spanned<String>> = HashMap::new();
+        for (name, def) in spec.types.iter() {
             self.check_type_name(name, "type");
+            match &def.rust_name {
+                Some(rust) => {
+                    self.check_type_name(rust, "rust_name");
+                    if names::is_prelude_name(rust) {
+                        self.error(
+                            rust.span(),
+                            format!("rust_name `{}` would shadow a prelude item", &**rust),
+                        );
+                    }
+                    if spec.types.get(rust).is_some() || spec.enums.get(rust).is_some() {
+                        self.error(
+                            rust.span(),
+                            format!(
+                                "rust_name `{}` is already the name of a type or enum",
+                                &**rust
+                            ),
+                        );
+                    }
+                    type_names.insert(rust.as_str(), rust);
+                }
+                None if names::is_prelude_name(name) => self.hint(
+                    name.span(),
+                    format!(
+                        "type `{}` would shadow `{}` from the Rust prelude in users' code",
+                        &**name, &**name
+                    ),
+                    "give it another Rust name with `rust_name:` (in spec/overlay.yaml)",
+                ),
+                None => {}
+            }
+            type_names.insert(name.as_str(), name);
         }
         for (name, _) in spec.enums.iter() {
             self.check_type_name(name, "enum");

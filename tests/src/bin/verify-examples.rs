@@ -1,0 +1,241 @@
+//! Round-trips official request/response examples through the generated types; run by
+//! `cargo xtask verify-examples [FILE...]`, which supplies the pinned upstream examples.json
+//! when no FILE is given. It lives here, not in xtask, so xtask builds even when generated
+//! code does not.
+//!
+//! FILE is in the official CLI's examples.json format: per action, a list of
+//! `{title, input, output}` where `input` is the raw HTTP request text and `output` the JSON
+//! response (a top-level `actions` object, as in the wheel, is accepted too).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+type Result<T, E = String> = std::result::Result<T, E>;
+
+#[derive(Debug, Deserialize)]
+struct Example {
+    title: String,
+    input: String,
+    output: Value,
+}
+
+fn main() -> ExitCode {
+    let files: Vec<String> = std::env::args().skip(1).collect();
+    if files.is_empty() {
+        eprintln!("usage: verify-examples FILE... (or `cargo xtask verify-examples`)");
+        return ExitCode::FAILURE;
+    }
+    match run(&files) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the check and prints failures and the closing `N passed, M failed` line.
+fn run(files: &[String]) -> Result<ExitCode> {
+    let mut report = Report::default();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
+        let examples = parse(&text).map_err(|e| format!("parsing {file}: {e}"))?;
+        for (action, list) in &examples {
+            for example in list {
+                report.record(action, &example.title, verify(action, example));
+            }
+        }
+    }
+    for failure in &report.failures {
+        println!("{failure}");
+    }
+    println!("{} passed, {} failed", report.passed, report.failures.len());
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[derive(Default)]
+struct Report {
+    passed: usize,
+    failures: Vec<String>,
+}
+
+impl Report {
+    fn record(&mut self, action: &str, title: &str, result: Result<(), Vec<String>>) {
+        match result {
+            Ok(()) => self.passed += 1,
+            Err(problems) => {
+                for p in problems {
+                    self.failures
+                        .push(format!("FAIL {action} \"{title}\": {p}"));
+                }
+            }
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<BTreeMap<String, Vec<Example>>, serde_json::Error> {
+    let mut value: Value = serde_json::from_str(text)?;
+    if let Some(actions) = value.get_mut("actions") {
+        value = actions.take();
+    }
+    serde_json::from_value(value)
+}
+
+/// Checks one example; every problem found, each naming the JSON path.
+fn verify(action: &str, example: &Example) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    match request_body(&example.input) {
+        Err(e) => problems.push(format!("request: {e}")),
+        Ok(body) => compare("request", action, false, body, &mut problems),
+    }
+    let output = match &example.output {
+        Value::String(s) => serde_json::from_str(s).map_err(|e| format!("response: not JSON: {e}")),
+        other => Ok(other.clone()),
+    };
+    match output {
+        Err(e) => problems.push(e),
+        Ok(mut output) => match output.get_mut("Response").map(Value::take) {
+            None => problems.push("response: no `Response` object".to_owned()),
+            Some(response) => {
+                if let Some(error) = response.get("Error") {
+                    let code = error
+                        .get("Code")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if !ess_generated::ErrorCode::from(code).is_known() {
+                        problems.push(format!(
+                            "response: unknown error code `{code}` at $.Error.Code"
+                        ));
+                    }
+                } else {
+                    compare("response", action, true, response, &mut problems);
+                }
+            }
+        },
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The JSON body of a raw HTTP request (after the first blank line).
+fn request_body(raw: &str) -> Result<Value> {
+    let raw = raw.replace("\r\n", "\n");
+    let Some((_, body)) = raw.split_once("\n\n") else {
+        return Err("no blank line between headers and body".to_owned());
+    };
+    serde_json::from_str(body.trim()).map_err(|e| format!("the body is not JSON: {e}"))
+}
+
+fn compare(what: &str, action: &str, response: bool, original: Value, problems: &mut Vec<String>) {
+    match ess_generated::__roundtrip(action, response, original.clone()) {
+        None => problems.push(format!("{what}: unknown action")),
+        Some(Err(e)) => problems.push(format!("{what}: does not deserialize {e}")),
+        Some(Ok(back)) => {
+            let mut diffs = Vec::new();
+            diff("$", &original, &back, &mut diffs);
+            problems.extend(diffs.into_iter().map(|d| format!("{what}: {d}")));
+        }
+    }
+}
+
+/// Differences between the original JSON and the round-tripped one. A member that is null
+/// in the original may be absent after the round trip (the types omit `None`), and numbers
+/// compare by value (`1` equals `1.0`).
+fn diff(path: &str, original: &Value, back: &Value, out: &mut Vec<String>) {
+    match (original, back) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in a {
+                let here = format!("{path}.{key}");
+                match b.get(key) {
+                    Some(other) => diff(&here, value, other, out),
+                    None if value.is_null() => {}
+                    None => out.push(format!("{here} is lost in the round trip")),
+                }
+            }
+            for key in b.keys().filter(|k| !a.contains_key(*k)) {
+                out.push(format!("{path}.{key} appears after the round trip"));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(&format!("{path}[{i}]"), x, y, out);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => {}
+        (a, b) if a == b => {}
+        (a, b) => out.push(format!("{path}: {a} became {b}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_come_after_the_blank_line() {
+        let raw =
+            "POST / HTTP/1.1\nHost: ess.tencentcloudapi.com\n<公共请求参数>\n\n{\"FlowId\": \"x\"}";
+        assert_eq!(
+            request_body(raw).unwrap(),
+            serde_json::json!({"FlowId": "x"})
+        );
+        assert!(request_body("POST / HTTP/1.1").is_err());
+    }
+
+    #[test]
+    fn diff_names_paths_and_tolerates_null_and_number_forms() {
+        let mut out = Vec::new();
+        diff(
+            "$",
+            &serde_json::json!({"A": null, "B": 1, "C": [{"D": "x"}], "E": 2}),
+            &serde_json::json!({"B": 1.0, "C": [{"D": "y"}], "F": 3}),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                "$.C[0].D: \"x\" became \"y\"",
+                "$.E is lost in the round trip",
+                "$.F appears after the round trip"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flagship_example_round_trips_and_a_broken_one_fails() {
+        let example = Example {
+            title: "t".into(),
+            input: "POST / HTTP/1.1\n\n{\"FlowId\": \"yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm\", \"FlowApproverInfos\": [{\"ApproverType\": 1, \"ApproverMobile\": \"13200000000\", \"ApproverName\": \"n\"}]}".into(),
+            output: serde_json::json!({"Response": {"FlowApproverUrlInfos": [{"SignUrl": "https://x", "ApproverType": 1}], "RequestId": "r"}}),
+        };
+        assert_eq!(verify("CreateFlowSignUrl", &example), Ok(()));
+        let broken = Example {
+            input: "POST / HTTP/1.1\n\n{\"FlowId\": 5}".into(),
+            ..example
+        };
+        let problems = verify("CreateFlowSignUrl", &broken).unwrap_err();
+        assert!(
+            problems[0].starts_with("request: does not deserialize at $.FlowId"),
+            "{problems:?}"
+        );
+        let error = Example {
+            title: "e".into(),
+            input: "POST / HTTP/1.1\n\n{\"FlowId\": \"x\"}".into(),
+            output: serde_json::json!({"Response": {"Error": {"Code": "NoSuch.Code", "Message": "m"}, "RequestId": "r"}}),
+        };
+        assert_eq!(
+            verify("CreateFlowSignUrl", &error).unwrap_err(),
+            ["response: unknown error code `NoSuch.Code` at $.Error.Code"]
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! Behaviour of the generated types and client (ess-generated, built from spec/ess.yaml).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ess_generated::*;
+use serde_json::json;
+
+fn approver(kind: ApproverType) -> FlowCreateApprover {
+    FlowCreateApprover::new(kind)
+        .approver_name("张三")
+        .approver_mobile("13800000000")
+}
+
+#[test]
+fn validation_lists_every_violation_with_its_wire_path() {
+    let request = CreateFlowSignUrlRequest::new("too-short")
+        .video_verify_times_limit(11)
+        .url_type(UrlType::from(9))
+        .jump_url("x".repeat(1001))
+        .flow_approver_infos(vec![
+            FlowCreateApprover::new(ApproverType::Person).approver_name("李四"),
+            approver(ApproverType::Organization).approver_mobile("1380000"),
+        ]);
+    let violations = request.validate().unwrap_err();
+    let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "FlowId: must be exactly 32 characters long (is 9)",
+            "FlowApproverInfos[1].ApproverMobile: must be exactly 11 characters long (is 7)",
+            "VideoVerifyTimesLimit: must be between 1 and 10 (is 11)",
+            "JumpUrl: must be at most 1000 characters long (is 1001)",
+            "UrlType: is not a known UrlType value",
+            "FlowApproverInfos[0].ApproverMobile: is required by CreateFlowSignUrl",
+            "FlowApproverInfos[1].OrganizationName: is required by CreateFlowSignUrl",
+        ]
+    );
+    assert!(
+        violations
+            .to_string()
+            .starts_with("7 invalid values: FlowId: must be exactly 32")
+    );
+}
+
+#[test]
+fn a_valid_request_passes() {
+    let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm")
+        .flow_approver_infos(vec![
+            approver(ApproverType::Person),
+            approver(ApproverType::Organization).organization_name("示例企业"),
+        ])
+        .url_type(UrlType::Preview)
+        .expired_on(1800);
+    assert_eq!(request.validate(), Ok(()));
+}
+
+#[test]
+fn debug_redacts_sensitive_members() {
+    let a = approver(ApproverType::Person).approver_id_card_number("110101199003070000");
+    let shown = format!("{a:?}");
+    assert!(!shown.contains("13800000000"), "{shown}");
+    assert!(!shown.contains("110101199003070000"), "{shown}");
+    assert!(!shown.contains("张三"), "{shown}");
+    assert!(
+        shown.contains("approver_mobile: Some(<redacted>)"),
+        "{shown}"
+    );
+    assert!(shown.contains("approver_type: Person"), "{shown}");
+
+    let response: CreateFlowSignUrlResponse = serde_json::from_value(json!({
+        "FlowApproverUrlInfos": [{"SignUrl": "https://essurl.cn/secret-token", "LongUrl": "https://x/long?token=t", "ApproverType": 1}],
+        "RequestId": "r-1"
+    }))
+    .unwrap();
+    let shown = format!("{response:?}");
+    assert!(
+        !shown.contains("secret-token") && !shown.contains("token=t"),
+        "{shown}"
+    );
+    assert!(shown.contains("r-1"), "{shown}");
+}
+
+#[test]
+fn unknown_enum_values_and_fields_round_trip() {
+    let value = json!({"ApproverType": 9, "ApproverIdCardType": "PASSPORT", "NotifyType": "SMS"});
+    let a: FlowCreateApprover = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(a.approver_type, ApproverType::Unknown(9));
+    assert_eq!(
+        a.approver_id_card_type,
+        Some(IdCardType::Unknown("PASSPORT".into()))
+    );
+    assert_eq!(a.notify_type, Some(NotifyType::Sms));
+    assert_eq!(serde_json::to_value(&a).unwrap(), value);
+
+    let response: CreateFlowSignUrlResponse = serde_json::from_value(
+        json!({"RequestId": "r", "SomethingNew": {"A": 1}, "FlowApproverUrlInfos": []}),
+    )
+    .unwrap();
+    assert_eq!(response.request_id.as_deref(), Some("r"));
+}
+
+#[test]
+fn none_is_omitted_and_empty_values_are_sent() {
+    let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({"FlowId": "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"})
+    );
+    let request = request.flow_approver_infos(Vec::new()).jump_url("");
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({"FlowId": "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm", "FlowApproverInfos": [], "JumpUrl": ""})
+    );
+}
+
+fn retry_safe<A: Action>() -> bool {
+    A::RETRY_SAFE
+}
+
+#[test]
+fn actions_carry_their_spec_facts() {
+    assert_eq!(
+        <CreateFlowSignUrlRequest as Action>::NAME,
+        "CreateFlowSignUrl"
+    );
+    assert_eq!(<CreateFlowSignUrlRequest as Action>::RATE_LIMIT, Some(20));
+    assert!(retry_safe::<CreateFlowSignUrlRequest>());
+    assert_eq!(<UploadFilesRequest as Action>::ENDPOINT, "file");
+    assert!(!retry_safe::<CreateFlowRequest>());
+    assert!(CreateFlowSignUrlRequest::ERROR_CODES.contains(&ErrorCode::ResourceNotFoundFlow));
+    assert_eq!(
+        CreateFlowSignUrlRequest::ERROR_CODES.len(),
+        <CreateFlowSignUrlRequest as Action>::ERRORS.len()
+    );
+    assert_eq!(
+        ErrorCode::from("ResourceNotFound.Flow"),
+        ErrorCode::ResourceNotFoundFlow
+    );
+    assert_eq!(
+        ErrorCode::ResourceNotFoundFlow.to_string(),
+        "ResourceNotFound.Flow"
+    );
+    assert_eq!(
+        ErrorCode::from("Brand.New"),
+        ErrorCode::Unknown("Brand.New".into())
+    );
+    assert_eq!(ACTIONS.len(), 156);
+}
+
+/// A transport that records what it is asked to send and answers with a canned body.
+struct Canned {
+    answer: Vec<u8>,
+    sent: AtomicUsize,
+    last: Mutex<Option<(String, serde_json::Value)>>,
+}
+
+impl Canned {
+    fn new(answer: serde_json::Value) -> Self {
+        Self {
+            answer: answer.to_string().into_bytes(),
+            sent: AtomicUsize::new(0),
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl Transport for Canned {
+    async fn send(
+        &self,
+        action: &'static str,
+        _endpoint: &'static str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, Error> {
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        *self.last.lock().unwrap() =
+            Some((action.to_owned(), serde_json::from_slice(&body).unwrap()));
+        Ok(self.answer.clone())
+    }
+}
+
+#[test]
+fn the_client_validates_sends_and_decodes() {
+    let client = Client::new(Canned::new(json!({"Response": {
+        "FlowApproverUrlInfos": [{"SignUrl": "https://essurl.cn/x", "ApproverType": 1}],
+        "RequestId": "r-42"
+    }})));
+    let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm")
+        .flow_approver_infos(vec![approver(ApproverType::Person)]);
+    let response = futures_executor::block_on(client.create_flow_sign_url(&request)).unwrap();
+    assert_eq!(response.request_id.as_deref(), Some("r-42"));
+    let infos = response.flow_approver_url_infos.unwrap();
+    assert_eq!(infos[0].sign_url.as_deref(), Some("https://essurl.cn/x"));
+    assert_eq!(infos[0].approver_type, Some(ApproverType::Person));
+    let (action, body) = client.transport().last.lock().unwrap().clone().unwrap();
+    assert_eq!(action, "CreateFlowSignUrl");
+    assert_eq!(body["FlowApproverInfos"][0]["ApproverType"], json!(1));
+}
+
+#[test]
+fn an_invalid_request_is_never_sent() {
+    let client = Client::new(Canned::new(json!({"Response": {"RequestId": "r"}})));
+    let err = futures_executor::block_on(
+        client.create_flow_sign_url(&CreateFlowSignUrlRequest::new("short")),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err}");
+    assert_eq!(client.transport().sent.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn service_errors_carry_code_message_and_request_id() {
+    let client = Client::new(Canned::new(json!({"Response": {
+        "Error": {"Code": "ResourceNotFound.Flow", "Message": "flow not found"},
+        "RequestId": "r-7"
+    }})));
+    let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
+    let err = futures_executor::block_on(client.create_flow_sign_url(&request)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ResourceNotFound.Flow: flow not found (RequestId r-7)"
+    );
+    let Error::Service(service) = err else {
+        panic!("expected a service error")
+    };
+    assert_eq!(
+        ErrorCode::from(service.code.as_str()),
+        ErrorCode::ResourceNotFoundFlow
+    );
+}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/bad_type_syntax.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/duplicate_member.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/enum_value_type.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/keyword.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/no_such_spec.yaml");
+
+fn main() {}

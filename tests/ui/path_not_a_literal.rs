@@ -1,0 +1,3 @@
+ess_derive::generate!(spec_path);
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/prelude_type.yaml");
+
+fn main() {}

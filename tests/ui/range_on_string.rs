@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/range_on_string.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/recursive.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/several_problems.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/snake_collision.yaml");
+
+fn main() {}

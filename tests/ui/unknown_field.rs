@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/unknown_field.yaml");
+
+fn main() {}

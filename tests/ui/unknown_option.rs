@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/ok.yaml", features = true);
+
+fn main() {}

@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/unknown_type.yaml");
+
+fn main() {}

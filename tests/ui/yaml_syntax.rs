@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/yaml_syntax.yaml");
+
+fn main() {}
