@@ -12,16 +12,22 @@ fn spec_text() -> String {
 fn load_whole_spec(c: &mut Criterion) {
     let text = spec_text();
     c.bench_function("load_and_validate_ess_yaml", |b| {
-        b.iter(|| ess_codegen::load_str("spec/ess.yaml", std::hint::black_box(&text)).expect("valid spec"))
+        b.iter(|| {
+            ess_codegen::load_str("spec/ess.yaml", std::hint::black_box(&text)).expect("valid spec")
+        })
     });
 }
 
 fn generate_whole_spec(c: &mut Criterion) {
     let text = spec_text();
-    let options = ess_codegen::Options { actions: None, cargo_features: true };
+    let options = ess_codegen::Options {
+        actions: None,
+        cargo_features: true,
+    };
     c.bench_function("load_validate_generate_ess_yaml", |b| {
         b.iter(|| {
-            let spec = ess_codegen::load_str("spec/ess.yaml", std::hint::black_box(&text)).expect("valid spec");
+            let spec = ess_codegen::load_str("spec/ess.yaml", std::hint::black_box(&text))
+                .expect("valid spec");
             ess_codegen::generate(&spec, "spec/ess.yaml", &options).expect("generates")
         })
     });

@@ -635,6 +635,8 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let retry = a.retry_safe;
+    let signing_service = &ir.signing_service;
+    let api_version = &ir.api_version;
     let errors = &a.errors;
     let variants = a
         .errors
@@ -645,6 +647,8 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
         #cfg
         impl ::ess_runtime::Action for #request {
             const NAME: &'static str = #wire;
+            const SERVICE: &'static str = #signing_service;
+            const VERSION: &'static str = #api_version;
             const ENDPOINT: &'static str = #endpoint;
             const RATE_LIMIT: ::std::option::Option<u32> = #rate;
             const RETRY_SAFE: bool = #retry;
@@ -742,10 +746,25 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
         }
     });
     quote! {
-        /// The ess client: one method per action. Cloning shares the transport.
+        /// The ess client: one method per action. Cloning shares the transport (its connection
+        /// pool, rate limiter and signing-key cache).
         #[derive(Clone, Debug)]
-        pub struct Client<T> {
+        pub struct Client<T = ::ess_runtime::HttpTransport> {
             transport: T,
+        }
+
+        impl Client<::ess_runtime::HttpTransport> {
+            /// A client sending signed HTTP requests as `config` says.
+            pub fn from_config(config: ::ess_runtime::Config) -> ::std::result::Result<Self, ::ess_runtime::Error> {
+                ::std::result::Result::Ok(Self::new(::ess_runtime::HttpTransport::new(config)?))
+            }
+
+            /// A client with default settings: credentials from `TENCENTCLOUD_SECRET_ID` /
+            /// `TENCENTCLOUD_SECRET_KEY` (or `~/.tencentcloud/credentials`), the endpoint from
+            /// `ESS_ENDPOINT` (production when unset).
+            pub fn from_env() -> ::std::result::Result<Self, ::ess_runtime::Error> {
+                Self::from_config(::ess_runtime::Config::from_env()?)
+            }
         }
 
         impl<T> Client<T> {

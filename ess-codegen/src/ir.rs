@@ -14,6 +14,8 @@ pub struct Ir {
     pub service: String,
     /// API version.
     pub api_version: String,
+    /// Service name in the signature scope.
+    pub signing_service: String,
     /// Enumerations.
     pub enums: Vec<EnumIr>,
     /// Structures.
@@ -422,6 +424,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
     Ok(Ir {
         service: spec.service.name.to_string(),
         api_version: spec.service.api_version.to_string(),
+        signing_service: spec.service.signing_service.to_string(),
         enums,
         structs,
         actions,

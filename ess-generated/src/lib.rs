@@ -12,4 +12,7 @@
 // `ess.yaml` is spec/ess.yaml (a link, so the published package carries the spec).
 ess_derive::generate!("ess.yaml", cargo_features = true);
 
-pub use ess_runtime::{Action, Error, ServiceError, Transport, Validate, Violation, Violations};
+pub use ess_runtime::{
+    Action, CallInfo, Config, ConfigBuilder, Credentials, Endpoint, Error, HttpTransport, Language,
+    RetryPolicy, ServiceError, Transport, TransportError, Validate, Violation, Violations,
+};

@@ -6,13 +6,17 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, ServiceError};
+use crate::error::{Error, ServiceError, TransportError};
 use crate::validate::Validate;
 
 /// What generated code states about an action, on its request type.
 pub trait Action: Serialize + Validate {
     /// Wire name (`CreateFlowSignUrl`).
     const NAME: &'static str;
+    /// Service name in the signature's credential scope (`ess`).
+    const SERVICE: &'static str;
+    /// API version (`2020-11-11`).
+    const VERSION: &'static str;
     /// Endpoint group (`default`, or `file` for uploads).
     const ENDPOINT: &'static str;
     /// Requests per second the service allows, when stated.
@@ -25,13 +29,43 @@ pub trait Action: Serialize + Validate {
     type Response: DeserializeOwned;
 }
 
+/// The facts about one call a transport needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallInfo {
+    /// Wire name of the action.
+    pub action: &'static str,
+    /// Service name for signing.
+    pub service: &'static str,
+    /// API version.
+    pub version: &'static str,
+    /// Endpoint group.
+    pub endpoint: &'static str,
+    /// Requests per second, when limited.
+    pub rate_limit: Option<u32>,
+    /// Whether network failures may be retried.
+    pub retry_safe: bool,
+}
+
+impl CallInfo {
+    /// The facts of action `A`.
+    pub fn of<A: Action>() -> Self {
+        Self {
+            action: A::NAME,
+            service: A::SERVICE,
+            version: A::VERSION,
+            endpoint: A::ENDPOINT,
+            rate_limit: A::RATE_LIMIT,
+            retry_safe: A::RETRY_SAFE,
+        }
+    }
+}
+
 /// Delivers a request body to the service and returns the response body.
 pub trait Transport {
-    /// Sends `body` (JSON) for `action` to the `endpoint` group.
+    /// Sends `body` (JSON) for the call described by `info`.
     fn send(
         &self,
-        action: &'static str,
-        endpoint: &'static str,
+        info: &CallInfo,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<Vec<u8>, Error>> + Send;
 }
@@ -42,32 +76,44 @@ pub async fn call<A: Action, T: Transport + ?Sized>(
     request: &A,
 ) -> Result<A::Response, Error> {
     request.validate().map_err(Error::Validation)?;
-    let body = serde_json::to_vec(request)
-        .map_err(|e| Error::Transport(format!("cannot encode the request: {e}")))?;
-    let bytes = transport.send(A::NAME, A::ENDPOINT, body).await?;
+    let body = serde_json::to_vec(request).map_err(|e| {
+        Error::Transport(TransportError::new(format!(
+            "cannot encode the request: {e}"
+        )))
+    })?;
+    let bytes = transport.send(&CallInfo::of::<A>(), body).await?;
     decode::<A::Response>(&bytes)
 }
 
-/// Decodes `{"Response": {...}}`, turning `Response.Error` into [`Error::Service`].
+/// Decodes `{"Response": {...}}`, turning `Response.Error` into [`Error::Service`]; decode
+/// errors name the JSON path.
 pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
-    let mut envelope: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Transport(format!("the body is not JSON: {e}")))?;
+    let not_api =
+        |message: &str| Error::Transport(TransportError::with_response(200, message, bytes));
+    let mut envelope: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| not_api("the body is not JSON"))?;
     let Some(response) = envelope.get_mut("Response").map(serde_json::Value::take) else {
-        return Err(Error::Transport(
-            "the body has no `Response` object".to_owned(),
-        ));
+        return Err(not_api("the body has no `Response` object"));
     };
-    if let Some(error) = response.get("Error") {
-        let text = |v: Option<&serde_json::Value>| {
-            v.and_then(|v| v.as_str()).unwrap_or_default().to_owned()
-        };
-        return Err(Error::Service(ServiceError {
-            code: text(error.get("Code")),
-            message: text(error.get("Message")),
-            request_id: text(response.get("RequestId")),
-        }));
+    if let Some(error) = service_error(&response) {
+        return Err(Error::Service(error));
     }
-    serde_json::from_value(response).map_err(|e| Error::Decode(e.to_string()))
+    serde_path_to_error::deserialize(response).map_err(|e| Error::Decode {
+        path: format!("$.{}", e.path()),
+        message: e.into_inner().to_string(),
+    })
+}
+
+/// The service error in a `Response` object, if it holds one.
+pub(crate) fn service_error(response: &serde_json::Value) -> Option<ServiceError> {
+    let error = response.get("Error")?;
+    let text =
+        |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    Some(ServiceError {
+        code: text(error.get("Code")),
+        message: text(error.get("Message")),
+        request_id: text(response.get("RequestId")),
+    })
 }
 
 #[cfg(test)]
@@ -78,10 +124,12 @@ mod tests {
     struct Out {
         #[serde(rename = "RequestId")]
         request_id: String,
+        #[serde(rename = "Items", default)]
+        items: Vec<u32>,
     }
 
     #[test]
-    fn decodes_success_and_service_errors() {
+    fn decodes_success_and_each_bad_response_kind() {
         let ok: Out = decode(br#"{"Response":{"RequestId":"r-1","Extra":1}}"#).unwrap();
         assert_eq!(ok.request_id, "r-1");
         let err = decode::<Out>(br#"{"Response":{"Error":{"Code":"ResourceNotFound.Flow","Message":"no flow"},"RequestId":"r-2"}}"#)
@@ -90,10 +138,20 @@ mod tests {
             err.to_string(),
             "ResourceNotFound.Flow: no flow (RequestId r-2)"
         );
-        assert!(matches!(decode::<Out>(b"<html>"), Err(Error::Transport(_))));
+        assert_eq!(err.request_id(), Some("r-2"));
+        let Err(Error::Transport(t)) = decode::<Out>(b"<html>busy</html>") else {
+            panic!("expected a transport error")
+        };
+        assert_eq!(t.body_excerpt.as_deref(), Some("<html>busy</html>"));
         assert!(matches!(
-            decode::<Out>(br#"{"Response":{"RequestId":5}}"#),
-            Err(Error::Decode(_))
+            decode::<Out>(br#"{"Other":{}}"#),
+            Err(Error::Transport(_))
         ));
+        let Err(Error::Decode { path, .. }) =
+            decode::<Out>(br#"{"Response":{"RequestId":"r","Items":[1,"x"]}}"#)
+        else {
+            panic!("expected a decode error")
+        };
+        assert_eq!(path, "$.Items[1]");
     }
 }

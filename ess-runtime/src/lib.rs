@@ -1,18 +1,25 @@
-//! The hand-written runtime the generated client calls into.
-//!
-//! Today: the contract between generated code and the runtime ([`Action`], [`Transport`]),
-//! request validation ([`Validate`], [`Violation`]), redaction of sensitive values
-//! ([`Redacted`]), the response envelope and the [`Error`] type. Signing, the HTTP transport,
-//! retries and rate limiting come with the runtime issue.
+//! The hand-written runtime the generated client calls into: configuration and credentials,
+//! the TC3-HMAC-SHA256 signer, the HTTP transport with retries, per-action rate limiting and
+//! clock-skew recovery, request validation, redaction, and the error type.
 
 mod action;
+pub mod config;
+pub mod credentials;
 mod error;
+mod http;
+pub mod rate_limit;
 mod redact;
+pub mod retry;
+pub mod signer;
 mod validate;
 
-pub use action::{Action, Transport, call, decode};
-pub use error::{Error, ServiceError};
+pub use action::{Action, CallInfo, Transport, call, decode};
+pub use config::{Config, ConfigBuilder, Endpoint, Language};
+pub use credentials::{Credentials, CredentialsError, Secret};
+pub use error::{Error, ServiceError, TransportError};
+pub use http::HttpTransport;
 pub use redact::Redacted;
+pub use retry::RetryPolicy;
 pub use validate::{Validate, Violation, Violations, check};
 
 /// Re-exports generated code relies on, so users need no direct dependency on them.

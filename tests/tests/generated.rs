@@ -166,15 +166,12 @@ impl Canned {
 }
 
 impl Transport for Canned {
-    async fn send(
-        &self,
-        action: &'static str,
-        _endpoint: &'static str,
-        body: Vec<u8>,
-    ) -> Result<Vec<u8>, Error> {
+    async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, Error> {
         self.sent.fetch_add(1, Ordering::SeqCst);
-        *self.last.lock().unwrap() =
-            Some((action.to_owned(), serde_json::from_slice(&body).unwrap()));
+        *self.last.lock().unwrap() = Some((
+            info.action.to_owned(),
+            serde_json::from_slice(&body).unwrap(),
+        ));
         Ok(self.answer.clone())
     }
 }

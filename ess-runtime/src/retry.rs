@@ -1,0 +1,127 @@
+//! Retries: which failures are worth another attempt, and how long to wait before it
+//! (exponential backoff with full jitter, bounded by a maximum delay and an overall deadline).
+
+use std::time::Duration;
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// Backoff before the second attempt (doubling after).
+    pub base_delay: Duration,
+    /// Longest single backoff.
+    pub max_delay: Duration,
+    /// No attempt starts (and no backoff ends) later than this after the call began.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The backoff after failed attempt number `attempt` (1-based): a uniformly random
+    /// duration up to `min(max_delay, base_delay * 2^(attempt-1))`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
+        let cap = exp.min(self.max_delay);
+        cap.mul_f64(fastrand::f64())
+    }
+}
+
+/// What a failed attempt was, for the retry decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure<'a> {
+    /// The connection could not be made: nothing was sent.
+    Connect,
+    /// Sent (perhaps partly), then the connection failed or timed out.
+    Network,
+    /// An HTTP status other than 200.
+    Status(u16),
+    /// The service answered with this error code.
+    Service(&'a str),
+}
+
+/// Whether `failure` deserves another attempt for an action (`retry_safe` from the spec).
+pub fn is_retryable(failure: Failure<'_>, retry_safe: bool) -> bool {
+    match failure {
+        Failure::Connect => true,
+        Failure::Network => retry_safe,
+        Failure::Status(status) => (500..600).contains(&status),
+        Failure::Service(code) => {
+            code == "InternalError"
+                || code == "RequestLimitExceeded"
+                || code.starts_with("RequestLimitExceeded.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert!(is_retryable(
+            Failure::Service("RequestLimitExceeded"),
+            false
+        ));
+        assert!(is_retryable(
+            Failure::Service("RequestLimitExceeded.UinLimitExceeded"),
+            false
+        ));
+        assert!(is_retryable(Failure::Service("InternalError"), false));
+        assert!(!is_retryable(
+            Failure::Service("ResourceNotFound.Flow"),
+            true
+        ));
+        assert!(!is_retryable(
+            Failure::Service("AuthFailure.SignatureFailure"),
+            true
+        ));
+        assert!(is_retryable(Failure::Status(503), false));
+        assert!(!is_retryable(Failure::Status(404), true));
+        assert!(is_retryable(Failure::Connect, false));
+        assert!(is_retryable(Failure::Network, true));
+        assert!(!is_retryable(Failure::Network, false));
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_grows() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..200 {
+            assert!(policy.backoff(1) <= Duration::from_millis(100));
+            assert!(policy.backoff(2) <= Duration::from_millis(200));
+            assert!(policy.backoff(9) <= Duration::from_millis(300));
+        }
+        let mean = |attempt| {
+            (0..400)
+                .map(|_| policy.backoff(attempt).as_secs_f64())
+                .sum::<f64>()
+                / 400.0
+        };
+        assert!(mean(3) > mean(1), "later attempts wait longer on average");
+    }
+}
