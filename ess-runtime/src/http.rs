@@ -200,8 +200,15 @@ fn failed_request(error: &reqwest::Error, timeout: Duration) -> Attempt {
     } else {
         FailureKind::Network
     };
-    // reqwest's Display names the URL but never headers or bodies.
-    let error = Error::Transport(TransportError::new(format!("{error}")));
+    // reqwest's errors name the URL and the cause, never headers or bodies.
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let error = Error::Transport(TransportError::new(message));
     Attempt::Failed { error, failure }
 }
 
