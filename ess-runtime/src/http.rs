@@ -182,7 +182,12 @@ impl HttpTransport {
                     failure: FailureKind::Fatal,
                 };
             }
-            Some(response) => service_error(response).map(|e| e.code),
+            Some(response) => {
+                if let Some(id) = response.get("RequestId").and_then(|v| v.as_str()) {
+                    tracing::Span::current().record("request_id", id);
+                }
+                service_error(response).map(|e| e.code)
+            }
         };
         Attempt::Answer { body, code, date }
     }

@@ -492,6 +492,10 @@ fn trace_logs_never_carry_secrets_or_sensitive_values() {
         logs.contains("CreateFlowSignUrl") && logs.contains("attempt"),
         "nothing was traced:\n{logs}"
     );
+    assert!(
+        logs.contains("request_id=\"r-err\""),
+        "the RequestId is traced:\n{logs}"
+    );
     for secret in [SECRET_KEY, TOKEN, MOBILE, "TC3-HMAC-SHA256", "Signature="] {
         assert!(
             !logs.contains(secret),
