@@ -35,12 +35,9 @@ pub fn generate(
             let diags = unknown
                 .iter()
                 .map(|name| {
+                    let names = spec.actions.iter().map(|(k, _)| k.as_str());
                     let hint =
-                        spec::did_you_mean(name, spec.actions.iter().map(|(k, _)| k.as_str()))
-                            .map_or(
-                                "see the actions under `actions:` in the spec".to_owned(),
-                                |s| format!("did you mean `{s}`?"),
-                            );
+                        spec::suggest(name, names, "see the actions under `actions:` in the spec");
                     Diagnostic::new(file, 0, 0, format!("unknown action `{name}`")).with_hint(hint)
                 })
                 .collect();

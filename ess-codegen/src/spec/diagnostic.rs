@@ -132,3 +132,13 @@ pub fn did_you_mean<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
 }
+
+/// "did you mean `X`?" for the closest candidate, else `fallback`.
+pub fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    fallback: &str,
+) -> String {
+    did_you_mean(name, candidates)
+        .map_or_else(|| fallback.to_owned(), |s| format!("did you mean `{s}`?"))
+}

@@ -10,7 +10,7 @@ mod valid;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 pub use marked_yaml::{Span, Spanned};
 pub use model::*;
 pub use typeref::{Scalar, TypeRef};
@@ -86,10 +86,8 @@ fn from_yaml_error(file: &str, text: &str, error: FromYamlError) -> Diagnostic {
                 } else {
                     format!("unknown field `{field}`")
                 };
-                hint = Some(match did_you_mean(field, expected.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("expected one of: {}", expected.join(", ")),
-                });
+                let fallback = format!("expected one of: {}", expected.join(", "));
+                hint = Some(suggest(field, expected.iter().copied(), &fallback));
             }
             if let Some(path) = path.filter(|p| !p.is_empty() && p != ".") {
                 // Keys read with their positions are not recorded in the path; show them as `*`.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use marked_yaml::{Span, Spanned};
 
-use super::diagnostic::{Diagnostic, did_you_mean};
+use super::diagnostic::{Diagnostic, suggest};
 use super::model::{Action, EnumDef, Member, Requirement, Spec, TypeDef};
 use super::typeref::{Scalar, TypeRef};
 use crate::names;
@@ -338,11 +338,11 @@ impl<'a> Validator<'a> {
         if let TypeRef::Named(target) = ty.item()
             && self.spec.types.get(target).is_none()
         {
-            let suggestion = did_you_mean(target, self.spec.types.iter().map(|(k, _)| k.as_str()));
-            let hint = match suggestion {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "define it under `types:`".to_owned(),
-            };
+            let hint = suggest(
+                target,
+                self.spec.types.iter().map(|(k, _)| k.as_str()),
+                "define it under `types:`",
+            );
             self.hint(
                 member.ty.span(),
                 format!("unknown type `{target}` in {what}"),
@@ -414,12 +414,8 @@ impl<'a> Validator<'a> {
         if let Some(enum_name) = &member.enumeration {
             match self.spec.enums.get(enum_name) {
                 None => {
-                    let suggestion =
-                        did_you_mean(enum_name, self.spec.enums.iter().map(|(k, _)| k.as_str()));
-                    let hint = match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "define it under `enums:`".to_owned(),
-                    };
+                    let names = self.spec.enums.iter().map(|(k, _)| k.as_str());
+                    let hint = suggest(enum_name, names, "define it under `enums:`");
                     self.hint(
                         enum_name.span(),
                         format!("unknown enum `{}` in {what}", &**enum_name),
@@ -549,10 +545,8 @@ impl<'a> Validator<'a> {
         }
         for (role, ty) in [("input", &action.input), ("output", &action.output)] {
             if self.spec.types.get(ty).is_none() {
-                let suggestion = did_you_mean(ty, self.spec.types.iter().map(|(k, _)| k.as_str()));
-                let hint = suggestion.map_or("define it under `types:`".to_owned(), |s| {
-                    format!("did you mean `{s}`?")
-                });
+                let names = self.spec.types.iter().map(|(k, _)| k.as_str());
+                let hint = suggest(ty, names, "define it under `types:`");
                 self.hint(
                     ty.span(),
                     format!("unknown {role} type `{}` for action `{}`", &**ty, &**name),
@@ -591,10 +585,7 @@ impl<'a> Validator<'a> {
         let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
         for code in &action.errors {
             if !codes.contains(code.as_str()) {
-                let hint = did_you_mean(code, codes.iter().copied())
-                    .map_or("add it under `errors:` first".to_owned(), |s| {
-                        format!("did you mean `{s}`?")
-                    });
+                let hint = suggest(code, codes.iter().copied(), "add it under `errors:` first");
                 self.hint(
                     code.span(),
                     format!(
@@ -660,9 +651,11 @@ impl<'a> Validator<'a> {
     }
 
     fn unknown_member(&mut self, member: &Spanned<String>, owner: &TypeDef) {
-        let hint = did_you_mean(member, owner.members.iter().map(|m| m.name.as_str())).map_or(
-            "it must be a member of the type at that path".to_owned(),
-            |s| format!("did you mean `{s}`?"),
+        let names = owner.members.iter().map(|m| m.name.as_str());
+        let hint = suggest(
+            member,
+            names,
+            "it must be a member of the type at that path",
         );
         self.hint(
             member.span(),
@@ -685,11 +678,12 @@ impl<'a> Validator<'a> {
                 None => (step, false),
             };
             let Some(member) = current.members.iter().find(|m| m.name.as_str() == name) else {
-                let hint = did_you_mean(name, current.members.iter().map(|m| m.name.as_str()))
-                    .map_or(
-                        "paths are member names joined by `.`, with `[]` after lists".to_owned(),
-                        |s| format!("did you mean `{s}`?"),
-                    );
+                let names = current.members.iter().map(|m| m.name.as_str());
+                let hint = suggest(
+                    name,
+                    names,
+                    "paths are member names joined by `.`, with `[]` after lists",
+                );
                 self.hint(
                     path.span(),
                     format!(
