@@ -105,7 +105,7 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
 }
 
 /// The service error in a `Response` object, if it holds one.
-pub(crate) fn service_error(response: &serde_json::Value) -> Option<ServiceError> {
+fn service_error(response: &serde_json::Value) -> Option<ServiceError> {
     let error = response.get("Error")?;
     let text =
         |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or_default().to_owned();

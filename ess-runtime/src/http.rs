@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderValue};
 use tracing::Instrument;
 
-use crate::action::{CallInfo, Transport, service_error};
+use crate::action::{CallInfo, Transport};
 use crate::config::Config;
 use crate::error::{Error, TransportError};
 use crate::rate_limit::RateLimiter;
@@ -32,6 +33,22 @@ struct Inner {
     limiter: RateLimiter,
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer.
     clock_offset: AtomicI64,
+}
+
+/// Just enough of `{"Response": {"Error": {"Code": ..}, "RequestId": ..}}` to classify an
+/// answer. Lenient: a member of an unexpected type is left for `decode` to report.
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(rename = "Response")]
+    response: ProbeResponse,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeResponse {
+    #[serde(rename = "Error", default)]
+    error: Option<serde_json::Value>,
+    #[serde(rename = "RequestId", default)]
+    request_id: Option<serde_json::Value>,
 }
 
 /// The outcome of one attempt.
@@ -92,7 +109,7 @@ impl HttpTransport {
         local + self.inner.clock_offset.load(Ordering::Relaxed)
     }
 
-    async fn attempt(&self, info: &CallInfo, url: &str, host: &str, body: &[u8]) -> Attempt {
+    async fn attempt(&self, info: &CallInfo, url: &str, host: &str, body: &Bytes) -> Attempt {
         let config = &self.inner.config;
         let credentials = &config.credentials;
         let timestamp = self.now();
@@ -140,7 +157,7 @@ impl HttpTransport {
             .http
             .post(url)
             .headers(headers)
-            .body(body.to_vec())
+            .body(body.clone())
             .send()
             .await
         {
@@ -168,27 +185,28 @@ impl HttpTransport {
                 failure: FailureKind::Status(status),
             };
         }
-        // The envelope is checked here (any Content-Type) so service errors can drive retries.
-        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&body);
-        let code = match parsed.as_ref().ok().and_then(|v| v.get("Response")) {
-            None => {
-                let error = Error::Transport(TransportError::with_response(
-                    status,
-                    "the body is not an API response",
-                    &body,
-                ));
-                return Attempt::Failed {
-                    error,
-                    failure: FailureKind::Fatal,
-                };
-            }
-            Some(response) => {
-                if let Some(id) = response.get("RequestId").and_then(|v| v.as_str()) {
-                    tracing::Span::current().record("request_id", id);
-                }
-                service_error(response).map(|e| e.code)
-            }
+        // The envelope is checked here (any Content-Type) so service errors can drive retries;
+        // the probe skips everything but the error code and RequestId without building a tree.
+        let Ok(Probe { response }) = serde_json::from_slice::<Probe>(&body) else {
+            let error = Error::Transport(TransportError::with_response(
+                status,
+                "the body is not an API response",
+                &body,
+            ));
+            return Attempt::Failed {
+                error,
+                failure: FailureKind::Fatal,
+            };
         };
+        if let Some(id) = response.request_id.as_ref().and_then(|v| v.as_str()) {
+            tracing::Span::current().record("request_id", id);
+        }
+        let code = response.error.map(|e| {
+            e.get("Code")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        });
         Attempt::Answer { body, code, date }
     }
 }
@@ -237,6 +255,8 @@ impl Transport for HttpTransport {
             Error::Transport(TransportError::new(format!("endpoint `{url}` has no host")))
         })?;
         let url = format!("{}/", url.trim_end_matches('/'));
+        // Shared by every attempt without copying.
+        let body = Bytes::from(body);
         let span = tracing::info_span!(
             "ess.call",
             action = info.action,
