@@ -518,7 +518,7 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
         }
         _ => {}
     }
-    if f.ty.inner_struct_name().is_some_and(needs) {
+    if f.ty.inner_struct().is_some_and(needs) {
         body.push(quote!(::ess_runtime::Validate::validate_into(value, &::ess_runtime::check::join(path, #wire), out);));
     }
     if body.is_empty() {
@@ -555,15 +555,16 @@ fn opt_lit(scalar: Scalar, v: Option<&str>) -> TokenStream {
 fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
     let action_name = &action.wire;
     // Innermost: the checks on `target` at path `here`.
-    let members = req.members.iter().map(|(id, wire, optional, is_string)| {
+    // A required non-string member is always present (its type says so): nothing to check.
+    let members = req.members.iter().filter_map(|(id, wire, optional, is_string)| {
         let id = ident(id);
         let present = match (optional, is_string) {
             (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
             (true, false) => quote!(target.#id.is_some()),
             (false, true) => quote!(!target.#id.is_empty()),
-            (false, false) => quote!(true),
+            (false, false) => return None,
         };
-        quote!(::ess_runtime::check::required(out, ::ess_runtime::check::join(&here, #wire), #present, #action_name);)
+        Some(quote!(::ess_runtime::check::required(out, ::ess_runtime::check::join(&here, #wire), #present, #action_name);))
     });
     let mut inner = quote! { #(#members)* };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {

@@ -35,12 +35,11 @@ impl Ir {
             .map(|a| (*a).to_owned())
             .collect();
         self.actions.retain(|a| actions.contains(&a.wire.as_str()));
-        let keep: BTreeSet<&str> = self
+        let keep: BTreeSet<String> = self
             .actions
             .iter()
-            .flat_map(|a| a.closure.iter().map(String::as_str))
+            .flat_map(|a| a.closure.iter().cloned())
             .collect();
-        let keep: BTreeSet<String> = keep.into_iter().map(str::to_owned).collect();
         self.structs.retain(|s| keep.contains(&s.name));
         self.enums.retain(|e| keep.contains(&e.name));
         unknown
@@ -215,11 +214,7 @@ fn field_ty(ty: &TypeRef, enumeration: Option<&str>, rust: &BTreeMap<&str, &str>
 
 impl FieldTy {
     /// The structure this field holds (directly or in a list).
-    pub fn inner_struct_name(&self) -> Option<&str> {
-        self.inner_struct()
-    }
-
-    fn inner_struct(&self) -> Option<&str> {
+    pub fn inner_struct(&self) -> Option<&str> {
         match self {
             FieldTy::Struct(n) => Some(n),
             FieldTy::List(inner) => inner.inner_struct(),

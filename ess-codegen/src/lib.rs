@@ -46,10 +46,3 @@ pub fn generate(
     }
     Ok(expand::expand(&ir, options.cargo_features))
 }
-
-/// Formats generated tokens as source text (as `cargo xtask expand` prints them).
-pub fn pretty(tokens: proc_macro2::TokenStream) -> Result<String, String> {
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
-}

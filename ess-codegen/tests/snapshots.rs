@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ess_codegen::{Options, generate, load_file, pretty};
+use ess_codegen::{Options, generate, load_file};
 
 fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec_path);
@@ -12,7 +12,9 @@ fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
         actions: actions.map(|a| a.iter().map(|s| (*s).to_owned()).collect()),
         cargo_features: false,
     };
-    pretty(generate(&spec, spec_path, &options).unwrap_or_else(|d| panic!("{d}"))).unwrap()
+    let tokens = generate(&spec, spec_path, &options).unwrap_or_else(|d| panic!("{d}"));
+    // Formatted as `cargo xtask expand` prints it.
+    prettyplease::unparse(&syn::parse2(tokens).expect("generated code parses"))
 }
 
 #[test]

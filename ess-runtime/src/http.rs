@@ -175,28 +175,22 @@ impl HttpTransport {
             Err(e) => return failed_request(&e, config.timeout),
         };
         if status != 200 {
-            let error = Error::Transport(TransportError::with_response(
+            return bad_answer(
                 status,
                 "unexpected HTTP status",
                 &body,
-            ));
-            return Attempt::Failed {
-                error,
-                failure: FailureKind::Status(status),
-            };
+                FailureKind::Status(status),
+            );
         }
         // The envelope is checked here (any Content-Type) so service errors can drive retries;
         // the probe skips everything but the error code and RequestId without building a tree.
         let Ok(Probe { response }) = serde_json::from_slice::<Probe>(&body) else {
-            let error = Error::Transport(TransportError::with_response(
+            return bad_answer(
                 status,
                 "the body is not an API response",
                 &body,
-            ));
-            return Attempt::Failed {
-                error,
-                failure: FailureKind::Fatal,
-            };
+                FailureKind::Fatal,
+            );
         };
         if let Some(id) = response.request_id.as_ref().and_then(|v| v.as_str()) {
             tracing::Span::current().record("request_id", id);
@@ -209,6 +203,12 @@ impl HttpTransport {
         });
         Attempt::Answer { body, code, date }
     }
+}
+
+/// An answer that is not a usable API response: a transport error keeping a body excerpt.
+fn bad_answer(status: u16, message: &str, body: &[u8], failure: FailureKind) -> Attempt {
+    let error = Error::Transport(TransportError::with_response(status, message, body));
+    Attempt::Failed { error, failure }
 }
 
 fn failed_request(error: &reqwest::Error, timeout: Duration) -> Attempt {

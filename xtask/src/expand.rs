@@ -25,5 +25,7 @@ pub(crate) fn expand(root: &Path, actions: &[String], cargo_features: bool) -> R
         cargo_features,
     };
     let tokens = ess_codegen::generate(&spec, SPEC, &options).map_err(|d| anyhow!("{d}"))?;
-    ess_codegen::pretty(tokens).map_err(|e| anyhow!(e))
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| anyhow!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
 }
