@@ -1,4 +1,44 @@
-//! A local ESS that the official clients accept: TC3 verification, spec-driven request
-//! validation, rate limits, flow state and fault injection, for tests.
+//! A local ESS that the official clients accept, for tests: TC3 verification like the
+//! service, every action of the spec routed and checked, rate limits, flow state with sign
+//! links that open pages a test signer can sign on, and fault injection.
 //!
-//! Not built yet: this crate holds its place in the workspace until the emulator issue lands.
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use ess_emulator::{Emulator, Fault, FaultRule};
+//!
+//! let emulator = Emulator::start().await?; // 127.0.0.1, any free port
+//! let key = &emulator.credentials()[0];
+//! // Point a client at `emulator.url()` with `key.secret_id` / `key.secret_key` ...
+//! emulator.inject(FaultRule::new(Fault::Status(502)).action("CreateFlow").times(1));
+//! // ... and inspect what arrived.
+//! let calls = emulator.received_for("CreateFlow");
+//! # let _ = calls;
+//! emulator.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A call goes through, in order: injected faults (before execution), TC3 verification
+//! (`AuthFailure.*`), the action and version (`InvalidAction`, `NoSuchVersion`), the rate
+//! limit per SecretId and action (`RequestLimitExceeded`), the spec check of the body
+//! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
+//! every problem listed with its path), a replay of the first answer for a repeated
+//! `ClientToken`, then the handler: the flow actions keep state, every other action answers
+//! from the spec's example values. Every answer is HTTP 200 with `Response.RequestId`,
+//! `Content-Type: application/json` and a `Date` from the emulator's clock.
+
+mod auth;
+mod faults;
+mod flows;
+mod limit;
+mod pages;
+mod schema;
+mod server;
+
+pub use faults::{Fault, FaultRule};
+pub use flows::{
+    DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status,
+    flow_status,
+};
+pub use schema::{Problem, Schema};
+pub use server::{Builder, Credential, Emulator, MAX_BODY_BYTES, RECEIVED_CAPACITY, Received};

@@ -1,0 +1,654 @@
+//! Contract flows and their sign links: the state behind CreateFlow, CreateFlowByFiles,
+//! CreateDocument, StartFlow, CreateFlowSignUrl, DescribeFlowInfo and CancelFlow, and the
+//! pages the links open. Status numbers are the ones DescribeFlowInfo documents.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+/// How many flows, and how many live sign links, the emulator keeps at most.
+pub(crate) const MAX_FLOWS: usize = 100_000;
+const MAX_LINKS: usize = 100_000;
+
+/// The sign-link lifetime when `ExpiredOn` is not given, in seconds.
+pub const DEFAULT_LINK_SECONDS: i64 = 1800;
+
+/// `FlowStatus` values of DescribeFlowInfo.
+pub mod flow_status {
+    /// Created, not started.
+    pub const NOT_STARTED: i64 = 0;
+    /// Started, nobody has signed.
+    pub const WAITING: i64 = 1;
+    /// Some signers have signed.
+    pub const PARTIALLY_SIGNED: i64 = 2;
+    /// Every signer has signed.
+    pub const SIGNED: i64 = 4;
+    /// Cancelled by the initiator.
+    pub const CANCELLED: i64 = 6;
+}
+
+/// `ApproveStatus` values of DescribeFlowInfo.
+pub mod approve_status {
+    /// The flow has not started.
+    pub const NOT_STARTED: i64 = 0;
+    /// Waiting for this signer.
+    pub const WAITING: i64 = 2;
+    /// Signed.
+    pub const SIGNED: i64 = 3;
+    /// The flow was cancelled before this signer signed.
+    pub const CANCELLED: i64 = 6;
+}
+
+/// The flow seeded at start, so examples and users' tests have something to sign.
+pub const DEMO_FLOW_ID: &str = "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm";
+/// The demo flow's personal signer (ApproverType 1): name and mobile.
+pub const DEMO_PERSON: (&str, &str) = ("张三", "13800000000");
+/// The demo flow's enterprise signer (ApproverType 0): name, mobile and organization.
+pub const DEMO_ORGANIZATION: (&str, &str, &str) = ("李四", "13900000000", "示例科技有限公司");
+
+/// An error a handler answers with: a service code and a message naming paths, not values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refused {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> Refused {
+    Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Flow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    description: String,
+    pub(crate) status: i64,
+    message: String,
+    created_on: i64,
+    creator: String,
+    document: Option<String>,
+    pub(crate) approvers: Vec<Approver>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Approver {
+    /// 0 enterprise, 1 person, 3 enterprise automatic signing, 7 person automatic signing.
+    pub(crate) approver_type: i64,
+    pub(crate) name: String,
+    pub(crate) mobile: String,
+    pub(crate) organization: String,
+    recipient_id: String,
+    sign_id: String,
+    pub(crate) status: i64,
+    approve_time: i64,
+}
+
+impl Approver {
+    fn is_organization(&self) -> bool {
+        matches!(self.approver_type, 0 | 3)
+    }
+}
+
+/// What a sign link points at.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) flow_id: String,
+    /// Index into the flow's approvers; `None` is the initiator's preview.
+    pub(crate) approver: Option<usize>,
+    pub(crate) preview: bool,
+    pub(crate) expires_at: i64,
+    pub(crate) jump_url: Option<String>,
+}
+
+/// Every flow and link.
+#[derive(Debug, Default)]
+pub(crate) struct Flows {
+    flows: HashMap<String, Flow>,
+    links: HashMap<String, Link>,
+}
+
+/// A 32-character id in the service's style.
+pub(crate) fn new_id() -> String {
+    let mut id = String::from("yD");
+    id.extend((0..30).map(|_| fastrand::alphanumeric()));
+    id
+}
+
+fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    request.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn int(request: &Map<String, Value>, key: &str) -> Option<i64> {
+    request.get(key).and_then(Value::as_i64)
+}
+
+impl Flows {
+    /// The demo flow, started, with a personal and an enterprise signer.
+    pub(crate) fn seed_demo(&mut self, now: i64) {
+        let (person, mobile) = DEMO_PERSON;
+        let (employee, employee_mobile, organization) = DEMO_ORGANIZATION;
+        let approvers = vec![
+            approver(1, person, mobile, "", approve_status::WAITING),
+            approver(0, employee, employee_mobile, organization, approve_status::WAITING),
+        ];
+        self.flows.insert(
+            DEMO_FLOW_ID.to_owned(),
+            Flow {
+                id: DEMO_FLOW_ID.to_owned(),
+                name: "Demo contract".to_owned(),
+                description: "Seeded by the emulator".to_owned(),
+                status: flow_status::WAITING,
+                message: String::new(),
+                created_on: now,
+                creator: "emulator".to_owned(),
+                document: Some(new_id()),
+                approvers,
+            },
+        );
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&Flow> {
+        self.flows.get(id)
+    }
+
+    pub(crate) fn link(&self, token: &str) -> Option<(&Link, &Flow)> {
+        let link = self.links.get(token)?;
+        Some((link, self.flows.get(&link.flow_id)?))
+    }
+
+    fn flow_mut(&mut self, request: &Map<String, Value>) -> Result<&mut Flow, Refused> {
+        let id = text(request, "FlowId")
+            .ok_or_else(|| refused("MissingParameter.FlowId", "`FlowId` is required"))?;
+        self.flows
+            .get_mut(id)
+            .ok_or_else(|| refused("ResourceNotFound.Flow", "no flow has this `FlowId`"))
+    }
+
+    /// CreateFlow, and CreateFlowByFiles (which also starts the flow with its files).
+    pub(crate) fn create(
+        &mut self,
+        request: &Map<String, Value>,
+        now: i64,
+        with_files: bool,
+    ) -> Result<Map<String, Value>, Refused> {
+        if self.flows.len() >= MAX_FLOWS {
+            return Err(refused(
+                "LimitExceeded",
+                format!("the emulator keeps at most {MAX_FLOWS} flows"),
+            ));
+        }
+        let list = request.get("Approvers").and_then(Value::as_array);
+        let Some(list) = list.filter(|l| !l.is_empty()) else {
+            return Err(refused(
+                "MissingParameter.FlowApprover",
+                "`Approvers` needs at least one signer",
+            ));
+        };
+        let mut approvers = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let item = item.as_object().cloned().unwrap_or_default();
+            let approver_type = int(&item, "ApproverType").unwrap_or(1);
+            let field = |key: &str| text(&item, key).unwrap_or_default().to_owned();
+            let organization = field("OrganizationName");
+            if matches!(approver_type, 0 | 1 | 7) {
+                if field("ApproverName").is_empty() {
+                    return Err(refused(
+                        "MissingParameter.ApproverName",
+                        format!("`Approvers[{i}].ApproverName` is required"),
+                    ));
+                }
+                if field("ApproverMobile").is_empty() {
+                    return Err(refused(
+                        "MissingParameter.ApproverMobile",
+                        format!("`Approvers[{i}].ApproverMobile` is required"),
+                    ));
+                }
+            }
+            if matches!(approver_type, 0 | 3) && organization.is_empty() {
+                return Err(refused(
+                    "MissingParameter.ApproverOrganizationInfo",
+                    format!("`Approvers[{i}].OrganizationName` is required for enterprise signers"),
+                ));
+            }
+            let mut a = approver(
+                approver_type,
+                &field("ApproverName"),
+                &field("ApproverMobile"),
+                &organization,
+                approve_status::NOT_STARTED,
+            );
+            if with_files {
+                a.status = approve_status::WAITING;
+            }
+            approvers.push(a);
+        }
+        let id = new_id();
+        let flow = Flow {
+            id: id.clone(),
+            name: text(request, "FlowName").unwrap_or_default().to_owned(),
+            description: text(request, "FlowDescription").unwrap_or_default().to_owned(),
+            status: if with_files {
+                flow_status::WAITING
+            } else {
+                flow_status::NOT_STARTED
+            },
+            message: String::new(),
+            created_on: now,
+            creator: request
+                .get("Operator")
+                .and_then(|o| o.get("UserId"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            document: with_files.then(new_id),
+            approvers,
+        };
+        self.flows.insert(id.clone(), flow);
+        let mut response = Map::new();
+        response.insert("FlowId".to_owned(), Value::String(id));
+        Ok(response)
+    }
+
+    /// CreateDocument: attaches the flow's one document.
+    pub(crate) fn create_document(
+        &mut self,
+        request: &Map<String, Value>,
+        base_url: &str,
+    ) -> Result<Map<String, Value>, Refused> {
+        let flow = self.flow_mut(request)?;
+        if flow.status != flow_status::NOT_STARTED {
+            return Err(refused(
+                "OperationDenied.FlowHasStarted",
+                "the flow has already started",
+            ));
+        }
+        if flow.document.is_some() {
+            return Err(refused(
+                "FailedOperation.FlowHasDocument",
+                "the flow already has its document",
+            ));
+        }
+        let document = new_id();
+        flow.document = Some(document.clone());
+        let preview = if request.get("NeedPreview").and_then(Value::as_bool) == Some(true) {
+            format!("{base_url}/preview/{document}")
+        } else {
+            String::new()
+        };
+        Ok(object(json!({"DocumentId": document, "PreviewFileUrl": preview})))
+    }
+
+    /// StartFlow: sends the flow to its signers.
+    pub(crate) fn start(&mut self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+        let flow = self.flow_mut(request)?;
+        if flow.status != flow_status::NOT_STARTED {
+            return Err(refused(
+                "OperationDenied.FlowHasStarted",
+                "the flow has already started",
+            ));
+        }
+        if flow.document.is_none() {
+            return Err(refused(
+                "FailedOperation.FlowHasNoDocument",
+                "call CreateDocument for this flow before StartFlow",
+            ));
+        }
+        flow.status = flow_status::WAITING;
+        for approver in &mut flow.approvers {
+            approver.status = approve_status::WAITING;
+        }
+        Ok(object(json!({"Status": "START"})))
+    }
+
+    /// CancelFlow.
+    pub(crate) fn cancel(&mut self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+        let flow = self.flow_mut(request)?;
+        match flow.status {
+            flow_status::SIGNED => {
+                return Err(refused(
+                    "OperationDenied.FlowCancelForbid",
+                    "a flow every signer has signed cannot be cancelled",
+                ));
+            }
+            flow_status::CANCELLED => {
+                return Err(refused(
+                    "OperationDenied.FlowHasTerminated",
+                    "the flow is already cancelled",
+                ));
+            }
+            _ => {}
+        }
+        flow.status = flow_status::CANCELLED;
+        flow.message = text(request, "CancelMessage").unwrap_or_default().to_owned();
+        for approver in &mut flow.approvers {
+            if approver.status != approve_status::SIGNED {
+                approver.status = approve_status::CANCELLED;
+            }
+        }
+        Ok(Map::new())
+    }
+
+    /// CreateFlowSignUrl: one link per listed signer, or the initiator's preview.
+    pub(crate) fn sign_urls(
+        &mut self,
+        request: &Map<String, Value>,
+        now: i64,
+        base_url: &str,
+    ) -> Result<Map<String, Value>, Refused> {
+        let preview = int(request, "UrlType") == Some(1);
+        let lifetime = int(request, "ExpiredOn").unwrap_or(DEFAULT_LINK_SECONDS);
+        let jump_url = text(request, "JumpUrl").map(str::to_owned);
+        let wanted: Vec<Map<String, Value>> = request
+            .get("FlowApproverInfos")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(|v| v.as_object().cloned()).collect())
+            .unwrap_or_default();
+        let flow = self.flow_mut(request)?;
+        if !preview && !wanted.is_empty() {
+            match flow.status {
+                flow_status::WAITING | flow_status::PARTIALLY_SIGNED => {}
+                flow_status::NOT_STARTED => {
+                    return Err(refused(
+                        "OperationDenied.FlowStatusForbid",
+                        "the flow has not started: call StartFlow first",
+                    ));
+                }
+                _ => {
+                    return Err(refused(
+                        "OperationDenied.FlowHasTerminated",
+                        "the flow is finished or cancelled: only preview links (UrlType 1) are available",
+                    ));
+                }
+            }
+        }
+        let mut targets = Vec::new();
+        for (i, info) in wanted.iter().enumerate() {
+            let index = flow
+                .approvers
+                .iter()
+                .position(|a| matches_approver(a, info))
+                .ok_or_else(|| {
+                    refused(
+                        "ResourceNotFound",
+                        format!("no signer of the flow matches `FlowApproverInfos[{i}]`"),
+                    )
+                })?;
+            targets.push(Some(index));
+        }
+        if targets.is_empty() {
+            targets.push(None);
+        }
+        let flow = flow.clone();
+        self.reap_links(now);
+        if self.links.len() + targets.len() > MAX_LINKS {
+            return Err(refused(
+                "LimitExceeded",
+                format!("the emulator keeps at most {MAX_LINKS} live links"),
+            ));
+        }
+        let mut infos = Vec::with_capacity(targets.len());
+        for target in targets {
+            let token = new_id();
+            self.links.insert(
+                token.clone(),
+                Link {
+                    flow_id: flow.id.clone(),
+                    approver: target,
+                    preview: preview || target.is_none(),
+                    expires_at: now + lifetime,
+                    jump_url: jump_url.clone(),
+                },
+            );
+            let (approver_type, name, mobile) = match target {
+                Some(i) => {
+                    let a = &flow.approvers[i];
+                    (a.approver_type, a.name.clone(), a.mobile.clone())
+                }
+                None => (0, String::new(), String::new()),
+            };
+            infos.push(json!({
+                "SignUrl": format!("{base_url}/s/{token}"),
+                "LongUrl": format!("{base_url}/sign/{token}?FlowId={}", flow.id),
+                "ApproverType": approver_type,
+                "ApproverName": name,
+                "ApproverMobile": mobile,
+            }));
+        }
+        Ok(object(json!({"FlowApproverUrlInfos": infos})))
+    }
+
+    fn reap_links(&mut self, now: i64) {
+        if self.links.len() >= MAX_LINKS / 2 {
+            self.links.retain(|_, link| link.expires_at > now);
+        }
+    }
+
+    /// DescribeFlowInfo.
+    pub(crate) fn describe(&self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+        let ids: Vec<&str> = request
+            .get("FlowIds")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if ids.is_empty() && text(request, "FlowGroupId").is_none() {
+            return Err(refused(
+                "MissingParameter.FlowId",
+                "give `FlowIds` (or `FlowGroupId`)",
+            ));
+        }
+        let mut details = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let flow = self.flows.get(*id).ok_or_else(|| {
+                refused(
+                    "ResourceNotFound.Flow",
+                    format!("no flow has the id at `FlowIds[{i}]`"),
+                )
+            })?;
+            details.push(describe_flow(flow));
+        }
+        Ok(object(json!({"FlowDetailInfos": details})))
+    }
+
+    /// A signer completes a link: `Ok` with the link's jump URL.
+    pub(crate) fn sign(&mut self, token: &str, now: i64) -> Result<Option<String>, SignRefusal> {
+        let link = self.links.get(token).ok_or(SignRefusal::NotFound)?.clone();
+        if link.expires_at <= now {
+            return Err(SignRefusal::Expired);
+        }
+        let flow = self.flows.get_mut(&link.flow_id).ok_or(SignRefusal::NotFound)?;
+        let Some(index) = link.approver.filter(|_| !link.preview) else {
+            return Err(SignRefusal::PreviewOnly);
+        };
+        if !matches!(
+            flow.status,
+            flow_status::WAITING | flow_status::PARTIALLY_SIGNED
+        ) {
+            return Err(SignRefusal::FlowClosed);
+        }
+        let approver = &mut flow.approvers[index];
+        if approver.status == approve_status::SIGNED {
+            return Err(SignRefusal::AlreadySigned);
+        }
+        approver.status = approve_status::SIGNED;
+        approver.approve_time = now;
+        flow.status = if flow
+            .approvers
+            .iter()
+            .all(|a| a.status == approve_status::SIGNED)
+        {
+            flow_status::SIGNED
+        } else {
+            flow_status::PARTIALLY_SIGNED
+        };
+        Ok(link.jump_url)
+    }
+}
+
+/// Why a link cannot be signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignRefusal {
+    NotFound,
+    Expired,
+    PreviewOnly,
+    FlowClosed,
+    AlreadySigned,
+}
+
+fn approver(approver_type: i64, name: &str, mobile: &str, organization: &str, status: i64) -> Approver {
+    Approver {
+        approver_type,
+        name: name.to_owned(),
+        mobile: mobile.to_owned(),
+        organization: organization.to_owned(),
+        recipient_id: new_id(),
+        sign_id: new_id(),
+        status,
+        approve_time: 0,
+    }
+}
+
+/// A requested signer matches a flow's signer by RecipientId, or by kind, name and mobile
+/// (and organization name for enterprise signers).
+fn matches_approver(approver: &Approver, info: &Map<String, Value>) -> bool {
+    if let Some(recipient) = text(info, "RecipientId") {
+        return recipient == approver.recipient_id;
+    }
+    let approver_type = int(info, "ApproverType").unwrap_or(1);
+    let organization_kind = matches!(approver_type, 0 | 3);
+    organization_kind == approver.is_organization()
+        && text(info, "ApproverName") == Some(approver.name.as_str())
+        && text(info, "ApproverMobile") == Some(approver.mobile.as_str())
+        && (!organization_kind
+            || text(info, "OrganizationName").is_none_or(|o| o == approver.organization))
+}
+
+fn describe_flow(flow: &Flow) -> Value {
+    let approvers: Vec<Value> = flow
+        .approvers
+        .iter()
+        .enumerate()
+        .map(|(order, a)| {
+            json!({
+                "ApproveMessage": "",
+                "ApproveName": a.name,
+                "ApproveStatus": a.status,
+                "ReceiptId": a.recipient_id,
+                "CustomUserId": "",
+                "Mobile": a.mobile,
+                "SignOrder": order,
+                "ApproveTime": a.approve_time,
+                "ApproveType": match a.approver_type {
+                    0 => "ORGANIZATION",
+                    3 => "ENTERPRISESERVER",
+                    _ => "PERSON",
+                },
+                "ApproverSource": "",
+                "CustomApproverTag": "",
+                "OrganizationId": "",
+                "OrganizationName": a.organization,
+                "SignId": a.sign_id,
+                "RecipientId": a.recipient_id,
+            })
+        })
+        .collect();
+    json!({
+        "FlowId": flow.id,
+        "FlowName": flow.name,
+        "FlowType": "",
+        "FlowStatus": flow.status,
+        "FlowMessage": flow.message,
+        "FlowDescription": flow.description,
+        "CreatedOn": flow.created_on,
+        "FlowApproverInfos": approvers,
+        "CcInfos": [],
+        "Creator": flow.creator,
+    })
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(value: Value) -> Map<String, Value> {
+        object(value)
+    }
+
+    #[test]
+    fn the_lifecycle_moves_through_its_statuses() {
+        let mut flows = Flows::default();
+        let created = flows
+            .create(
+                &req(json!({"FlowName": "n", "Approvers": [
+                    {"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "1"},
+                    {"ApproverType": 0, "ApproverName": "b", "ApproverMobile": "2", "OrganizationName": "o"}
+                ]})),
+                100,
+                false,
+            )
+            .unwrap();
+        let id = created["FlowId"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 32);
+        let flow_req = req(json!({"FlowId": id}));
+        assert_eq!(flows.start(&flow_req).unwrap_err().code, "FailedOperation.FlowHasNoDocument");
+        let signer = json!({"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "1"});
+        let early = req(json!({"FlowId": id, "FlowApproverInfos": [signer]}));
+        assert_eq!(
+            flows.sign_urls(&early, 100, "http://e").unwrap_err().code,
+            "OperationDenied.FlowStatusForbid"
+        );
+        flows.create_document(&flow_req, "http://e").unwrap();
+        assert_eq!(
+            flows.create_document(&flow_req, "http://e").unwrap_err().code,
+            "FailedOperation.FlowHasDocument"
+        );
+        flows.start(&flow_req).unwrap();
+        let urls = flows.sign_urls(&early, 100, "http://e").unwrap();
+        let url = urls["FlowApproverUrlInfos"][0]["SignUrl"].as_str().unwrap();
+        let token = url.rsplit('/').next().unwrap();
+        assert_eq!(flows.sign(token, 100 + 1799), Ok(None));
+        assert_eq!(flows.get(&id).unwrap().status, flow_status::PARTIALLY_SIGNED);
+        assert_eq!(flows.sign(token, 101), Err(SignRefusal::AlreadySigned));
+        let stranger = req(json!({"FlowId": id, "FlowApproverInfos": [
+            {"ApproverType": 1, "ApproverName": "x", "ApproverMobile": "1"}
+        ]}));
+        assert_eq!(flows.sign_urls(&stranger, 100, "http://e").unwrap_err().code, "ResourceNotFound");
+        let cancel = req(json!({"FlowId": id, "CancelMessage": "m"}));
+        flows.cancel(&cancel).unwrap();
+        let described = flows.describe(&req(json!({"FlowIds": [id]}))).unwrap();
+        let detail = &described["FlowDetailInfos"][0];
+        assert_eq!(detail["FlowStatus"], flow_status::CANCELLED);
+        assert_eq!(detail["FlowApproverInfos"][0]["ApproveStatus"], approve_status::SIGNED);
+        assert_eq!(detail["FlowApproverInfos"][1]["ApproveStatus"], approve_status::CANCELLED);
+        assert_eq!(flows.cancel(&cancel).unwrap_err().code, "OperationDenied.FlowHasTerminated");
+    }
+
+    #[test]
+    fn links_expire_and_previews_cannot_sign() {
+        let mut flows = Flows::default();
+        flows.seed_demo(0);
+        let (name, mobile) = DEMO_PERSON;
+        let signer = json!({"ApproverType": 1, "ApproverName": name, "ApproverMobile": mobile});
+        let sign = req(json!({"FlowId": DEMO_FLOW_ID, "FlowApproverInfos": [signer], "ExpiredOn": 3600}));
+        let urls = flows.sign_urls(&sign, 0, "http://e").unwrap();
+        let token = urls["FlowApproverUrlInfos"][0]["LongUrl"].as_str().unwrap();
+        let token = token.rsplit('/').next().unwrap().split('?').next().unwrap();
+        assert_eq!(flows.sign(token, 3600), Err(SignRefusal::Expired));
+        let initiator = req(json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1}));
+        let urls = flows.sign_urls(&initiator, 0, "http://e").unwrap();
+        let infos = urls["FlowApproverUrlInfos"].as_array().unwrap();
+        assert_eq!(infos.len(), 1);
+        let token = infos[0]["SignUrl"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(flows.sign(token, 1), Err(SignRefusal::PreviewOnly));
+        assert_eq!(flows.sign("nope", 1), Err(SignRefusal::NotFound));
+    }
+}

@@ -1,0 +1,97 @@
+//! The small HTML pages sign links open: who signs what until when, a button that signs,
+//! and the expired, signed and error pages.
+
+use axum::response::Html;
+
+use crate::flows::{Flow, Link, approve_status};
+
+/// The page a live link opens.
+pub(crate) fn sign_page(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
+    let until = httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(link.expires_at.max(0) as u64),
+    );
+    let minutes = (link.expires_at - now).max(0) / 60;
+    let signer = match link.approver.and_then(|i| flow.approvers.get(i)) {
+        Some(a) if a.organization.is_empty() => escape(&a.name),
+        Some(a) => format!("{} ({})", escape(&a.name), escape(&a.organization)),
+        None => "the initiator".to_owned(),
+    };
+    let signed = link
+        .approver
+        .and_then(|i| flow.approvers.get(i))
+        .is_some_and(|a| a.status == approve_status::SIGNED);
+    let action = if link.preview {
+        "<p>This is a preview link: it shows the contract and cannot sign it.</p>".to_owned()
+    } else if signed {
+        "<p>This signer has already signed.</p>".to_owned()
+    } else {
+        format!(
+            "<form method=\"post\" action=\"/sign/{token}\"><button type=\"submit\">Sign</button></form>"
+        )
+    };
+    Html(format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Sign: {name}</title></head><body>\n\
+         <h1>{name}</h1>\n<p>Flow <code>{id}</code>, signer: {signer}.</p>\n\
+         <p>This link is valid until {until} ({minutes} min left).</p>\n{action}\n</body></html>\n",
+        name = escape(&flow_name(flow)),
+        id = escape(&flow.id),
+    ))
+}
+
+fn flow_name(flow: &Flow) -> String {
+    if flow.name.is_empty() {
+        "Contract".to_owned()
+    } else {
+        flow.name.clone()
+    }
+}
+
+/// The page an expired link opens.
+pub(crate) fn expired_page(expired_at: i64) -> Html<String> {
+    let at = httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(expired_at.max(0) as u64),
+    );
+    page("Link expired", &format!("This link expired at {at}. Ask for a new one with CreateFlowSignUrl."))
+}
+
+/// The page after signing.
+pub(crate) fn signed_page() -> Html<String> {
+    page("Signed", "The signature is recorded; DescribeFlowInfo shows it.")
+}
+
+/// A page with one message.
+pub(crate) fn error_page(message: &str) -> Html<String> {
+    page("ess emulator", message)
+}
+
+fn page(title: &str, message: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n<h1>{title}</h1>\n<p>{}</p>\n</body></html>\n",
+        escape(message)
+    ))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

@@ -1,0 +1,572 @@
+//! The spec as the emulator uses it: actions and types resolved once into indices, a checker
+//! that holds a JSON request against them (with the codes the service answers), and builders
+//! of example requests and responses from the spec's example values.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use ess_codegen::spec::{Scalar, TypeRef};
+use serde_json::{Map, Value};
+
+/// The spec this crate was built with (spec/ess.yaml).
+const SPEC_TEXT: &str = include_str!("../ess.yaml");
+
+/// How deep example builders descend into nested types (the spec has recursive types).
+const EXAMPLE_DEPTH: usize = 6;
+
+/// The bundled spec, loaded and resolved once per process.
+pub(crate) fn bundled() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let spec = ess_codegen::load_str("ess.yaml", SPEC_TEXT)
+            .unwrap_or_else(|e| panic!("the bundled spec is invalid (a build defect): {e}"));
+        Schema::new(&spec)
+    })
+}
+
+/// A resolved spec.
+#[derive(Debug)]
+pub struct Schema {
+    /// API version (`2020-11-11`).
+    pub(crate) version: String,
+    /// Service name in the TC3 credential scope (`ess`).
+    pub(crate) signing_service: String,
+    actions: HashMap<String, ActionDef>,
+    types: Vec<TypeDef>,
+    codes: Vec<String>,
+}
+
+/// One action.
+#[derive(Debug)]
+pub(crate) struct ActionDef {
+    /// Wire name; `'static` because the schema lives for the process.
+    pub(crate) name: &'static str,
+    input: usize,
+    output: usize,
+    /// Requests per second per caller, when the docs state one.
+    pub(crate) rate_limit: Option<u32>,
+    requirements: Vec<Requirement>,
+}
+
+#[derive(Debug)]
+struct TypeDef {
+    members: Vec<MemberDef>,
+    index: HashMap<String, usize>,
+}
+
+#[derive(Debug)]
+struct MemberDef {
+    name: String,
+    ty: Ty,
+    required: bool,
+    example: Option<String>,
+    length: Option<(u64, u64)>,
+    range: Option<(Option<f64>, Option<f64>)>,
+    values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+enum Ty {
+    Scalar(Scalar),
+    Named(usize),
+    List(Box<Ty>),
+}
+
+#[derive(Debug)]
+struct Requirement {
+    /// Path segments from the request; `true` steps into list items.
+    path: Vec<(String, bool)>,
+    members: Vec<String>,
+    when: Option<(String, Vec<String>)>,
+}
+
+/// One way a request breaks the spec: the code the service answers, the member's wire path,
+/// and what is wrong (never the value, which may be personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `MissingParameter`, `InvalidParameter`, `InvalidParameterValue` or `UnknownParameter`.
+    pub code: &'static str,
+    /// `FlowApproverInfos[0].ApproverMobile`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Schema {
+    fn new(spec: &ess_codegen::Spec) -> Schema {
+        let type_ids: HashMap<&str, usize> = spec
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.as_str(), i))
+            .collect();
+        let resolve = |text: &str| resolve_type(&TypeRef::parse(text).ok()?, &type_ids);
+        let types = spec
+            .types
+            .iter()
+            .map(|(_, def)| {
+                let members: Vec<MemberDef> = def
+                    .members
+                    .iter()
+                    .filter_map(|m| {
+                        let values = m.enumeration.as_ref().and_then(|e| {
+                            spec.enums
+                                .get(e.as_str())
+                                .map(|d| d.values.iter().map(|v| v.value.to_string()).collect())
+                        });
+                        Some(MemberDef {
+                            name: m.name.to_string(),
+                            ty: resolve(m.ty.as_str())?,
+                            required: m.required,
+                            example: m.example.clone(),
+                            length: m.length.as_ref().map(|l| match l.exact {
+                                Some(n) => (n, n),
+                                None => (l.min.unwrap_or(0), l.max.unwrap_or(u64::MAX)),
+                            }),
+                            range: m.range.as_ref().map(|r| {
+                                let bound = |b: &Option<ess_codegen::spec::Spanned<String>>| {
+                                    b.as_ref().and_then(|s| s.parse::<f64>().ok())
+                                };
+                                (bound(&r.min), bound(&r.max))
+                            }),
+                            values,
+                        })
+                    })
+                    .collect();
+                let index = members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.name.clone(), i))
+                    .collect();
+                TypeDef { members, index }
+            })
+            .collect();
+        let actions = spec
+            .actions
+            .iter()
+            .filter_map(|(name, action)| {
+                let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+                let def = ActionDef {
+                    name,
+                    input: *type_ids.get(action.input.as_str())?,
+                    output: *type_ids.get(action.output.as_str())?,
+                    rate_limit: action.rate_limit.as_ref().map(|r| **r),
+                    requirements: action
+                        .requirements
+                        .iter()
+                        .map(|r| Requirement {
+                            path: r
+                                .path
+                                .split('.')
+                                .map(|seg| match seg.strip_suffix("[]") {
+                                    Some(name) => (name.to_owned(), true),
+                                    None => (seg.to_owned(), false),
+                                })
+                                .collect(),
+                            members: r.members.iter().map(|m| m.to_string()).collect(),
+                            when: r.when.as_ref().map(|c| {
+                                (
+                                    c.member.to_string(),
+                                    c.values.iter().map(|v| v.to_string()).collect(),
+                                )
+                            }),
+                        })
+                        .collect(),
+                };
+                Some((name.to_owned(), def))
+            })
+            .collect();
+        let codes = spec
+            .errors
+            .common
+            .iter()
+            .chain(&spec.errors.service)
+            .map(|c| c.to_string())
+            .collect();
+        Schema {
+            version: spec.service.api_version.to_string(),
+            signing_service: spec.service.signing_service.to_string(),
+            actions,
+            types,
+            codes,
+        }
+    }
+
+    /// The action named `name`.
+    pub(crate) fn action(&self, name: &str) -> Option<&ActionDef> {
+        self.actions.get(name)
+    }
+
+    /// Every action's wire name, sorted.
+    pub fn action_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.actions.values().map(|a| a.name).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Whether `code` is an error code of the spec.
+    pub fn is_error_code(&self, code: &str) -> bool {
+        self.codes.iter().any(|c| c == code)
+    }
+
+    /// Every way `request` breaks action `action`'s input type and requirements, in document
+    /// order. Empty when the request is valid.
+    pub(crate) fn check(&self, action: &ActionDef, request: &Map<String, Value>) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        self.check_object(action.input, request, "", &mut problems);
+        for requirement in &action.requirements {
+            check_requirement(requirement, request, &mut problems);
+        }
+        problems
+    }
+
+    fn check_object(
+        &self,
+        ty: usize,
+        object: &Map<String, Value>,
+        path: &str,
+        out: &mut Vec<Problem>,
+    ) {
+        let def = &self.types[ty];
+        for (key, value) in object {
+            let here = join(path, key);
+            match def.index.get(key) {
+                None => out.push(Problem {
+                    code: "UnknownParameter",
+                    message: format!("`{here}` is not a parameter of this action"),
+                    path: here,
+                }),
+                Some(&i) => self.check_value(&def.members[i], &def.members[i].ty, value, &here, out),
+            }
+        }
+        for member in def.members.iter().filter(|m| m.required) {
+            if object.get(&member.name).is_none_or(Value::is_null) {
+                let here = join(path, &member.name);
+                out.push(Problem {
+                    code: "MissingParameter",
+                    message: format!("`{here}` is required"),
+                    path: here,
+                });
+            }
+        }
+    }
+
+    fn check_value(
+        &self,
+        member: &MemberDef,
+        ty: &Ty,
+        value: &Value,
+        path: &str,
+        out: &mut Vec<Problem>,
+    ) {
+        if value.is_null() {
+            // The official SDKs send absent members as absent; null reads the same.
+            return;
+        }
+        let wrong = |expected: &str, out: &mut Vec<Problem>| {
+            out.push(Problem {
+                code: "InvalidParameter",
+                path: path.to_owned(),
+                message: format!("`{path}` must be {expected}"),
+            });
+        };
+        match ty {
+            Ty::Named(id) => match value.as_object() {
+                Some(object) => self.check_object(*id, object, path, out),
+                None => wrong("an object", out),
+            },
+            Ty::List(item) => match value.as_array() {
+                Some(items) => {
+                    if let Some((min, max)) = member.length {
+                        check_length(items.len() as u64, min, max, "items", path, out);
+                    }
+                    for (i, v) in items.iter().enumerate() {
+                        self.check_value(member, item, v, &format!("{path}[{i}]"), out);
+                    }
+                }
+                None => wrong("a list", out),
+            },
+            Ty::Scalar(scalar) => {
+                let Some(wire) = scalar_wire(*scalar, value) else {
+                    return wrong(scalar_expectation(*scalar), out);
+                };
+                if let (Scalar::String, Some((min, max))) = (scalar, member.length) {
+                    let chars = wire.chars().count() as u64;
+                    check_length(chars, min, max, "characters", path, out);
+                }
+                if let Some((min, max)) = member.range {
+                    let n = value.as_f64().unwrap_or(f64::NAN);
+                    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                        let bound = |b: Option<f64>| b.map_or("-".to_owned(), |b| b.to_string());
+                        out.push(Problem {
+                            code: "InvalidParameterValue",
+                            path: path.to_owned(),
+                            message: format!(
+                                "`{path}` must be in {}..={}",
+                                bound(min),
+                                bound(max)
+                            ),
+                        });
+                    }
+                }
+                if let Some(values) = &member.values
+                    && !values.iter().any(|v| *v == wire)
+                {
+                    out.push(Problem {
+                        code: "InvalidParameterValue",
+                        path: path.to_owned(),
+                        message: format!("`{path}` must be one of {}", values.join(", ")),
+                    });
+                }
+            }
+        }
+    }
+
+    /// A request of `action` with every required member, from the spec's example values.
+    pub fn example_request(&self, action: &str) -> Option<Value> {
+        let def = self.action(action)?;
+        Some(Value::Object(self.example_object(def.input, true, 0)))
+    }
+
+    /// A response body (`Response` object, without `RequestId`) of `action` from the spec's
+    /// example values: every member, each nested type once.
+    pub(crate) fn example_response(&self, def: &ActionDef) -> Map<String, Value> {
+        let mut response = self.example_object(def.output, false, 0);
+        response.remove("RequestId");
+        response
+    }
+
+    fn example_object(&self, ty: usize, required_only: bool, depth: usize) -> Map<String, Value> {
+        let mut object = Map::new();
+        for member in &self.types[ty].members {
+            if required_only && !member.required {
+                continue;
+            }
+            if let Some(value) = self.example_value(member, &member.ty, required_only, depth) {
+                object.insert(member.name.clone(), value);
+            }
+        }
+        object
+    }
+
+    fn example_value(
+        &self,
+        member: &MemberDef,
+        ty: &Ty,
+        required_only: bool,
+        depth: usize,
+    ) -> Option<Value> {
+        match ty {
+            Ty::Scalar(scalar) => Some(example_scalar(*scalar, member)),
+            Ty::Named(id) if depth < EXAMPLE_DEPTH => Some(Value::Object(self.example_object(
+                *id,
+                required_only,
+                depth + 1,
+            ))),
+            Ty::Named(_) => None,
+            Ty::List(item) => {
+                if let (Ty::Scalar(scalar), Some(example)) = (&**item, &member.example)
+                    && let Ok(Value::Array(items)) = serde_json::from_str(example)
+                    && items.iter().all(|v| scalar_wire(*scalar, v).is_some())
+                {
+                    return Some(Value::Array(items));
+                }
+                let one = self.example_value(member, item, required_only, depth)?;
+                Some(Value::Array(vec![one]))
+            }
+        }
+    }
+}
+
+fn resolve_type(ty: &TypeRef, ids: &HashMap<&str, usize>) -> Option<Ty> {
+    Some(match ty {
+        TypeRef::Scalar(s) => Ty::Scalar(*s),
+        TypeRef::Named(name) => Ty::Named(*ids.get(name.as_str())?),
+        TypeRef::List(item) => Ty::List(Box::new(resolve_type(item, ids)?)),
+    })
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn check_length(len: u64, min: u64, max: u64, unit: &str, path: &str, out: &mut Vec<Problem>) {
+    if len < min || len > max {
+        let expected = if min == max {
+            format!("exactly {min}")
+        } else if max == u64::MAX {
+            format!("at least {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        out.push(Problem {
+            code: "InvalidParameterValue",
+            path: path.to_owned(),
+            message: format!("`{path}` must have {expected} {unit}"),
+        });
+    }
+}
+
+/// The value in wire form when it has the scalar's JSON type.
+fn scalar_wire(scalar: Scalar, value: &Value) -> Option<String> {
+    match (scalar, value) {
+        (Scalar::String, Value::String(s)) => Some(s.clone()),
+        (Scalar::Int64, Value::Number(n)) if n.is_i64() => Some(n.to_string()),
+        (Scalar::Uint64, Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        (Scalar::Float, Value::Number(n)) => Some(n.to_string()),
+        (Scalar::Bool, Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn scalar_expectation(scalar: Scalar) -> &'static str {
+    match scalar {
+        Scalar::String => "a string",
+        Scalar::Int64 => "an integer",
+        Scalar::Uint64 => "a non-negative integer",
+        Scalar::Float => "a number",
+        Scalar::Bool => "true or false",
+    }
+}
+
+fn example_scalar(scalar: Scalar, member: &MemberDef) -> Value {
+    let example = member.example.as_deref();
+    let from_enum = member.values.as_ref().and_then(|v| v.first()).map(String::as_str);
+    let text = example.or(from_enum);
+    let parsed = text.and_then(|t| match scalar {
+        Scalar::String => Some(Value::String(t.to_owned())),
+        Scalar::Int64 => t.parse::<i64>().ok().map(Value::from),
+        Scalar::Uint64 => t.parse::<u64>().ok().map(Value::from),
+        Scalar::Float => t
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        Scalar::Bool => t.parse::<bool>().ok().map(Value::Bool),
+    });
+    parsed.unwrap_or_else(|| match scalar {
+        Scalar::String => Value::String(String::new()),
+        Scalar::Int64 | Scalar::Uint64 => Value::from(member.range.and_then(|r| r.0).unwrap_or(0.0) as i64),
+        Scalar::Float => Value::from(0.0),
+        Scalar::Bool => Value::Bool(false),
+    })
+}
+
+/// Requirements the docs state per action ("each signer needs a name and a mobile").
+fn check_requirement(req: &Requirement, request: &Map<String, Value>, out: &mut Vec<Problem>) {
+    let mut objects: Vec<(String, &Map<String, Value>)> = vec![(String::new(), request)];
+    for (name, into_list) in &req.path {
+        let mut next = Vec::new();
+        for (path, object) in &objects {
+            let here = join(path, name);
+            match object.get(name) {
+                Some(Value::Object(o)) if !into_list => next.push((here, o)),
+                Some(Value::Array(items)) if *into_list => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Object(o) = item {
+                            next.push((format!("{here}[{i}]"), o));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        objects = next;
+    }
+    for (path, object) in objects {
+        if let Some((member, values)) = &req.when {
+            let wire = match object.get(member) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::Bool(b)) => b.to_string(),
+                _ => continue,
+            };
+            if !values.contains(&wire) {
+                continue;
+            }
+        }
+        for member in &req.members {
+            let present = match object.get(member) {
+                None | Some(Value::Null) => false,
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(_) => true,
+            };
+            let here = join(&path, member);
+            if !present && !out.iter().any(|p| p.path == here) {
+                out.push(Problem {
+                    code: "MissingParameter",
+                    message: format!("`{here}` is required for this action"),
+                    path: here,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(action: &str, request: Value) -> Vec<(String, String)> {
+        let schema = bundled();
+        let def = schema.action(action).unwrap();
+        schema
+            .check(def, request.as_object().unwrap())
+            .into_iter()
+            .map(|p| (p.code.to_owned(), p.path))
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_of_problem_is_found_with_its_path() {
+        let problems = check(
+            "CreateFlowSignUrl",
+            json!({
+                "FlowId": "short",
+                "Bogus": 1,
+                "UrlType": 7,
+                "VideoVerifyTimesLimit": 11,
+                "FlowApproverInfos": [
+                    {"ApproverType": 1, "ApproverName": "n", "ApproverMobile": "13800000000"},
+                    {"ApproverType": 0, "ApproverName": 5, "ApproverMobile": "13800000000"},
+                    {"ApproverName": "n"}
+                ]
+            }),
+        );
+        // Members in key order, then the action's requirements.
+        let expected = [
+            ("UnknownParameter", "Bogus"),
+            ("InvalidParameter", "FlowApproverInfos[1].ApproverName"),
+            ("MissingParameter", "FlowApproverInfos[2].ApproverType"),
+            ("InvalidParameterValue", "FlowId"),
+            ("InvalidParameterValue", "UrlType"),
+            ("InvalidParameterValue", "VideoVerifyTimesLimit"),
+            ("MissingParameter", "FlowApproverInfos[2].ApproverMobile"),
+            ("MissingParameter", "FlowApproverInfos[1].OrganizationName"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(c, p)| ((*c).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(problems, expected);
+        assert_eq!(check("CreateFlowSignUrl", json!({})), [("MissingParameter".to_owned(), "FlowId".to_owned())]);
+    }
+
+    #[test]
+    fn every_example_request_is_valid_for_its_own_action() {
+        let schema = bundled();
+        assert_eq!(schema.action_names().len(), 156);
+        for name in schema.action_names() {
+            let request = schema.example_request(name).unwrap();
+            let def = schema.action(name).unwrap();
+            let problems = schema.check(def, request.as_object().unwrap());
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+        }
+    }
+}
