@@ -1,7 +1,9 @@
 //! Client-side rate limiting per action (the spec's requests per second), shared by every
-//! clone of a client: a GCRA token bucket whose burst equals the per-second rate.
+//! clone of a client: a sliding window that lets at most the documented number of requests
+//! start in any one second (a token bucket with burst = rate would let nearly twice that
+//! through in the second after an idle spell, and the service refuses the excess).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,8 +12,8 @@ use tokio::time::Instant;
 /// Per-action limiters; cloning shares them.
 #[derive(Debug, Clone, Default)]
 pub struct RateLimiter {
-    /// Theoretical arrival time of the next request, per action.
-    next: Arc<Mutex<HashMap<&'static str, Instant>>>,
+    /// Start times reserved for the last `limit` requests, per action (some in the future).
+    slots: Arc<Mutex<HashMap<&'static str, VecDeque<Instant>>>>,
 }
 
 impl RateLimiter {
@@ -26,14 +28,21 @@ impl RateLimiter {
         if per_second == 0 {
             return Duration::ZERO;
         }
-        let interval = Duration::from_secs(1) / per_second;
-        let tolerance = interval * (per_second - 1);
+        let limit = per_second as usize;
         let now = Instant::now();
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = next.get(action).copied().unwrap_or(now).max(now);
-        let wait = tat.saturating_duration_since(now).saturating_sub(tolerance);
-        next.insert(action, tat + interval);
-        wait
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let reserved = slots.entry(action).or_default();
+        // Reservations are in non-decreasing order, so the front is the one N slots back.
+        let start = if reserved.len() < limit {
+            now
+        } else {
+            (reserved[reserved.len() - limit] + Duration::from_secs(1)).max(now)
+        };
+        reserved.push_back(start);
+        while reserved.len() > limit {
+            reserved.pop_front();
+        }
+        start.saturating_duration_since(now)
     }
 
     /// Waits for a slot for `action`.
@@ -56,10 +65,30 @@ mod tests {
         for _ in 0..60 {
             limiter.acquire("CreateFlowSignUrl", 20).await;
         }
-        // 20 may go at once; the other 40 at 20 per second.
+        // 20 at once, 20 a second later, 20 a second after that.
         let elapsed = start.elapsed();
-        assert!(elapsed >= Duration::from_millis(1950), "{elapsed:?}");
+        assert!(elapsed >= Duration::from_millis(2000), "{elapsed:?}");
         assert!(elapsed < Duration::from_millis(2100), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_one_second_window_holds_more_than_the_limit() {
+        let limiter = RateLimiter::new();
+        let origin = Instant::now();
+        let mut starts = Vec::new();
+        for i in 0..100u64 {
+            // Irregular arrivals, with idle spells that would refill a token bucket.
+            tokio::time::advance(Duration::from_millis((i * 37) % 90)).await;
+            limiter.acquire("A", 20).await;
+            starts.push(Instant::now() - origin);
+        }
+        for (i, first) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|t| **t < *first + Duration::from_secs(1))
+                .count();
+            assert!(in_window <= 20, "{in_window} starts within 1 s of {first:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]
