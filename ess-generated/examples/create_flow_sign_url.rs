@@ -20,7 +20,6 @@
 //!
 //! Without `--name`/`--mobile` against a real service, the link is the initiator's preview.
 
-use std::error::Error as _;
 use std::process::ExitCode;
 
 use ess_generated::{

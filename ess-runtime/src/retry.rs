@@ -61,15 +61,20 @@ pub enum Failure<'a> {
 }
 
 /// Whether `failure` deserves another attempt for an action (`retry_safe` from the spec).
+///
+/// A write must never run twice, so only what provably did not execute is retried for every
+/// action: a failed connect (nothing was sent), an HTTP 429 and `RequestLimitExceeded*`
+/// (refused before execution). What may have executed (5xx from a gateway, `InternalError*`,
+/// a connection lost or timed out after sending) is retried only for retry-safe actions.
 pub fn is_retryable(failure: Failure<'_>, retry_safe: bool) -> bool {
     match failure {
-        Failure::Connect => true,
+        Failure::Connect | Failure::Status(429) => true,
         Failure::Network => retry_safe,
-        Failure::Status(status) => (500..600).contains(&status),
+        Failure::Status(status) => retry_safe && (500..600).contains(&status),
         Failure::Service(code) => {
-            code == "InternalError"
-                || code == "RequestLimitExceeded"
+            code == "RequestLimitExceeded"
                 || code.starts_with("RequestLimitExceeded.")
+                || (retry_safe && (code == "InternalError" || code.starts_with("InternalError.")))
         }
     }
 }
@@ -88,7 +93,12 @@ mod tests {
             Failure::Service("RequestLimitExceeded.UinLimitExceeded"),
             false
         ));
-        assert!(is_retryable(Failure::Service("InternalError"), false));
+        assert!(!is_retryable(Failure::Service("InternalError"), false));
+        assert!(is_retryable(Failure::Service("InternalError"), true));
+        assert!(is_retryable(Failure::Service("InternalError.Api"), true));
+        assert!(!is_retryable(Failure::Service("InternalError.Api"), false));
+        assert!(!is_retryable(Failure::Status(502), false));
+        assert!(is_retryable(Failure::Status(429), false));
         assert!(!is_retryable(
             Failure::Service("ResourceNotFound.Flow"),
             true
@@ -97,7 +107,8 @@ mod tests {
             Failure::Service("AuthFailure.SignatureFailure"),
             true
         ));
-        assert!(is_retryable(Failure::Status(503), false));
+        assert!(is_retryable(Failure::Status(503), true));
+        assert!(!is_retryable(Failure::Status(503), false));
         assert!(!is_retryable(Failure::Status(404), true));
         assert!(is_retryable(Failure::Connect, false));
         assert!(is_retryable(Failure::Network, true));

@@ -271,11 +271,26 @@ async fn retryable_service_errors_are_retried_others_are_not() {
         service_error("RequestLimitExceeded.UinLimitExceeded"),
     ];
     let (url, server) = serve(script).await;
-    let pong = call(&transport(&url, fast_retries(3)), &Unsafe(ping()))
+    let pong = call(&transport(&url, fast_retries(3)), &Safe(ping()))
         .await
         .unwrap();
     assert_eq!(pong.request_id, "r-ok");
     assert_eq!(server.seen.lock().unwrap().len(), 3);
+
+    // An InternalError may come after a write executed: never sent twice.
+    let (url, server) = serve(vec![service_error("InternalError")]).await;
+    let err = call(&transport(&url, fast_retries(3)), &Unsafe(ping()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InternalError"));
+    assert_eq!(server.seen.lock().unwrap().len(), 1);
+
+    // A refusal by the rate limit did not execute: retried for any action.
+    let (url, server) = serve(vec![service_error("RequestLimitExceeded")]).await;
+    call(&transport(&url, fast_retries(3)), &Unsafe(ping()))
+        .await
+        .unwrap();
+    assert_eq!(server.seen.lock().unwrap().len(), 2);
 
     let (url, server) = serve(vec![service_error("FailedOperation")]).await;
     let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
