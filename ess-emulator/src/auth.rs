@@ -159,8 +159,8 @@ impl Verifier {
             hex(&Sha256::digest(canonical_request.as_bytes()))
         );
         let signing_key = self.signing_key(auth.secret_id, &key.secret_key, &date);
-        let mut mac = Hmac::<Sha256>::new_from_slice(&signing_key)
-            .expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&signing_key).expect("HMAC takes keys of any length");
         mac.update(string_to_sign.as_bytes());
         let expected = unhex(auth.signature).unwrap_or_default();
         if mac.verify_slice(&expected).is_err() {
@@ -284,7 +284,10 @@ mod tests {
         headers.insert("host", HeaderValue::from_str(host).unwrap());
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
-        headers.insert("authorization", HeaderValue::from_str(&authorization).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&authorization).unwrap(),
+        );
         headers
     }
 
@@ -315,7 +318,10 @@ mod tests {
             "AuthFailure.SignatureFailure"
         );
         let mut unknown = headers.clone();
-        let auth = headers["authorization"].to_str().unwrap().replace(ID, "AKIDunknown");
+        let auth = headers["authorization"]
+            .to_str()
+            .unwrap()
+            .replace(ID, "AKIDunknown");
         unknown.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         assert_eq!(
             code(v.verify(&unknown, "POST", "/", "", body, now)),
@@ -328,7 +334,10 @@ mod tests {
             "AuthFailure.InvalidAuthorization"
         );
         let mut wrong_date = headers.clone();
-        let auth = headers["authorization"].to_str().unwrap().replace("2023-11-14", "2023-11-13");
+        let auth = headers["authorization"]
+            .to_str()
+            .unwrap()
+            .replace("2023-11-14", "2023-11-13");
         wrong_date.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         assert_eq!(
             code(v.verify(&wrong_date, "POST", "/", "", body, now)),
@@ -346,7 +355,9 @@ mod tests {
         let now = 1_700_000_000;
         let mut headers = signed("h", b"{}", now);
         assert_eq!(
-            v.verify(&headers, "POST", "/", "", b"{}", now).unwrap_err().code,
+            v.verify(&headers, "POST", "/", "", b"{}", now)
+                .unwrap_err()
+                .code,
             "AuthFailure.TokenFailure"
         );
         headers.insert("x-tc-token", HeaderValue::from_static("tok"));

@@ -162,7 +162,10 @@ mod tests {
                 .times(1)
         );
         let rule: FaultRule = "delay:1500".parse().unwrap();
-        assert_eq!(rule, FaultRule::new(Fault::Delay(Duration::from_millis(1500))));
+        assert_eq!(
+            rule,
+            FaultRule::new(Fault::Delay(Duration::from_millis(1500)))
+        );
         assert!(matches!(
             "x=error:InternalError".parse::<FaultRule>().unwrap().fault,
             Fault::Error { ref code, .. } if code == "InternalError"

@@ -118,7 +118,10 @@ pub(crate) fn new_id() -> String {
 }
 
 fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    request.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    request
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 fn int(request: &Map<String, Value>, key: &str) -> Option<i64> {
@@ -132,7 +135,13 @@ impl Flows {
         let (employee, employee_mobile, organization) = DEMO_ORGANIZATION;
         let approvers = vec![
             approver(1, person, mobile, "", approve_status::WAITING),
-            approver(0, employee, employee_mobile, organization, approve_status::WAITING),
+            approver(
+                0,
+                employee,
+                employee_mobile,
+                organization,
+                approve_status::WAITING,
+            ),
         ];
         self.flows.insert(
             DEMO_FLOW_ID.to_owned(),
@@ -229,7 +238,9 @@ impl Flows {
         let flow = Flow {
             id: id.clone(),
             name: text(request, "FlowName").unwrap_or_default().to_owned(),
-            description: text(request, "FlowDescription").unwrap_or_default().to_owned(),
+            description: text(request, "FlowDescription")
+                .unwrap_or_default()
+                .to_owned(),
             status: if with_files {
                 flow_status::WAITING
             } else {
@@ -278,11 +289,16 @@ impl Flows {
         } else {
             String::new()
         };
-        Ok(object(json!({"DocumentId": document, "PreviewFileUrl": preview})))
+        Ok(object(
+            json!({"DocumentId": document, "PreviewFileUrl": preview}),
+        ))
     }
 
     /// StartFlow: sends the flow to its signers.
-    pub(crate) fn start(&mut self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+    pub(crate) fn start(
+        &mut self,
+        request: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
         if flow.status != flow_status::NOT_STARTED {
             return Err(refused(
@@ -304,7 +320,10 @@ impl Flows {
     }
 
     /// CancelFlow.
-    pub(crate) fn cancel(&mut self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+    pub(crate) fn cancel(
+        &mut self,
+        request: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
         match flow.status {
             flow_status::SIGNED => {
@@ -322,7 +341,9 @@ impl Flows {
             _ => {}
         }
         flow.status = flow_status::CANCELLED;
-        flow.message = text(request, "CancelMessage").unwrap_or_default().to_owned();
+        flow.message = text(request, "CancelMessage")
+            .unwrap_or_default()
+            .to_owned();
         for approver in &mut flow.approvers {
             if approver.status != approve_status::SIGNED {
                 approver.status = approve_status::CANCELLED;
@@ -427,7 +448,10 @@ impl Flows {
     }
 
     /// DescribeFlowInfo.
-    pub(crate) fn describe(&self, request: &Map<String, Value>) -> Result<Map<String, Value>, Refused> {
+    pub(crate) fn describe(
+        &self,
+        request: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Refused> {
         let ids: Vec<&str> = request
             .get("FlowIds")
             .and_then(Value::as_array)
@@ -458,7 +482,10 @@ impl Flows {
         if link.expires_at <= now {
             return Err(SignRefusal::Expired);
         }
-        let flow = self.flows.get_mut(&link.flow_id).ok_or(SignRefusal::NotFound)?;
+        let flow = self
+            .flows
+            .get_mut(&link.flow_id)
+            .ok_or(SignRefusal::NotFound)?;
         let Some(index) = link.approver.filter(|_| !link.preview) else {
             return Err(SignRefusal::PreviewOnly);
         };
@@ -497,7 +524,13 @@ pub(crate) enum SignRefusal {
     AlreadySigned,
 }
 
-fn approver(approver_type: i64, name: &str, mobile: &str, organization: &str, status: i64) -> Approver {
+fn approver(
+    approver_type: i64,
+    name: &str,
+    mobile: &str,
+    organization: &str,
+    status: i64,
+) -> Approver {
     Approver {
         approver_type,
         name: name.to_owned(),
@@ -599,7 +632,10 @@ mod tests {
         let id = created["FlowId"].as_str().unwrap().to_owned();
         assert_eq!(id.len(), 32);
         let flow_req = req(json!({"FlowId": id}));
-        assert_eq!(flows.start(&flow_req).unwrap_err().code, "FailedOperation.FlowHasNoDocument");
+        assert_eq!(
+            flows.start(&flow_req).unwrap_err().code,
+            "FailedOperation.FlowHasNoDocument"
+        );
         let signer = json!({"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "1"});
         let early = req(json!({"FlowId": id, "FlowApproverInfos": [signer]}));
         assert_eq!(
@@ -608,7 +644,10 @@ mod tests {
         );
         flows.create_document(&flow_req, "http://e").unwrap();
         assert_eq!(
-            flows.create_document(&flow_req, "http://e").unwrap_err().code,
+            flows
+                .create_document(&flow_req, "http://e")
+                .unwrap_err()
+                .code,
             "FailedOperation.FlowHasDocument"
         );
         flows.start(&flow_req).unwrap();
@@ -616,20 +655,38 @@ mod tests {
         let url = urls["FlowApproverUrlInfos"][0]["SignUrl"].as_str().unwrap();
         let token = url.rsplit('/').next().unwrap();
         assert_eq!(flows.sign(token, 100 + 1799), Ok(None));
-        assert_eq!(flows.get(&id).unwrap().status, flow_status::PARTIALLY_SIGNED);
+        assert_eq!(
+            flows.get(&id).unwrap().status,
+            flow_status::PARTIALLY_SIGNED
+        );
         assert_eq!(flows.sign(token, 101), Err(SignRefusal::AlreadySigned));
         let stranger = req(json!({"FlowId": id, "FlowApproverInfos": [
             {"ApproverType": 1, "ApproverName": "x", "ApproverMobile": "1"}
         ]}));
-        assert_eq!(flows.sign_urls(&stranger, 100, "http://e").unwrap_err().code, "ResourceNotFound");
+        assert_eq!(
+            flows
+                .sign_urls(&stranger, 100, "http://e")
+                .unwrap_err()
+                .code,
+            "ResourceNotFound"
+        );
         let cancel = req(json!({"FlowId": id, "CancelMessage": "m"}));
         flows.cancel(&cancel).unwrap();
         let described = flows.describe(&req(json!({"FlowIds": [id]}))).unwrap();
         let detail = &described["FlowDetailInfos"][0];
         assert_eq!(detail["FlowStatus"], flow_status::CANCELLED);
-        assert_eq!(detail["FlowApproverInfos"][0]["ApproveStatus"], approve_status::SIGNED);
-        assert_eq!(detail["FlowApproverInfos"][1]["ApproveStatus"], approve_status::CANCELLED);
-        assert_eq!(flows.cancel(&cancel).unwrap_err().code, "OperationDenied.FlowHasTerminated");
+        assert_eq!(
+            detail["FlowApproverInfos"][0]["ApproveStatus"],
+            approve_status::SIGNED
+        );
+        assert_eq!(
+            detail["FlowApproverInfos"][1]["ApproveStatus"],
+            approve_status::CANCELLED
+        );
+        assert_eq!(
+            flows.cancel(&cancel).unwrap_err().code,
+            "OperationDenied.FlowHasTerminated"
+        );
     }
 
     #[test]
@@ -638,7 +695,8 @@ mod tests {
         flows.seed_demo(0);
         let (name, mobile) = DEMO_PERSON;
         let signer = json!({"ApproverType": 1, "ApproverName": name, "ApproverMobile": mobile});
-        let sign = req(json!({"FlowId": DEMO_FLOW_ID, "FlowApproverInfos": [signer], "ExpiredOn": 3600}));
+        let sign =
+            req(json!({"FlowId": DEMO_FLOW_ID, "FlowApproverInfos": [signer], "ExpiredOn": 3600}));
         let urls = flows.sign_urls(&sign, 0, "http://e").unwrap();
         let token = urls["FlowApproverUrlInfos"][0]["LongUrl"].as_str().unwrap();
         let token = token.rsplit('/').next().unwrap().split('?').next().unwrap();
@@ -647,7 +705,12 @@ mod tests {
         let urls = flows.sign_urls(&initiator, 0, "http://e").unwrap();
         let infos = urls["FlowApproverUrlInfos"].as_array().unwrap();
         assert_eq!(infos.len(), 1);
-        let token = infos[0]["SignUrl"].as_str().unwrap().rsplit('/').next().unwrap();
+        let token = infos[0]["SignUrl"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap();
         assert_eq!(flows.sign(token, 1), Err(SignRefusal::PreviewOnly));
         assert_eq!(flows.sign("nope", 1), Err(SignRefusal::NotFound));
     }

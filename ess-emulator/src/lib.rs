@@ -37,8 +37,7 @@ mod server;
 
 pub use faults::{Fault, FaultRule};
 pub use flows::{
-    DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status,
-    flow_status,
+    DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status, flow_status,
 };
 pub use schema::{Problem, Schema};
 pub use server::{Builder, Credential, Emulator, MAX_BODY_BYTES, RECEIVED_CAPACITY, Received};

@@ -17,12 +17,16 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     /// Whether a call arriving `now` is within `per_second`; counts it when it is.
-    pub(crate) fn admit(&self, secret_id: &str, action: &'static str, per_second: u32, now: Instant) -> bool {
+    pub(crate) fn admit(
+        &self,
+        secret_id: &str,
+        action: &'static str,
+        per_second: u32,
+        now: Instant,
+    ) -> bool {
         let window = Duration::from_secs(1) - JITTER;
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let arrivals = windows
-            .entry((secret_id.to_owned(), action))
-            .or_default();
+        let arrivals = windows.entry((secret_id.to_owned(), action)).or_default();
         while arrivals
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= window)
@@ -50,7 +54,10 @@ mod tests {
             assert!(admitted("k1", Duration::from_millis(ms)));
         }
         assert!(!admitted("k1", Duration::from_millis(500)));
-        assert!(admitted("k2", Duration::from_millis(500)), "another SecretId has its own window");
+        assert!(
+            admitted("k2", Duration::from_millis(500)),
+            "another SecretId has its own window"
+        );
         assert!(admitted("k1", Duration::from_millis(950)));
         assert!(!admitted("k1", Duration::from_millis(955)));
         assert!(admitted("k1", Duration::from_millis(960)));

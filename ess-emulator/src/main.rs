@@ -46,7 +46,10 @@ async fn main() -> ExitCode {
     };
     let key = &emulator.credentials()[0];
     println!("listening on {}", emulator.url());
-    println!("accepting SecretId {} with SecretKey {}", key.secret_id, key.secret_key);
+    println!(
+        "accepting SecretId {} with SecretKey {}",
+        key.secret_id, key.secret_key
+    );
     println!("point the SDK at it:");
     println!("  export ESS_ENDPOINT={}", emulator.url());
     println!("  export TENCENTCLOUD_SECRET_ID={}", key.secret_id);
@@ -81,7 +84,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<ess_emulator::
             "--secret-id" => pending_id = Some(value("--secret-id")?),
             "--secret-key" => {
                 let key = value("--secret-key")?;
-                let id = pending_id.take().ok_or("--secret-key must follow --secret-id")?;
+                let id = pending_id
+                    .take()
+                    .ok_or("--secret-key must follow --secret-id")?;
                 credentials.push(Credential::new(id, key));
             }
             "--token" => {

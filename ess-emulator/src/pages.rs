@@ -51,12 +51,18 @@ pub(crate) fn expired_page(expired_at: i64) -> Html<String> {
     let at = httpdate::fmt_http_date(
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(expired_at.max(0) as u64),
     );
-    page("Link expired", &format!("This link expired at {at}. Ask for a new one with CreateFlowSignUrl."))
+    page(
+        "Link expired",
+        &format!("This link expired at {at}. Ask for a new one with CreateFlowSignUrl."),
+    )
 }
 
 /// The page after signing.
 pub(crate) fn signed_page() -> Html<String> {
-    page("Signed", "The signature is recorded; DescribeFlowInfo shows it.")
+    page(
+        "Signed",
+        "The signature is recorded; DescribeFlowInfo shows it.",
+    )
 }
 
 /// A page with one message.
@@ -92,6 +98,9 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

@@ -236,7 +236,9 @@ impl Schema {
                     message: format!("`{here}` is not a parameter of this action"),
                     path: here,
                 }),
-                Some(&i) => self.check_value(&def.members[i], &def.members[i].ty, value, &here, out),
+                Some(&i) => {
+                    self.check_value(&def.members[i], &def.members[i].ty, value, &here, out)
+                }
             }
         }
         for member in def.members.iter().filter(|m| m.required) {
@@ -301,11 +303,7 @@ impl Schema {
                         out.push(Problem {
                             code: "InvalidParameterValue",
                             path: path.to_owned(),
-                            message: format!(
-                                "`{path}` must be in {}..={}",
-                                bound(min),
-                                bound(max)
-                            ),
+                            message: format!("`{path}` must be in {}..={}", bound(min), bound(max)),
                         });
                     }
                 }
@@ -435,7 +433,11 @@ fn scalar_expectation(scalar: Scalar) -> &'static str {
 
 fn example_scalar(scalar: Scalar, member: &MemberDef) -> Value {
     let example = member.example.as_deref();
-    let from_enum = member.values.as_ref().and_then(|v| v.first()).map(String::as_str);
+    let from_enum = member
+        .values
+        .as_ref()
+        .and_then(|v| v.first())
+        .map(String::as_str);
     let text = example.or(from_enum);
     let parsed = text.and_then(|t| match scalar {
         Scalar::String => Some(Value::String(t.to_owned())),
@@ -450,7 +452,9 @@ fn example_scalar(scalar: Scalar, member: &MemberDef) -> Value {
     });
     parsed.unwrap_or_else(|| match scalar {
         Scalar::String => Value::String(String::new()),
-        Scalar::Int64 | Scalar::Uint64 => Value::from(member.range.and_then(|r| r.0).unwrap_or(0.0) as i64),
+        Scalar::Int64 | Scalar::Uint64 => {
+            Value::from(member.range.and_then(|r| r.0).unwrap_or(0.0) as i64)
+        }
         Scalar::Float => Value::from(0.0),
         Scalar::Bool => Value::Bool(false),
     })
@@ -555,7 +559,10 @@ mod tests {
             .map(|(c, p)| ((*c).to_owned(), (*p).to_owned()))
             .collect();
         assert_eq!(problems, expected);
-        assert_eq!(check("CreateFlowSignUrl", json!({})), [("MissingParameter".to_owned(), "FlowId".to_owned())]);
+        assert_eq!(
+            check("CreateFlowSignUrl", json!({})),
+            [("MissingParameter".to_owned(), "FlowId".to_owned())]
+        );
     }
 
     #[test]

@@ -305,7 +305,10 @@ impl Emulator {
     pub fn flow_status(&self, flow_id: &str) -> Option<(i64, Vec<i64>)> {
         let flows = lock(&self.shared.flows);
         let flow = flows.get(flow_id)?;
-        Some((flow.status, flow.approvers.iter().map(|a| a.status).collect()))
+        Some((
+            flow.status,
+            flow.approvers.iter().map(|a| a.status).collect(),
+        ))
     }
 
     /// The spec the emulator serves.
@@ -433,19 +436,21 @@ async fn serve(listener: TcpListener, router: axum::Router, mut stopped: oneshot
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let mut router = router.clone();
-                async move {
-                    let response = match router.call(request.map(Body::new)).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    };
-                    if response.extensions().get::<DropConnection>().is_some() {
-                        return Err(DroppedOnPurpose);
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let mut router = router.clone();
+                    async move {
+                        let response = match router.call(request.map(Body::new)).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        };
+                        if response.extensions().get::<DropConnection>().is_some() {
+                            return Err(DroppedOnPurpose);
+                        }
+                        Ok(response)
                     }
-                    Ok(response)
-                }
-            });
+                },
+            );
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
@@ -470,8 +475,8 @@ async fn index(State(shared): State<Arc<Shared>>) -> Response {
 async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let action = header_text(&parts.headers, "x-tc-action").to_owned();
-    let mut received = Received {
-        action: action.clone(),
+    let received = Received {
+        action,
         secret_id: None,
         body: Value::Null,
         code: None,
@@ -487,6 +492,20 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
             );
         }
     };
+    // Like a real server, a call that has arrived runs to the end even if the client hangs
+    // up (times out) meanwhile: the case where the caller cannot know whether it executed.
+    let task = tokio::spawn(process(shared, parts, body, received));
+    task.await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn process(
+    shared: Arc<Shared>,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+    mut received: Received,
+) -> Response {
+    let action = received.action.clone();
     received.body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(fault) = shared.take_fault(&action, false) {
         if let Fault::Delay(delay) = fault {
@@ -498,8 +517,17 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
             return faulty(&shared, fault, None);
         }
     }
-    let answer = shared.answer(&parts.headers, &parts.method, &parts.uri, &body, &mut received);
-    let after = answer.is_ok().then(|| shared.take_fault(&action, true)).flatten();
+    let answer = shared.answer(
+        &parts.headers,
+        &parts.method,
+        &parts.uri,
+        &body,
+        &mut received,
+    );
+    let after = answer
+        .is_ok()
+        .then(|| shared.take_fault(&action, true))
+        .flatten();
     let (envelope, code) = shared.envelope(answer);
     received.code = code;
     match after {
@@ -547,13 +575,24 @@ impl Shared {
         received.secret_id = Some(secret_id.to_owned());
         let name = header_text(headers, "x-tc-action");
         if name.is_empty() {
-            return Err(("MissingParameter", "the X-TC-Action header is missing".to_owned()));
+            return Err((
+                "MissingParameter",
+                "the X-TC-Action header is missing".to_owned(),
+            ));
         }
         let Some(action) = self.schema.action(name) else {
-            return Err(("InvalidAction", "the action is not an action of ess 2020-11-11".to_owned()));
+            return Err((
+                "InvalidAction",
+                "the action is not an action of ess 2020-11-11".to_owned(),
+            ));
         };
         match header_text(headers, "x-tc-version") {
-            "" => return Err(("MissingParameter", "the X-TC-Version header is missing".to_owned())),
+            "" => {
+                return Err((
+                    "MissingParameter",
+                    "the X-TC-Version header is missing".to_owned(),
+                ));
+            }
             v if v != self.schema.version => {
                 return Err((
                     "NoSuchVersion",
@@ -567,7 +606,10 @@ impl Shared {
         {
             return Err((
                 "RequestLimitExceeded",
-                format!("{} allows {limit} calls per second per SecretId", action.name),
+                format!(
+                    "{} allows {limit} calls per second per SecretId",
+                    action.name
+                ),
             ));
         }
         let content_type = header_text(headers, "content-type");
@@ -578,7 +620,10 @@ impl Shared {
             ));
         }
         let Value::Object(request) = &received.body else {
-            return Err(("InvalidParameter", "the body must be a JSON object".to_owned()));
+            return Err((
+                "InvalidParameter",
+                "the body must be a JSON object".to_owned(),
+            ));
         };
         let problems = self.schema.check(action, request);
         if let Some(first) = problems.first() {
@@ -608,12 +653,7 @@ impl Shared {
         Ok(answer)
     }
 
-    fn run(
-        &self,
-        name: &str,
-        request: &Map<String, Value>,
-        action: &schema::ActionDef,
-    ) -> Answer {
+    fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
         let now = self.now();
         let mut flows = lock(&self.flows);
         let result = match name {
@@ -630,7 +670,10 @@ impl Shared {
     }
 
     /// `{"Response": {...}}` with a RequestId, and the error code if it is an error.
-    fn envelope(&self, answer: Result<Map<String, Value>, (&str, String)>) -> (Value, Option<String>) {
+    fn envelope(
+        &self,
+        answer: Result<Map<String, Value>, (&str, String)>,
+    ) -> (Value, Option<String>) {
         let request_id = request_id();
         match answer {
             Ok(mut response) => {
@@ -699,7 +742,10 @@ fn json_response(shared: &Shared, envelope: Value) -> Response {
     let body = serde_json::to_vec(&envelope).unwrap_or_default();
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::DATE, shared.date());
     response
 }
@@ -719,7 +765,10 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
             html(status, &format!("{code} (injected by the emulator)"))
         }
-        Fault::Html => html(StatusCode::OK, "The service is busy (an HTML page injected by the emulator)"),
+        Fault::Html => html(
+            StatusCode::OK,
+            "The service is busy (an HTML page injected by the emulator)",
+        ),
         Fault::Drop => {
             let mut response = Response::new(Body::empty());
             response.extensions_mut().insert(DropConnection);
@@ -730,7 +779,10 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
             let mut body = serde_json::to_vec(&envelope).unwrap_or_default();
             body.truncate(body.len() / 2);
             let mut response = Response::new(Body::from(body));
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             response
         }
         Fault::Error { code, message } => {
@@ -752,7 +804,11 @@ async fn sign_page(State(shared): State<Arc<Shared>>, Path(token): Path<String>)
     let now = shared.now();
     let flows = lock(&shared.flows);
     match flows.link(&token) {
-        None => (StatusCode::NOT_FOUND, pages::error_page("This link does not exist.")).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            pages::error_page("This link does not exist."),
+        )
+            .into_response(),
         Some((link, _)) if link.expires_at <= now => {
             (StatusCode::GONE, pages::expired_page(link.expires_at)).into_response()
         }
@@ -776,9 +832,17 @@ async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> R
             let (status, text) = match refusal {
                 SignRefusal::NotFound => (StatusCode::NOT_FOUND, "This link does not exist."),
                 SignRefusal::Expired => (StatusCode::GONE, "This link has expired."),
-                SignRefusal::PreviewOnly => (StatusCode::FORBIDDEN, "This is a preview link: it cannot sign."),
-                SignRefusal::FlowClosed => (StatusCode::CONFLICT, "The contract is not open for signing."),
-                SignRefusal::AlreadySigned => (StatusCode::CONFLICT, "This signer has already signed."),
+                SignRefusal::PreviewOnly => (
+                    StatusCode::FORBIDDEN,
+                    "This is a preview link: it cannot sign.",
+                ),
+                SignRefusal::FlowClosed => (
+                    StatusCode::CONFLICT,
+                    "The contract is not open for signing.",
+                ),
+                SignRefusal::AlreadySigned => {
+                    (StatusCode::CONFLICT, "This signer has already signed.")
+                }
             };
             (status, pages::error_page(text)).into_response()
         }

@@ -24,7 +24,8 @@ use std::process::ExitCode;
 
 use ess_generated::{
     ApproverType, Client, Config, CreateDocumentRequest, CreateFlowRequest,
-    CreateFlowSignUrlRequest, Credentials, Endpoint, FlowCreateApprover, StartFlowRequest, UserInfo,
+    CreateFlowSignUrlRequest, Credentials, Endpoint, FlowCreateApprover, StartFlowRequest,
+    UserInfo,
 };
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -170,6 +171,9 @@ async fn print_links(client: &Client, request: &CreateFlowSignUrlRequest) -> Res
             info.sign_url.as_deref().unwrap_or("(no link)")
         );
     }
-    println!("RequestId {}", response.request_id.as_deref().unwrap_or("-"));
+    println!(
+        "RequestId {}",
+        response.request_id.as_deref().unwrap_or("-")
+    );
     Ok(())
 }

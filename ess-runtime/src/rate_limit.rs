@@ -87,7 +87,10 @@ mod tests {
                 .iter()
                 .take_while(|t| **t < *first + Duration::from_secs(1))
                 .count();
-            assert!(in_window <= 20, "{in_window} starts within 1 s of {first:?}");
+            assert!(
+                in_window <= 20,
+                "{in_window} starts within 1 s of {first:?}"
+            );
         }
     }
 

@@ -1,0 +1,698 @@
+//! End to end: the generated client against the in-process emulator. The scenarios of
+//! CreateFlowSignUrl's documentation, the whole flow lifecycle with signing on the issued
+//! links, rate limits, every injected fault, server-side validation, and every action of the
+//! spec answered with a response the generated types decode.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ess_emulator::{DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, Fault, FaultRule};
+use ess_generated::{
+    Action, ApproverType, CallInfo, CancelFlowRequest, Client, Config, ConfigBuilder,
+    CreateDocumentRequest, CreateFlowRequest, CreateFlowSignUrlRequest, Credentials,
+    DescribeFlowInfoRequest, Endpoint, Error, FlowCreateApprover, HttpTransport, Intention,
+    IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector, SignVerifyType,
+    StartFlowRequest, Transport, UrlType, UserInfo,
+};
+
+/// Every test is bounded: a hang fails instead of stalling CI.
+const BOUND: Duration = Duration::from_secs(60);
+
+fn config(emulator: &Emulator) -> ConfigBuilder {
+    let key = &emulator.credentials()[0];
+    Config::builder(Credentials::new(&key.secret_id, &key.secret_key).unwrap())
+        .endpoint(Endpoint::Url(emulator.url().to_owned()))
+}
+
+fn client(emulator: &Emulator, configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Client {
+    Client::from_config(configure(config(emulator)).build()).unwrap()
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        deadline: Duration::from_secs(10),
+    }
+}
+
+fn person() -> FlowCreateApprover {
+    let (name, mobile) = DEMO_PERSON;
+    FlowCreateApprover::new(ApproverType::Person)
+        .approver_name(name)
+        .approver_mobile(mobile)
+}
+
+fn employee() -> FlowCreateApprover {
+    let (name, mobile, organization) = DEMO_ORGANIZATION;
+    FlowCreateApprover::new(ApproverType::Organization)
+        .approver_name(name)
+        .approver_mobile(mobile)
+        .organization_name(organization)
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// The one link a CreateFlowSignUrl answer holds.
+async fn one_link(client: &Client, request: &CreateFlowSignUrlRequest) -> (String, String) {
+    let response = client.create_flow_sign_url(request).await.unwrap();
+    let infos = response.flow_approver_url_infos.unwrap();
+    assert_eq!(infos.len(), 1);
+    let info = &infos[0];
+    (
+        info.sign_url.clone().unwrap(),
+        info.long_url.clone().unwrap(),
+    )
+}
+
+async fn page(url: &str) -> (u16, String) {
+    let response = browser().get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Signs on a link's page the way a test signer would: one POST.
+async fn sign(long_url: &str) -> reqwest::Response {
+    let url = long_url.split('?').next().unwrap();
+    browser().post(url).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn create_flow_sign_url_scenarios_of_its_documentation() {
+    tokio::time::timeout(BOUND, async {
+        let emulator = Emulator::start().await.unwrap();
+        let client = client(&emulator, |c| c);
+        let url = emulator.url();
+
+        // 1. A personal signer: a link per signer, on the emulator, valid 30 minutes.
+        let request =
+            CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![person()]);
+        let response = client.create_flow_sign_url(&request).await.unwrap();
+        let info = &response.flow_approver_url_infos.unwrap()[0];
+        assert_eq!(info.approver_type, Some(ApproverType::Person));
+        assert_eq!(info.approver_name.as_deref(), Some(DEMO_PERSON.0));
+        assert_eq!(info.approver_mobile.as_deref(), Some(DEMO_PERSON.1));
+        let short = info.sign_url.as_deref().unwrap();
+        assert!(short.starts_with(&format!("{url}/s/")), "{short}");
+        let long = info.long_url.as_deref().unwrap();
+        let (status, text) = page(long).await;
+        assert_eq!(status, 200);
+        assert!(
+            text.contains(DEMO_PERSON.0) && text.contains("(30 min left)"),
+            "{text}"
+        );
+        let redirect = browser().get(short).send().await.unwrap();
+        assert_eq!(redirect.status().as_u16(), 302);
+
+        // 2. Sign types re-specified for this link only.
+        let signer = person()
+            .approver_sign_types(vec![SignVerifyType::Face, SignVerifyType::Password])
+            .sign_type_selector(SignTypeSelector::FirstRecommended);
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![signer]);
+        one_link(&client, &request).await;
+        let sent = emulator.received_for("CreateFlowSignUrl").pop().unwrap();
+        assert_eq!(
+            sent.body["FlowApproverInfos"][0]["ApproverSignTypes"],
+            serde_json::json!([1, 2])
+        );
+
+        // 3. An enterprise signer's preview: it shows, it cannot sign.
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID)
+            .flow_approver_infos(vec![employee()])
+            .url_type(UrlType::Preview);
+        let (_, long) = one_link(&client, &request).await;
+        assert!(page(&long).await.1.contains("preview link"));
+        assert_eq!(sign(&long).await.status().as_u16(), 403);
+
+        // 4. The initiator's preview: no signers given.
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+        let (_, long) = one_link(&client, &request).await;
+        assert!(page(&long).await.1.contains("the initiator"));
+
+        // 5. An enterprise signer signs.
+        let request =
+            CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![employee()]);
+        let (_, long) = one_link(&client, &request).await;
+        assert!(page(&long).await.1.contains(DEMO_ORGANIZATION.2));
+        assert_eq!(sign(&long).await.status().as_u16(), 200);
+        let (_, statuses) = emulator.flow_status(DEMO_FLOW_ID).unwrap();
+        assert_eq!(
+            statuses,
+            [
+                ess_emulator::approve_status::WAITING,
+                ess_emulator::approve_status::SIGNED
+            ]
+        );
+
+        // 6. Video verification with questions and answers.
+        let intention = Intention::new()
+            .intention_type(IntentionType::QuestionAnswer)
+            .intention_questions(vec![
+                IntentionQuestion::new()
+                    .question("Do you agree to sign?")
+                    .answers(vec!["Yes".to_owned(), "I agree".to_owned()]),
+            ]);
+        let signer = person()
+            .approver_sign_types(vec![SignVerifyType::Face])
+            .intention(intention);
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID)
+            .flow_approver_infos(vec![signer])
+            .video_verify_times_limit(3);
+        one_link(&client, &request).await;
+
+        // 7. JumpUrl: after signing, the page sends the signer there.
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID)
+            .flow_approver_infos(vec![person()])
+            .jump_url("https://www.example.com/signed");
+        let (_, long) = one_link(&client, &request).await;
+        let signed = sign(&long).await;
+        assert_eq!(signed.status().as_u16(), 303);
+        assert_eq!(
+            signed.headers()["location"],
+            "https://www.example.com/signed"
+        );
+        assert_eq!(
+            emulator.flow_status(DEMO_FLOW_ID).unwrap().0,
+            ess_emulator::flow_status::SIGNED
+        );
+
+        // 8. ExpiredOn: the link lives that long, then says it expired.
+        let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID)
+            .url_type(UrlType::Preview)
+            .expired_on(3600);
+        let (_, long) = one_link(&client, &request).await;
+        assert!(page(&long).await.1.contains("(60 min left)"));
+        emulator.set_clock_offset(3601);
+        let (status, text) = page(&long).await;
+        assert_eq!(status, 410);
+        assert!(text.contains("expired"), "{text}");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn unknown_flows_and_strangers_are_not_found() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator, |c| c);
+    let request = CreateFlowSignUrlRequest::new("yDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    let err = client.create_flow_sign_url(&request).await.unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFound.Flow"), "{err}");
+    assert!(err.request_id().is_some_and(|id| !id.is_empty()));
+
+    let stranger = FlowCreateApprover::new(ApproverType::Person)
+        .approver_name("王五")
+        .approver_mobile("13700000000");
+    let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![stranger]);
+    let err = client.create_flow_sign_url(&request).await.unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFound"), "{err}");
+    assert!(err.to_string().contains("FlowApproverInfos[0]"), "{err}");
+}
+
+/// Sends a raw body for action `A`, skipping the client's own validation.
+async fn send_raw<A: Action>(
+    emulator: &Emulator,
+    body: serde_json::Value,
+) -> Result<Vec<u8>, Error> {
+    let transport =
+        HttpTransport::new(config(emulator).retry(RetryPolicy::none()).build()).unwrap();
+    transport
+        .send(&CallInfo::of::<A>(), serde_json::to_vec(&body).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn the_server_checks_requests_against_the_spec_too() {
+    let emulator = Emulator::start().await.unwrap();
+    let body = serde_json::json!({
+        "FlowId": "short",
+        "Bogus": true,
+        "UrlType": "1",
+        "FlowApproverInfos": [{"ApproverType": 1}]
+    });
+    let answer = send_raw::<CreateFlowSignUrlRequest>(&emulator, body)
+        .await
+        .unwrap();
+    let err = ess_runtime::decode::<serde_json::Value>(&answer).unwrap_err();
+    // The code is the first problem's; the message lists each, with its path.
+    assert_eq!(err.code(), Some("UnknownParameter"), "{err}");
+    for path in [
+        "`Bogus`",
+        "`FlowId`",
+        "`UrlType`",
+        "`FlowApproverInfos[0].ApproverName`",
+        "`FlowApproverInfos[0].ApproverMobile`",
+    ] {
+        assert!(err.to_string().contains(path), "{path} missing from {err}");
+    }
+    let cases = [
+        (serde_json::json!({}), "MissingParameter"),
+        (serde_json::json!({"FlowId": 7}), "InvalidParameter"),
+        (
+            serde_json::json!({"FlowId": DEMO_FLOW_ID, "ExpiredOn": 60}),
+            "InvalidParameterValue",
+        ),
+    ];
+    for (body, code) in cases {
+        let answer = send_raw::<CreateFlowSignUrlRequest>(&emulator, body)
+            .await
+            .unwrap();
+        let err = ess_runtime::decode::<serde_json::Value>(&answer).unwrap_err();
+        assert_eq!(err.code(), Some(code), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn the_whole_flow_lifecycle() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator, |c| c);
+    let operator = UserInfo::new().user_id("operator-1");
+    let created = client
+        .create_flow(&CreateFlowRequest::new(
+            operator.clone(),
+            "Lease",
+            vec![person(), employee()],
+        ))
+        .await
+        .unwrap();
+    let flow_id = created.flow_id.unwrap();
+    let describe = || DescribeFlowInfoRequest::new().flow_ids(vec![flow_id.clone()]);
+    let status = |response: ess_generated::DescribeFlowInfoResponse| {
+        let detail = response.flow_detail_infos.unwrap().remove(0);
+        let approvers = detail.flow_approver_infos.unwrap_or_default();
+        (
+            detail.flow_status.unwrap(),
+            approvers
+                .iter()
+                .map(|a| a.approve_status.unwrap())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        status(client.describe_flow_info(&describe()).await.unwrap()),
+        (0, vec![0, 0])
+    );
+
+    let err = client
+        .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("FailedOperation.FlowHasNoDocument"));
+    client
+        .create_document(
+            &CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(flow_id.clone()),
+        )
+        .await
+        .unwrap();
+    let started = client
+        .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(started.status.as_deref(), Some("START"));
+    assert_eq!(
+        status(client.describe_flow_info(&describe()).await.unwrap()),
+        (1, vec![2, 2])
+    );
+
+    let links =
+        |signer| CreateFlowSignUrlRequest::new(flow_id.clone()).flow_approver_infos(vec![signer]);
+    let (_, first) = one_link(&client, &links(person())).await;
+    assert_eq!(sign(&first).await.status().as_u16(), 200);
+    assert_eq!(
+        status(client.describe_flow_info(&describe()).await.unwrap()),
+        (2, vec![3, 2])
+    );
+    let (_, second) = one_link(&client, &links(employee())).await;
+    assert_eq!(sign(&second).await.status().as_u16(), 200);
+    assert_eq!(
+        status(client.describe_flow_info(&describe()).await.unwrap()),
+        (4, vec![3, 3])
+    );
+    let err = client
+        .cancel_flow(&CancelFlowRequest::new(
+            operator.clone(),
+            flow_id.clone(),
+            "too late",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("OperationDenied.FlowCancelForbid"));
+
+    // A second flow, cancelled before anyone signs: its links no longer sign.
+    let created = client
+        .create_flow(&CreateFlowRequest::new(
+            operator.clone(),
+            "Withdrawn",
+            vec![person()],
+        ))
+        .await
+        .unwrap();
+    let other = created.flow_id.unwrap();
+    client
+        .create_document(
+            &CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(other.clone()),
+        )
+        .await
+        .unwrap();
+    client
+        .start_flow(&StartFlowRequest::new(operator.clone(), other.clone()))
+        .await
+        .unwrap();
+    let request = CreateFlowSignUrlRequest::new(other.clone()).flow_approver_infos(vec![person()]);
+    let (_, link) = one_link(&client, &request).await;
+    client
+        .cancel_flow(&CancelFlowRequest::new(
+            operator,
+            other.clone(),
+            "withdrawn",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sign(&link).await.status().as_u16(), 409);
+    assert_eq!(emulator.flow_status(&other), Some((6, vec![6])));
+    let err = client.create_flow_sign_url(&request).await.unwrap_err();
+    assert_eq!(err.code(), Some("OperationDenied.FlowHasTerminated"));
+}
+
+/// `n` concurrent CreateFlowSignUrl calls through `client`; the errors that surfaced.
+async fn burst(client: &Client, n: usize) -> Vec<Error> {
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let client = client.clone();
+        calls.spawn(async move {
+            let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+            client.create_flow_sign_url(&request).await.err()
+        });
+    }
+    calls.join_all().await.into_iter().flatten().collect()
+}
+
+#[tokio::test]
+async fn one_client_paces_a_burst_within_the_documented_limit() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator, |c| c);
+    let started = Instant::now();
+    let errors = tokio::time::timeout(BOUND, burst(&client, 200))
+        .await
+        .unwrap();
+    assert!(
+        errors.is_empty(),
+        "{} calls failed, first: {}",
+        errors.len(),
+        errors[0]
+    );
+    // 20 per second: the last of 200 cannot start before 9 s.
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    let refused = emulator
+        .received_for("CreateFlowSignUrl")
+        .iter()
+        .filter(|r| r.code.as_deref() == Some("RequestLimitExceeded"))
+        .count();
+    assert_eq!(
+        refused, 0,
+        "the client's pacing kept within the emulator's window"
+    );
+}
+
+#[tokio::test]
+async fn two_clients_exceed_the_limit_together_and_the_emulator_refuses() {
+    let emulator = Emulator::start().await.unwrap();
+    // Separately built: each paces itself, neither knows of the other.
+    let a = client(&emulator, |c| c.retry(RetryPolicy::none()));
+    let b = client(&emulator, |c| c.retry(RetryPolicy::none()));
+    let (errors_a, errors_b) =
+        tokio::time::timeout(BOUND, async { tokio::join!(burst(&a, 60), burst(&b, 60)) })
+            .await
+            .unwrap();
+    let surfaced: Vec<Error> = errors_a.into_iter().chain(errors_b).collect();
+    let refused = emulator
+        .received_for("CreateFlowSignUrl")
+        .iter()
+        .filter(|r| r.code.as_deref() == Some("RequestLimitExceeded"))
+        .count();
+    assert!(refused >= 20, "two clients at 20/s each: {refused} refused");
+    assert_eq!(surfaced.len(), refused);
+    assert!(
+        surfaced
+            .iter()
+            .all(|e| e.code() == Some("RequestLimitExceeded"))
+    );
+}
+
+/// One call made under a fault rule.
+struct Run {
+    outcome: Result<(), Error>,
+    elapsed: Duration,
+    emulator: Emulator,
+    action: &'static str,
+}
+
+impl Run {
+    /// The calls the emulator received.
+    fn calls(&self) -> Vec<ess_emulator::Received> {
+        self.emulator.received_for(self.action)
+    }
+}
+
+/// Makes one call (CreateFlow, a write, or CreateFlowSignUrl, retry-safe) under `rule`.
+async fn under_fault(
+    rule: FaultRule,
+    configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+    create_flow: bool,
+) -> Run {
+    let emulator = Emulator::start().await.unwrap();
+    emulator.inject(rule);
+    let client = client(&emulator, |c| configure(c.retry(fast_retries())));
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(BOUND, async {
+        if create_flow {
+            let request = CreateFlowRequest::new(UserInfo::new(), "f", vec![person()]);
+            client.create_flow(&request).await.map(drop)
+        } else {
+            let request =
+                CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![person()]);
+            client.create_flow_sign_url(&request).await.map(drop)
+        }
+    })
+    .await
+    .expect("a fault never hangs the client");
+    let elapsed = started.elapsed();
+    let action = if create_flow {
+        "CreateFlow"
+    } else {
+        "CreateFlowSignUrl"
+    };
+    Run {
+        outcome,
+        elapsed,
+        emulator,
+        action,
+    }
+}
+
+#[tokio::test]
+async fn faults_end_in_a_typed_error_or_a_safe_retry() {
+    let sign_url = || {
+        FaultRule::new(Fault::Status(502))
+            .action("CreateFlowSignUrl")
+            .times(1)
+    };
+
+    // A 502 on a retry-safe read: retried, and it succeeds.
+    let run = under_fault(sign_url(), |c| c, false).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(calls.len(), 2);
+
+    // A 502 after CreateFlow ran: never sent again (that would create a second contract).
+    let rule = FaultRule::new(Fault::Status(502))
+        .action("CreateFlow")
+        .after_execution();
+    let run = under_fault(rule, |c| c, true).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    let Err(Error::Transport(t)) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(t.status, Some(502));
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].executed(), "the flow was created before the 502");
+
+    // InternalError: retried for the read, not for the write.
+    let error = || Fault::Error {
+        code: "InternalError".into(),
+        message: "boom".into(),
+    };
+    let run = under_fault(FaultRule::new(error()).times(1), |c| c, false).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(calls.len(), 2);
+    let run = under_fault(FaultRule::new(error()).after_execution(), |c| c, true).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    assert_eq!(outcome.as_ref().unwrap_err().code(), Some("InternalError"));
+    assert_eq!(calls.len(), 1);
+
+    // A dropped connection: retried for the read; a transport error for the write, sent once.
+    let drop_once = FaultRule::new(Fault::Drop).times(1);
+    let run = under_fault(drop_once, |c| c, false).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(calls.len(), 2);
+    let run = under_fault(FaultRule::new(Fault::Drop), |c| c, true).await;
+    let (outcome, calls) = (&run.outcome, run.calls());
+    assert!(matches!(outcome, Err(Error::Transport(_))), "{outcome:?}");
+    assert_eq!(calls.len(), 1);
+
+    // A delay: slower but fine within the timeout; a typed timeout beyond it.
+    let delay = || FaultRule::new(Fault::Delay(Duration::from_millis(300)));
+    let run = under_fault(delay(), |c| c, false).await;
+    let (outcome, elapsed) = (&run.outcome, run.elapsed);
+    assert!(
+        outcome.is_ok() && elapsed >= Duration::from_millis(300),
+        "{outcome:?} {elapsed:?}"
+    );
+    let run = under_fault(
+        delay(),
+        |c| {
+            c.timeout(Duration::from_millis(100))
+                .retry(RetryPolicy::none())
+        },
+        true,
+    )
+    .await;
+    let (outcome, elapsed) = (&run.outcome, run.elapsed);
+    assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    // The emulator finishes what arrived, as a server would: the write happened although
+    // the caller saw a timeout. It was not sent twice.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let calls = run.calls();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].executed());
+
+    // A truncated body and an HTML page: transport errors, not retried, never a panic.
+    for fault in [Fault::Truncated, Fault::Html] {
+        let run = under_fault(FaultRule::new(fault.clone()), |c| c, false).await;
+        let (outcome, calls) = (&run.outcome, run.calls());
+        let Err(Error::Transport(t)) = outcome else {
+            panic!("{fault:?}: {outcome:?}")
+        };
+        assert_eq!(t.status, Some(200), "{fault:?}");
+        assert!(t.body_excerpt.is_some(), "{fault:?}");
+        assert_eq!(calls.len(), 1, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn clock_skew_is_recovered_from_the_servers_date() {
+    let emulator = Emulator::builder()
+        .clock_offset(-1000)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&emulator, |c| c);
+    let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+    client.create_flow_sign_url(&request).await.unwrap();
+    let codes: Vec<Option<String>> = emulator.received().into_iter().map(|r| r.code).collect();
+    assert_eq!(
+        codes,
+        [Some("AuthFailure.SignatureExpire".to_owned()), None]
+    );
+}
+
+#[tokio::test]
+async fn wrong_keys_are_refused_like_the_service_does() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = &emulator.credentials()[0];
+    let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+    for (id, secret, code) in [
+        (
+            key.secret_id.as_str(),
+            "not-the-key",
+            "AuthFailure.SignatureFailure",
+        ),
+        (
+            "AKIDnobody",
+            key.secret_key.as_str(),
+            "AuthFailure.SecretIdNotFound",
+        ),
+    ] {
+        let config = Config::builder(Credentials::new(id, secret).unwrap())
+            .endpoint(Endpoint::Url(emulator.url().to_owned()))
+            .build();
+        let err = Client::from_config(config)
+            .unwrap()
+            .create_flow_sign_url(&request)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(code), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn every_action_is_routed_and_answers_in_its_response_type() {
+    let emulator = Emulator::builder()
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap();
+    let transport = Arc::new(HttpTransport::new(config(&emulator).build()).unwrap());
+    let schema = emulator.schema();
+    let stateful = [
+        "CancelFlow",
+        "CreateDocument",
+        "CreateFlow",
+        "CreateFlowByFiles",
+        "CreateFlowSignUrl",
+        "DescribeFlowInfo",
+        "StartFlow",
+    ];
+    let mut checked = 0;
+    for name in schema.action_names() {
+        let request = schema.example_request(name).unwrap();
+        let info = CallInfo {
+            action: name,
+            service: "ess",
+            version: "2020-11-11",
+            endpoint: "default",
+            rate_limit: None,
+            retry_safe: false,
+        };
+        let answer = transport
+            .send(&info, serde_json::to_vec(&request).unwrap())
+            .await
+            .unwrap();
+        let mut envelope: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        let response = envelope["Response"].take();
+        assert!(
+            response["RequestId"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
+            "{name}"
+        );
+        if let Some(code) = response
+            .get("Error")
+            .map(|e| e["Code"].as_str().unwrap().to_owned())
+        {
+            // Example ids name no flow the emulator holds; only stateful actions may say so.
+            assert!(stateful.contains(&name), "{name} answered {code}");
+            assert!(schema.is_error_code(&code), "{name}: {code}");
+            continue;
+        }
+        let decoded = ess_generated::__roundtrip(name, true, response.clone())
+            .unwrap_or_else(|| panic!("{name} is not generated"));
+        assert!(decoded.is_ok(), "{name}: {decoded:?}");
+        checked += 1;
+    }
+    assert!(checked >= 149, "only {checked} actions answered");
+    assert_eq!(schema.action_names().len(), 156);
+}
