@@ -308,7 +308,7 @@ impl Schema {
                     }
                 }
                 if let Some(values) = &member.values
-                    && !values.iter().any(|v| *v == wire)
+                    && !values.contains(&wire)
                 {
                     out.push(Problem {
                         code: "InvalidParameterValue",

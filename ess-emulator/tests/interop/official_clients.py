@@ -1,0 +1,171 @@
+"""Drives the ess emulator with Tencent's official Python SDK and CLI (tccli).
+
+usage: official_clients.py URL SECRET_ID SECRET_KEY TCCLI
+
+Each case prints `ok NAME` or `FAIL NAME: why`; the last line counts them. Exit status 1 if
+any case failed.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.ess.v20201111 import ess_client, models
+
+URL, SECRET_ID, SECRET_KEY, TCCLI = sys.argv[1:5]
+FLOW_ID = "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"
+PERSON = {"ApproverType": 1, "ApproverName": "张三", "ApproverMobile": "13800000000"}
+EMPLOYEE = {
+    "ApproverType": 0,
+    "ApproverName": "李四",
+    "ApproverMobile": "13900000000",
+    "OrganizationName": "示例科技有限公司",
+}
+
+results = []
+
+
+def case(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none hidden
+            results.append((name, "%s: %s" % (type(e).__name__, e)))
+        return fn
+
+    return wrap
+
+
+def client(secret_id=SECRET_ID, secret_key=SECRET_KEY, endpoint=URL, protocol=None):
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol=protocol))
+    return ess_client.EssClient(credential.Credential(secret_id, secret_key), "", profile)
+
+
+def sign_url_request(body):
+    request = models.CreateFlowSignUrlRequest()
+    request.from_json_string(json.dumps(body))
+    return request
+
+
+def expect_error(code, call):
+    try:
+        call()
+    except TencentCloudSDKException as e:
+        if e.code != code:
+            raise AssertionError("expected %s, got %s (%s)" % (code, e.code, e.message))
+        if not e.requestId:
+            raise AssertionError("the error has no RequestId")
+        return
+    raise AssertionError("expected %s, the call succeeded" % code)
+
+
+@case("python sdk: sign link for a personal signer (Host with scheme, as the SDK sends it)")
+def _():
+    response = client().CreateFlowSignUrl(sign_url_request({"FlowId": FLOW_ID, "FlowApproverInfos": [PERSON]}))
+    info = response.FlowApproverUrlInfos[0]
+    assert info.SignUrl.startswith(URL + "/s/"), info.SignUrl
+    assert info.ApproverName == PERSON["ApproverName"], info.ApproverName
+    assert response.RequestId
+
+
+@case("python sdk: initiator preview (Host without scheme)")
+def _():
+    host = URL.split("://", 1)[1]
+    response = client(endpoint=host, protocol="http").CreateFlowSignUrl(
+        sign_url_request({"FlowId": FLOW_ID, "UrlType": 1})
+    )
+    assert len(response.FlowApproverUrlInfos) == 1
+
+
+@case("python sdk: unknown flow is ResourceNotFound.Flow")
+def _():
+    request = sign_url_request({"FlowId": "yD" + "x" * 30, "FlowApproverInfos": [PERSON]})
+    expect_error("ResourceNotFound.Flow", lambda: client().CreateFlowSignUrl(request))
+
+
+@case("python sdk: missing FlowId is MissingParameter")
+def _():
+    request = sign_url_request({"UrlType": 1})
+    expect_error("MissingParameter", lambda: client().CreateFlowSignUrl(request))
+
+
+@case("python sdk: wrong key is AuthFailure.SignatureFailure")
+def _():
+    request = sign_url_request({"FlowId": FLOW_ID, "UrlType": 1})
+    wrong = client(secret_key=SECRET_KEY + "x")
+    expect_error("AuthFailure.SignatureFailure", lambda: wrong.CreateFlowSignUrl(request))
+
+
+@case("python sdk: unknown SecretId is AuthFailure.SecretIdNotFound")
+def _():
+    request = sign_url_request({"FlowId": FLOW_ID, "UrlType": 1})
+    stranger = client(secret_id="AKIDnobodyknowsthis")
+    expect_error("AuthFailure.SecretIdNotFound", lambda: stranger.CreateFlowSignUrl(request))
+
+
+@case("python sdk: tampered body is AuthFailure.SignatureFailure")
+def _():
+    tampering = client()
+    send = tampering.request.send_request
+
+    def tamper(req):
+        # Signed already: change the body on its way out.
+        req.data = req.data.replace("13800000000", "13800000001")
+        return send(req)
+
+    tampering.request.send_request = tamper
+    request = sign_url_request({"FlowId": FLOW_ID, "FlowApproverInfos": [PERSON]})
+    expect_error("AuthFailure.SignatureFailure", lambda: tampering.CreateFlowSignUrl(request))
+
+
+@case("python sdk: stale timestamp is AuthFailure.SignatureExpire")
+def _():
+    real = time.time
+    time.time = lambda: real() - 1000
+    try:
+        request = sign_url_request({"FlowId": FLOW_ID, "UrlType": 1})
+        expect_error("AuthFailure.SignatureExpire", lambda: client().CreateFlowSignUrl(request))
+    finally:
+        time.time = real
+
+
+def tccli(secret_key, *args):
+    home = tempfile.mkdtemp()  # no user configuration leaks in
+    command = [
+        TCCLI, "ess", "CreateFlowSignUrl",
+        "--secretId", SECRET_ID, "--secretKey", secret_key,
+        "--region", "ap-guangzhou", "--endpoint", URL,
+    ] + list(args)
+    env = dict(os.environ, HOME=home)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+@case("tccli: sign link for an enterprise signer")
+def _():
+    done = tccli(SECRET_KEY, "--FlowId", FLOW_ID, "--FlowApproverInfos", json.dumps([EMPLOYEE]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    info = json.loads(done.stdout)["FlowApproverUrlInfos"][0]
+    assert info["SignUrl"].startswith(URL + "/s/"), info
+    assert info["ApproverType"] == 0, info
+
+
+@case("tccli: wrong key is AuthFailure.SignatureFailure")
+def _():
+    done = tccli(SECRET_KEY + "x", "--FlowId", FLOW_ID, "--UrlType", "1")
+    assert done.returncode != 0, done.stdout
+    assert "AuthFailure.SignatureFailure" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+failed = [(n, why) for n, why in results if why]
+for name, why in results:
+    print("FAIL %s: %s" % (name, why) if why else "ok %s" % name)
+print("official clients: %d ok, %d failing" % (len(results) - len(failed), len(failed)))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,174 @@
+//! Interop: Tencent's official Python SDK and CLI (tccli), pinned, drive the emulator binary
+//! and are accepted; a wrong key, an unknown SecretId, a tampered body and a stale timestamp
+//! are refused with the service's codes (tests/interop/official_clients.py lists the cases).
+//!
+//! The test builds its Python environment itself the first time (a venv under target/ with
+//! the pinned packages from PyPI), so `cargo test` needs only Python 3 with venv and pip; it
+//! fails, never skips, when that cannot be done.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const PACKAGES: [&str; 4] = [
+    "tencentcloud-sdk-python-common==3.1.155",
+    "tencentcloud-sdk-python-ess==3.1.155",
+    "tencentcloud-sdk-python==3.1.155",
+    "tccli==3.1.155.1",
+];
+const SECRET_ID: &str = "AKIDinteropEmulator0123456789";
+const SECRET_KEY: &str = "interop-secret-key-0123456789";
+
+/// The venv, created once (only this test uses it, so no other process builds it meanwhile).
+fn venv() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let venv = target.join("py-official");
+    let marker = venv.join("installed.txt");
+    let wanted = PACKAGES.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
+        return venv;
+    }
+    let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let status = Command::new(&system)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot create a Python venv with `{system} -m venv` (this test needs Python 3 with venv and pip)"
+    );
+    let status = Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(PACKAGES)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot install {PACKAGES:?} from PyPI into {}",
+        venv.display()
+    );
+    std::fs::write(&marker, wanted).expect("write the venv marker");
+    venv
+}
+
+/// The emulator binary, killed when dropped.
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_binary() -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-id",
+            SECRET_ID,
+            "--secret-key",
+            SECRET_KEY,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start ess-emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the emulator prints `listening on URL` once it accepts connections");
+    Running { child, url }
+}
+
+#[test]
+fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service() {
+    let venv = venv();
+    let emulator = start_binary();
+    assert!(
+        emulator.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        emulator.url
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/official_clients.py");
+    let output = Command::new(venv.join("bin/python"))
+        .arg(script)
+        .args([&emulator.url, SECRET_ID, SECRET_KEY])
+        .arg(venv.join("bin/tccli"))
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("official clients: 10 ok, 0 failing"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn without_a_key_the_binary_makes_one_and_says_how_to_use_it() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start ess-emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let lines: Vec<String> = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|l| !l.starts_with("demo flow"))
+            .collect();
+        let _ = tx.send(lines.join("\n"));
+    });
+    let banner = rx.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    let banner = banner.expect("the banner");
+    for expected in [
+        "listening on http://127.0.0.1:",
+        "export ESS_ENDPOINT=http://127.0.0.1:",
+        "export TENCENTCLOUD_SECRET_ID=AKID",
+        "export TENCENTCLOUD_SECRET_KEY=",
+    ] {
+        assert!(banner.contains(expected), "`{expected}` missing:\n{banner}");
+    }
+}
+
+#[test]
+fn the_binary_explains_its_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+        .args(["--fault", "explode"])
+        .output()
+        .expect("run ess-emulator");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown fault `explode`") && stderr.contains("usage:"),
+        "{stderr}"
+    );
+}
