@@ -24,7 +24,8 @@ usage: ess-emulator [--listen ADDR] [--secret-id ID --secret-key KEY [--token TO
   --no-demo              do not seed the demo flow
   --no-rate-limits       do not enforce the spec's rate limits";
 
-#[tokio::main]
+// The server runs on threads of its own; this runtime only waits for Ctrl-C.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let builder = match parse(std::env::args().skip(1)) {
         Ok(Some(builder)) => builder,
@@ -66,7 +67,10 @@ async fn main() -> ExitCode {
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<ess_emulator::Builder>, String> {
-    let mut builder = Emulator::builder().listen(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut builder = Emulator::builder()
+        .listen(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        .threads(cores);
     let mut pending_id: Option<String> = None;
     let mut credentials: Vec<Credential> = Vec::new();
     let mut seed_demo = true;

@@ -112,6 +112,28 @@ impl fmt::Debug for Received {
     }
 }
 
+/// A received call as logged: the body stays the bytes that arrived (shared, not copied)
+/// and is parsed only when inspected, so logging costs the hot path nothing.
+struct Record {
+    action: String,
+    secret_id: Option<String>,
+    body: Bytes,
+    code: Option<String>,
+    fault: Option<Fault>,
+}
+
+impl Record {
+    fn to_received(&self) -> Received {
+        Received {
+            action: self.action.clone(),
+            secret_id: self.secret_id.clone(),
+            body: serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+            code: self.code.clone(),
+            fault: self.fault.clone(),
+        }
+    }
+}
+
 /// Configures and starts an [`Emulator`].
 #[derive(Debug, Clone)]
 pub struct Builder {
@@ -121,6 +143,7 @@ pub struct Builder {
     clock_offset: i64,
     seed_demo: bool,
     rate_limits: bool,
+    threads: usize,
 }
 
 impl Default for Builder {
@@ -132,6 +155,7 @@ impl Default for Builder {
             clock_offset: 0,
             seed_demo: true,
             rate_limits: true,
+            threads: 1,
         }
     }
 }
@@ -173,9 +197,19 @@ impl Builder {
         self
     }
 
-    /// Binds, and serves in the background on the current tokio runtime.
+    /// Worker threads of the emulator's own runtime (1 by default; the binary uses one per
+    /// core).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Binds, and serves in the background on threads of its own: like a separate server,
+    /// it neither competes with the caller's tasks nor follows the caller's (possibly
+    /// paused) clock.
     pub async fn start(self) -> std::io::Result<Emulator> {
-        let listener = TcpListener::bind(self.listen).await?;
+        let listener = std::net::TcpListener::bind(self.listen)?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let mut credentials = self.credentials;
@@ -208,15 +242,38 @@ impl Builder {
             lock(&shared.flows).seed_demo(shared.now());
         }
         let (stop, stopped) = oneshot::channel();
+        let (done, finished) = oneshot::channel();
         let router = router(shared.clone());
-        let task = tokio::spawn(serve(listener, router, stopped));
+        let runtime = if self.threads == 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(self.threads);
+            builder
+        }
+        .enable_all()
+        .thread_name("ess-emulator")
+        .build()?;
+        std::thread::Builder::new()
+            .name("ess-emulator".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => serve(listener, router, stopped).await,
+                        Err(e) => tracing::error!(error = %e, "cannot serve"),
+                    }
+                });
+                // Connection tasks end with the runtime.
+                drop(runtime);
+                let _ = done.send(());
+            })?;
         Ok(Emulator {
             shared,
             addr,
             url,
             credentials,
             stop: Some(stop),
-            task: Some(task),
+            finished: Some(finished),
         })
     }
 }
@@ -228,7 +285,7 @@ pub struct Emulator {
     url: String,
     credentials: Vec<Credential>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    finished: Option<oneshot::Receiver<()>>,
 }
 
 impl fmt::Debug for Emulator {
@@ -268,7 +325,10 @@ impl Emulator {
 
     /// The calls received so far (at most [`RECEIVED_CAPACITY`], oldest first).
     pub fn received(&self) -> Vec<Received> {
-        lock(&self.shared.received).iter().cloned().collect()
+        lock(&self.shared.received)
+            .iter()
+            .map(Record::to_received)
+            .collect()
     }
 
     /// The calls of `action` received so far.
@@ -276,7 +336,7 @@ impl Emulator {
         lock(&self.shared.received)
             .iter()
             .filter(|r| r.action == action)
-            .cloned()
+            .map(Record::to_received)
             .collect()
     }
 
@@ -319,15 +379,15 @@ impl Emulator {
     /// Stops serving and closes every connection.
     pub async fn stop(mut self) {
         self.shutdown();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(finished) = self.finished.take() {
+            let _ = finished.await;
         }
     }
 
-    /// Serves until the task is cancelled (for the binary).
+    /// Waits until the server stops (it only stops on its own if it fails).
     pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(finished) = self.finished.take() {
+            let _ = finished.await;
         }
     }
 
@@ -351,7 +411,7 @@ struct Shared {
     limiter: Option<Limiter>,
     faults: Mutex<Vec<FaultRule>>,
     clock_offset: AtomicI64,
-    received: Mutex<VecDeque<Received>>,
+    received: Mutex<VecDeque<Record>>,
     flows: Mutex<Flows>,
     replays: Mutex<Replays>,
     url: String,
@@ -387,7 +447,7 @@ impl Shared {
         Some(rule.fault.clone())
     }
 
-    fn record(&self, received: Received) {
+    fn record(&self, received: Record) {
         let mut log = lock(&self.received);
         if log.len() == RECEIVED_CAPACITY {
             log.pop_front();
@@ -475,10 +535,10 @@ async fn index(State(shared): State<Arc<Shared>>) -> Response {
 async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let action = header_text(&parts.headers, "x-tc-action").to_owned();
-    let received = Received {
+    let mut received = Record {
         action,
         secret_id: None,
-        body: Value::Null,
+        body: Bytes::new(),
         code: None,
         fault: None,
     };
@@ -492,6 +552,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
             );
         }
     };
+    received.body = body.clone();
     // Like a real server, a call that has arrived runs to the end even if the client hangs
     // up (times out) meanwhile: the case where the caller cannot know whether it executed.
     let task = tokio::spawn(process(shared, parts, body, received));
@@ -503,10 +564,10 @@ async fn process(
     shared: Arc<Shared>,
     parts: axum::http::request::Parts,
     body: Bytes,
-    mut received: Received,
+    mut received: Record,
 ) -> Response {
     let action = received.action.clone();
-    received.body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(fault) = shared.take_fault(&action, false) {
         if let Fault::Delay(delay) = fault {
             tokio::time::sleep(delay).await;
@@ -522,6 +583,7 @@ async fn process(
         &parts.method,
         &parts.uri,
         &body,
+        &parsed,
         &mut received,
     );
     let after = answer
@@ -559,7 +621,8 @@ impl Shared {
         method: &axum::http::Method,
         uri: &axum::http::Uri,
         body: &Bytes,
-        received: &mut Received,
+        parsed: &Value,
+        received: &mut Record,
     ) -> Answer {
         let secret_id = self
             .verifier
@@ -619,7 +682,7 @@ impl Shared {
                 "the emulator takes JSON bodies (Content-Type: application/json)".to_owned(),
             ));
         }
-        let Value::Object(request) = &received.body else {
+        let Value::Object(request) = parsed else {
             return Err((
                 "InvalidParameter",
                 "the body must be a JSON object".to_owned(),
@@ -692,7 +755,7 @@ impl Shared {
         }
     }
 
-    fn refuse(&self, mut received: Received, code: &'static str, message: String) -> Response {
+    fn refuse(&self, mut received: Record, code: &'static str, message: String) -> Response {
         let (envelope, code) = self.envelope(Err((code, message)));
         received.code = code;
         self.record(received);
