@@ -2,9 +2,10 @@
 //! and are accepted; a wrong key, an unknown SecretId, a tampered body and a stale timestamp
 //! are refused with the service's codes (tests/interop/official_clients.py lists the cases).
 //!
-//! The test builds its Python environment itself the first time (a venv under target/ with
-//! the pinned packages from PyPI), so `cargo test` needs only Python 3 with venv and pip; it
-//! fails, never skips, when that cannot be done.
+//! The test builds its Python environment itself the first time
+//! (`ess_tests::official_python`: a venv under target/ with the pinned packages from PyPI), so
+//! `cargo test` needs only Python 3 with venv and pip; it fails, never skips, when that cannot
+//! be done.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,53 +13,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const PACKAGES: [&str; 4] = [
-    "tencentcloud-sdk-python-common==3.1.155",
-    "tencentcloud-sdk-python-ess==3.1.155",
-    "tencentcloud-sdk-python==3.1.155",
-    "tccli==3.1.155.1",
-];
 const SECRET_ID: &str = "AKIDinteropEmulator0123456789";
 const SECRET_KEY: &str = "interop-secret-key-0123456789";
 
-/// The venv, created once (only this test uses it, so no other process builds it meanwhile).
-fn venv() -> PathBuf {
+fn venv_bin() -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let venv = target.join("py-official");
-    let marker = venv.join("installed.txt");
-    let wanted = PACKAGES.join("\n");
-    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
-        return venv;
-    }
-    let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let status = Command::new(&system)
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "cannot create a Python venv with `{system} -m venv` (this test needs Python 3 with venv and pip)"
-    );
-    let status = Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(PACKAGES)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "cannot install {PACKAGES:?} from PyPI into {}",
-        venv.display()
-    );
-    std::fs::write(&marker, wanted).expect("write the venv marker");
-    venv
+        .expect("target dir");
+    ess_tests::official_python(target)
 }
 
 /// The emulator binary, killed when dropped.
@@ -105,7 +67,7 @@ fn start_binary() -> Running {
 
 #[test]
 fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service() {
-    let venv = venv();
+    let bin = venv_bin();
     let emulator = start_binary();
     assert!(
         emulator.url.starts_with("http://127.0.0.1:"),
@@ -113,10 +75,10 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
         emulator.url
     );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/official_clients.py");
-    let output = Command::new(venv.join("bin/python"))
+    let output = Command::new(bin.join("python"))
         .arg(script)
         .args([&emulator.url, SECRET_ID, SECRET_KEY])
-        .arg(venv.join("bin/tccli"))
+        .arg(bin.join("tccli"))
         .output()
         .expect("run python");
     let stdout = String::from_utf8_lossy(&output.stdout);

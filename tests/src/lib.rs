@@ -1,1 +1,57 @@
-//! Cross-crate test suites of ess live in `tests/tests/`; this library is empty.
+//! Helpers shared by the test suites of ess (the suites themselves are in `tests/tests/`, and
+//! ess-emulator's interop test uses this crate as a dev-dependency).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Tencent's official Python packages, pinned: the SDK (common and ess), the full SDK that
+/// tccli needs, and tccli.
+pub const PYTHON_PACKAGES: [&str; 4] = [
+    "tencentcloud-sdk-python-common==3.1.155",
+    "tencentcloud-sdk-python-ess==3.1.155",
+    "tencentcloud-sdk-python==3.1.155",
+    "tccli==3.1.155.1",
+];
+
+/// The `bin` directory of a venv under `target_dir` with [`PYTHON_PACKAGES`] installed;
+/// created the first time (about 40 s), under a file lock so that test processes running
+/// at once build it once. Panics with what is missing when Python or PyPI is not usable:
+/// interop tests fail, never skip.
+pub fn official_python(target_dir: &Path) -> PathBuf {
+    let venv = target_dir.join("py-official");
+    let bin = venv.join("bin");
+    let lock = File::create(target_dir.join("py-official.lock")).expect("create the venv lock");
+    lock.lock().expect("lock the venv");
+    let marker = venv.join("installed.txt");
+    let wanted = PYTHON_PACKAGES.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
+        return bin;
+    }
+    let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let status = Command::new(&system)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot create a Python venv with `{system} -m venv` (interop tests need Python 3 with venv and pip)"
+    );
+    let status = Command::new(bin.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(PYTHON_PACKAGES)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot install {PYTHON_PACKAGES:?} from PyPI into {}",
+        venv.display()
+    );
+    std::fs::write(&marker, wanted).expect("write the venv marker");
+    bin
+}

@@ -1,8 +1,8 @@
 //! Interop with the official Python SDK: requests our client sends to a local server are
 //! verified by the SDK's own TC3 signing code (tencentcloud-sdk-python-common, pinned), for
-//! ASCII and non-ASCII bodies. The test sets up its Python environment itself (a venv under
-//! target/ with the pinned package from PyPI) the first time, so `cargo test` needs only
-//! Python 3 with pip; it fails, never skips, when that cannot be done.
+//! ASCII and non-ASCII bodies. The test sets up its Python environment itself
+//! (`ess_tests::official_python`) the first time, so `cargo test` needs only Python 3 with
+//! venv and pip; it fails, never skips, when that cannot be done.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,47 +16,14 @@ use ess_generated::{
     FlowCreateApprover, HttpTransport,
 };
 
-const SDK: &str = "tencentcloud-sdk-python-common==3.1.155";
 const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
 
-/// The venv's python, created (once) with the pinned SDK.
+/// The venv's python, with the official SDK (created the first time).
 fn python() -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let venv = target.join("py-interop");
-    let python = venv.join("bin/python");
-    let marker = venv.join(format!("installed-{SDK}"));
-    if marker.exists() {
-        return python;
-    }
-    let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let status = Command::new(&system)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "cannot create a Python venv with `{system} -m venv` (the interop test needs Python 3 with venv and pip)"
-    );
-    let status = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SDK,
-        ])
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "cannot install {SDK} from PyPI into {}",
-        venv.display()
-    );
-    std::fs::write(&marker, SDK).unwrap();
-    python
+        .expect("target dir");
+    ess_tests::official_python(target).join("python")
 }
 
 type Captured = Arc<Mutex<Vec<serde_json::Value>>>;
