@@ -71,6 +71,14 @@ async fn post(
     }
 }
 
+/// Who signs, which X-TC headers, the body, and the error code expected (`None`: success).
+type Case<'a> = (
+    Option<&'a Credential>,
+    Vec<(&'a str, &'a str)>,
+    Vec<u8>,
+    Option<&'a str>,
+);
+
 const ACTION: (&str, &str) = ("x-tc-action", "CreateFlowSignUrl");
 const VERSION: (&str, &str) = ("x-tc-version", "2020-11-11");
 
@@ -80,12 +88,7 @@ async fn every_answer_is_a_json_envelope_with_the_services_codes() {
     let key = emulator.credentials()[0].clone();
     let preview =
         serde_json::to_vec(&serde_json::json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1})).unwrap();
-    let cases: Vec<(
-        Option<&Credential>,
-        Vec<(&str, &str)>,
-        Vec<u8>,
-        Option<&str>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (Some(&key), vec![ACTION, VERSION], preview.clone(), None),
         (
             None,
