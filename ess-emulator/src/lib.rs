@@ -27,6 +27,7 @@
 //! from the spec's example values. Every answer is HTTP 200 with `Response.RequestId`,
 //! `Content-Type: application/json` and a `Date` from the emulator's clock.
 
+mod api;
 mod auth;
 mod faults;
 mod flows;

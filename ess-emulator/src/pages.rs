@@ -1,12 +1,17 @@
-//! The small HTML pages sign links open: who signs what until when, a button that signs,
-//! and the expired, signed and error pages.
+//! What sign links open: a page showing who signs what until when, with a button that
+//! signs (one POST), and the expired, signed and error pages.
 
-use axum::response::Html;
+use std::sync::Arc;
 
-use crate::flows::{Flow, Link, approve_status};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::flows::{Flow, Link, SignRefusal, approve_status};
+use crate::server::{Shared, lock};
 
 /// The page a live link opens.
-pub(crate) fn sign_page(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
+fn sign_html(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
     let until = httpdate::fmt_http_date(
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(link.expires_at.max(0) as u64),
     );
@@ -90,6 +95,66 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+pub(crate) async fn short_link(Path(token): Path<String>) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/sign/{token}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+pub(crate) async fn sign_page(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+) -> Response {
+    let now = shared.now();
+    let flows = lock(&shared.flows);
+    match flows.link(&token) {
+        None => (
+            StatusCode::NOT_FOUND,
+            error_page("This link does not exist."),
+        )
+            .into_response(),
+        Some((link, _)) if link.expires_at <= now => {
+            (StatusCode::GONE, expired_page(link.expires_at)).into_response()
+        }
+        Some((link, flow)) => sign_html(&token, link, flow, now).into_response(),
+    }
+}
+
+pub(crate) async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
+    let now = shared.now();
+    let result = lock(&shared.flows).sign(&token, now);
+    match result {
+        Ok(Some(jump)) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            if let Ok(location) = HeaderValue::from_str(&jump) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Ok(None) => (StatusCode::OK, signed_page()).into_response(),
+        Err(refusal) => {
+            let (status, text) = match refusal {
+                SignRefusal::NotFound => (StatusCode::NOT_FOUND, "This link does not exist."),
+                SignRefusal::Expired => (StatusCode::GONE, "This link has expired."),
+                SignRefusal::PreviewOnly => (
+                    StatusCode::FORBIDDEN,
+                    "This is a preview link: it cannot sign.",
+                ),
+                SignRefusal::FlowClosed => (
+                    StatusCode::CONFLICT,
+                    "The contract is not open for signing.",
+                ),
+                SignRefusal::AlreadySigned => {
+                    (StatusCode::CONFLICT, "This signer has already signed.")
+                }
+            };
+            (status, error_page(text)).into_response()
+        }
+    }
 }
 
 #[cfg(test)]

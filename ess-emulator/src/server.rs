@@ -1,18 +1,16 @@
 //! The running emulator: [`Emulator`] (start, URL, credentials, inspection, faults, stop),
-//! the API pipeline of one call (faults, TC3, action and version, rate limit, spec check,
-//! idempotency, handler), and the HTTP plumbing that can also drop a connection on purpose.
+//! the state its handlers share, and the accept loop that serves each connection with hyper
+//! so that a handler can have its connection dropped on purpose.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::get;
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
@@ -23,17 +21,15 @@ use tower_service::Service;
 
 use crate::auth::{Key, Verifier};
 use crate::faults::{Fault, FaultRule};
-use crate::flows::{Flows, SignRefusal};
+use crate::flows::Flows;
 use crate::limit::Limiter;
-use crate::pages;
-use crate::schema::{self, Problem, Schema};
+use crate::schema::{self, Schema};
+use crate::{api, pages};
 
 /// The largest request body accepted (the service's own limit is 10 MB).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How many received calls [`Emulator::received`] keeps (the oldest go first).
 pub const RECEIVED_CAPACITY: usize = 10_000;
-/// How many ClientToken answers are remembered for idempotent replays.
-const IDEMPOTENCY_CAPACITY: usize = 10_000;
 /// Connections served at once; more wait in the listen backlog.
 const MAX_CONNECTIONS: usize = 1024;
 
@@ -114,12 +110,12 @@ impl fmt::Debug for Received {
 
 /// A received call as logged: the body stays the bytes that arrived (shared, not copied)
 /// and is parsed only when inspected, so logging costs the hot path nothing.
-struct Record {
-    action: String,
-    secret_id: Option<String>,
-    body: Bytes,
-    code: Option<String>,
-    fault: Option<Fault>,
+pub(crate) struct Record {
+    pub(crate) action: String,
+    pub(crate) secret_id: Option<String>,
+    pub(crate) body: Bytes,
+    pub(crate) code: Option<String>,
+    pub(crate) fault: Option<Fault>,
 }
 
 impl Record {
@@ -405,40 +401,40 @@ impl Drop for Emulator {
 }
 
 /// What every request handler shares.
-struct Shared {
-    schema: &'static Schema,
-    verifier: Verifier,
-    limiter: Option<Limiter>,
+pub(crate) struct Shared {
+    pub(crate) schema: &'static Schema,
+    pub(crate) verifier: Verifier,
+    pub(crate) limiter: Option<Limiter>,
     faults: Mutex<Vec<FaultRule>>,
     clock_offset: AtomicI64,
     received: Mutex<VecDeque<Record>>,
-    flows: Mutex<Flows>,
-    replays: Mutex<Replays>,
-    url: String,
+    pub(crate) flows: Mutex<Flows>,
+    pub(crate) replays: Mutex<Replays>,
+    pub(crate) url: String,
 }
 
 /// Answers remembered by (SecretId, action, ClientToken), so a retried write with the same
 /// token gets the first answer instead of running again.
 #[derive(Default)]
-struct Replays {
-    answers: HashMap<(String, String, String), Map<String, Value>>,
-    order: VecDeque<(String, String, String)>,
+pub(crate) struct Replays {
+    pub(crate) answers: HashMap<(String, String, String), Map<String, Value>>,
+    pub(crate) order: VecDeque<(String, String, String)>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
     /// The emulator's clock: Unix seconds, with the offset.
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         let local = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         local + self.clock_offset.load(Ordering::Relaxed)
     }
 
-    fn take_fault(&self, action: &str, after: bool) -> Option<Fault> {
+    pub(crate) fn take_fault(&self, action: &str, after: bool) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let rule = faults.iter_mut().find(|r| r.matches(action, after))?;
         if let Some(n) = &mut rule.remaining {
@@ -447,7 +443,7 @@ impl Shared {
         Some(rule.fault.clone())
     }
 
-    fn record(&self, received: Record) {
+    pub(crate) fn record(&self, received: Record) {
         let mut log = lock(&self.received);
         if log.len() == RECEIVED_CAPACITY {
             log.pop_front();
@@ -458,13 +454,13 @@ impl Shared {
 
 /// Marks a response whose connection must be closed without sending it.
 #[derive(Clone, Copy)]
-struct DropConnection;
+pub(crate) struct DropConnection;
 
 fn router(shared: Arc<Shared>) -> axum::Router {
     axum::Router::new()
-        .route("/", get(index).post(api))
-        .route("/sign/{token}", get(sign_page).post(sign))
-        .route("/s/{token}", get(short_link))
+        .route("/", get(api::index).post(api::call))
+        .route("/sign/{token}", get(pages::sign_page).post(pages::sign))
+        .route("/s/{token}", get(pages::short_link))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .with_state(shared)
 }
@@ -522,392 +518,3 @@ async fn serve(listener: TcpListener, router: axum::Router, mut stopped: oneshot
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by an injected fault")]
 struct DroppedOnPurpose;
-
-async fn index(State(shared): State<Arc<Shared>>) -> Response {
-    let text = format!(
-        "ess emulator (API version {}): POST TC3-signed JSON calls to {}/\n",
-        shared.schema.version, shared.url
-    );
-    (StatusCode::OK, text).into_response()
-}
-
-/// One API call, from the raw request to the JSON answer.
-async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let action = header_text(&parts.headers, "x-tc-action").to_owned();
-    let mut received = Record {
-        action,
-        secret_id: None,
-        body: Bytes::new(),
-        code: None,
-        fault: None,
-    };
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
-            return shared.refuse(
-                received,
-                "RequestSizeLimitExceeded",
-                format!("the body exceeds {MAX_BODY_BYTES} bytes"),
-            );
-        }
-    };
-    received.body = body.clone();
-    // Like a real server, a call that has arrived runs to the end even if the client hangs
-    // up (times out) meanwhile: the case where the caller cannot know whether it executed.
-    let task = tokio::spawn(process(shared, parts, body, received));
-    task.await
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-}
-
-async fn process(
-    shared: Arc<Shared>,
-    parts: axum::http::request::Parts,
-    body: Bytes,
-    mut received: Record,
-) -> Response {
-    let action = received.action.clone();
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(fault) = shared.take_fault(&action, false) {
-        if let Fault::Delay(delay) = fault {
-            tokio::time::sleep(delay).await;
-        } else {
-            received.code = Some(format!("fault:{fault}"));
-            received.fault = Some(fault.clone());
-            shared.record(received);
-            return faulty(&shared, fault, None);
-        }
-    }
-    let answer = shared.answer(
-        &parts.headers,
-        &parts.method,
-        &parts.uri,
-        &body,
-        &parsed,
-        &mut received,
-    );
-    let after = answer
-        .is_ok()
-        .then(|| shared.take_fault(&action, true))
-        .flatten();
-    let (envelope, code) = shared.envelope(answer);
-    received.code = code;
-    match after {
-        None => {
-            shared.record(received);
-            json_response(&shared, envelope)
-        }
-        Some(Fault::Delay(delay)) => {
-            received.fault = Some(Fault::Delay(delay));
-            shared.record(received);
-            tokio::time::sleep(delay).await;
-            json_response(&shared, envelope)
-        }
-        Some(fault) => {
-            received.fault = Some(fault.clone());
-            shared.record(received);
-            faulty(&shared, fault, Some(envelope))
-        }
-    }
-}
-
-type Answer = Result<Map<String, Value>, (&'static str, String)>;
-
-impl Shared {
-    /// Authenticates, routes and runs one call.
-    fn answer(
-        &self,
-        headers: &HeaderMap,
-        method: &axum::http::Method,
-        uri: &axum::http::Uri,
-        body: &Bytes,
-        parsed: &Value,
-        received: &mut Record,
-    ) -> Answer {
-        let secret_id = self
-            .verifier
-            .verify(
-                headers,
-                method.as_str(),
-                uri.path(),
-                uri.query().unwrap_or_default(),
-                body,
-                self.now(),
-            )
-            .map_err(|r| (r.code, r.message))?;
-        received.secret_id = Some(secret_id.to_owned());
-        let name = header_text(headers, "x-tc-action");
-        if name.is_empty() {
-            return Err((
-                "MissingParameter",
-                "the X-TC-Action header is missing".to_owned(),
-            ));
-        }
-        let Some(action) = self.schema.action(name) else {
-            return Err((
-                "InvalidAction",
-                "the action is not an action of ess 2020-11-11".to_owned(),
-            ));
-        };
-        match header_text(headers, "x-tc-version") {
-            "" => {
-                return Err((
-                    "MissingParameter",
-                    "the X-TC-Version header is missing".to_owned(),
-                ));
-            }
-            v if v != self.schema.version => {
-                return Err((
-                    "NoSuchVersion",
-                    format!("ess has no API version `{v}`; use {}", self.schema.version),
-                ));
-            }
-            _ => {}
-        }
-        if let (Some(limiter), Some(limit)) = (&self.limiter, action.rate_limit)
-            && !limiter.admit(secret_id, action.name, limit, Instant::now())
-        {
-            return Err((
-                "RequestLimitExceeded",
-                format!(
-                    "{} allows {limit} calls per second per SecretId",
-                    action.name
-                ),
-            ));
-        }
-        let content_type = header_text(headers, "content-type");
-        if !content_type.starts_with("application/json") {
-            return Err((
-                "InvalidParameter",
-                "the emulator takes JSON bodies (Content-Type: application/json)".to_owned(),
-            ));
-        }
-        let Value::Object(request) = parsed else {
-            return Err((
-                "InvalidParameter",
-                "the body must be a JSON object".to_owned(),
-            ));
-        };
-        let problems = self.schema.check(action, request);
-        if let Some(first) = problems.first() {
-            return Err((first.code, describe_problems(&problems)));
-        }
-        let token = request
-            .get("ClientToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(|t| (secret_id.to_owned(), action.name.to_owned(), t.to_owned()));
-        if let Some(key) = &token
-            && let Some(answer) = lock(&self.replays).answers.get(key)
-        {
-            return Ok(answer.clone());
-        }
-        let answer = self.run(action.name, request, action)?;
-        if let Some(key) = token {
-            let mut replays = lock(&self.replays);
-            if replays.order.len() == IDEMPOTENCY_CAPACITY
-                && let Some(oldest) = replays.order.pop_front()
-            {
-                replays.answers.remove(&oldest);
-            }
-            replays.order.push_back(key.clone());
-            replays.answers.insert(key, answer.clone());
-        }
-        Ok(answer)
-    }
-
-    fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
-        let now = self.now();
-        let mut flows = lock(&self.flows);
-        let result = match name {
-            "CreateFlow" => flows.create(request, now, false),
-            "CreateFlowByFiles" => flows.create(request, now, true),
-            "CreateDocument" => flows.create_document(request, &self.url),
-            "StartFlow" => flows.start(request),
-            "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url),
-            "DescribeFlowInfo" => flows.describe(request),
-            "CancelFlow" => flows.cancel(request),
-            _ => Ok(self.schema.example_response(action)),
-        };
-        result.map_err(|r| (r.code, r.message))
-    }
-
-    /// `{"Response": {...}}` with a RequestId, and the error code if it is an error.
-    fn envelope(
-        &self,
-        answer: Result<Map<String, Value>, (&str, String)>,
-    ) -> (Value, Option<String>) {
-        let request_id = request_id();
-        match answer {
-            Ok(mut response) => {
-                response.insert("RequestId".to_owned(), Value::String(request_id));
-                (envelope_of(response), None)
-            }
-            Err((code, message)) => {
-                let mut response = Map::new();
-                let mut error = Map::new();
-                error.insert("Code".to_owned(), Value::String(code.to_owned()));
-                error.insert("Message".to_owned(), Value::String(message));
-                response.insert("Error".to_owned(), Value::Object(error));
-                response.insert("RequestId".to_owned(), Value::String(request_id));
-                (envelope_of(response), Some(code.to_owned()))
-            }
-        }
-    }
-
-    fn refuse(&self, mut received: Record, code: &'static str, message: String) -> Response {
-        let (envelope, code) = self.envelope(Err((code, message)));
-        received.code = code;
-        self.record(received);
-        json_response(self, envelope)
-    }
-
-    fn date(&self) -> HeaderValue {
-        let at = UNIX_EPOCH + Duration::from_secs(self.now().max(0) as u64);
-        HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap_or(HeaderValue::from_static(""))
-    }
-}
-
-fn envelope_of(response: Map<String, Value>) -> Value {
-    let mut envelope = Map::new();
-    envelope.insert("Response".to_owned(), Value::Object(response));
-    Value::Object(envelope)
-}
-
-/// Every problem, each with its path; the code is the first problem's.
-fn describe_problems(problems: &[Problem]) -> String {
-    let list: Vec<String> = problems
-        .iter()
-        .map(|p| format!("{} ({})", p.message, p.code))
-        .collect();
-    list.join("; ")
-}
-
-fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
-fn request_id() -> String {
-    let hex = |n: usize| -> String {
-        (0..n)
-            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
-            .collect()
-    };
-    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
-}
-
-/// HTTP 200, exactly `Content-Type: application/json` (the Python SDK recognises errors only
-/// with that header), and a `Date` from the emulator's clock.
-fn json_response(shared: &Shared, envelope: Value) -> Response {
-    let body = serde_json::to_vec(&envelope).unwrap_or_default();
-    let mut response = Response::new(Body::from(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::DATE, shared.date());
-    response
-}
-
-fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
-    let html = |status: StatusCode, text: &str| {
-        let mut response = (status, pages::error_page(text)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        response.headers_mut().insert(header::DATE, shared.date());
-        response
-    };
-    match fault {
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
-            html(status, &format!("{code} (injected by the emulator)"))
-        }
-        Fault::Html => html(
-            StatusCode::OK,
-            "The service is busy (an HTML page injected by the emulator)",
-        ),
-        Fault::Drop => {
-            let mut response = Response::new(Body::empty());
-            response.extensions_mut().insert(DropConnection);
-            response
-        }
-        Fault::Truncated => {
-            let envelope = envelope.unwrap_or_else(|| shared.envelope(Ok(Map::new())).0);
-            let mut body = serde_json::to_vec(&envelope).unwrap_or_default();
-            body.truncate(body.len() / 2);
-            let mut response = Response::new(Body::from(body));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Fault::Error { code, message } => {
-            json_response(shared, shared.envelope(Err((&code, message))).0)
-        }
-        Fault::Delay(_) => json_response(shared, envelope.unwrap_or(Value::Null)),
-    }
-}
-
-async fn short_link(Path(token): Path<String>) -> Response {
-    let mut response = StatusCode::FOUND.into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/sign/{token}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-}
-
-async fn sign_page(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
-    let now = shared.now();
-    let flows = lock(&shared.flows);
-    match flows.link(&token) {
-        None => (
-            StatusCode::NOT_FOUND,
-            pages::error_page("This link does not exist."),
-        )
-            .into_response(),
-        Some((link, _)) if link.expires_at <= now => {
-            (StatusCode::GONE, pages::expired_page(link.expires_at)).into_response()
-        }
-        Some((link, flow)) => pages::sign_page(&token, link, flow, now).into_response(),
-    }
-}
-
-async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
-    let now = shared.now();
-    let result = lock(&shared.flows).sign(&token, now);
-    match result {
-        Ok(Some(jump)) => {
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(location) = HeaderValue::from_str(&jump) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
-        Ok(None) => (StatusCode::OK, pages::signed_page()).into_response(),
-        Err(refusal) => {
-            let (status, text) = match refusal {
-                SignRefusal::NotFound => (StatusCode::NOT_FOUND, "This link does not exist."),
-                SignRefusal::Expired => (StatusCode::GONE, "This link has expired."),
-                SignRefusal::PreviewOnly => (
-                    StatusCode::FORBIDDEN,
-                    "This is a preview link: it cannot sign.",
-                ),
-                SignRefusal::FlowClosed => (
-                    StatusCode::CONFLICT,
-                    "The contract is not open for signing.",
-                ),
-                SignRefusal::AlreadySigned => {
-                    (StatusCode::CONFLICT, "This signer has already signed.")
-                }
-            };
-            (status, pages::error_page(text)).into_response()
-        }
-    }
-}

@@ -1,0 +1,352 @@
+//! One API call: injected faults, TC3, action and version, the rate limit, the spec check,
+//! a replay for a repeated ClientToken, the handler; then the JSON envelope (or the fault
+//! that replaces it).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::faults::Fault;
+use crate::pages;
+use crate::schema::{self, Problem};
+use crate::server::{DropConnection, MAX_BODY_BYTES, Record, Shared, lock};
+
+/// How many ClientToken answers are remembered for idempotent replays.
+const IDEMPOTENCY_CAPACITY: usize = 10_000;
+
+pub(crate) async fn index(State(shared): State<Arc<Shared>>) -> Response {
+    let text = format!(
+        "ess emulator (API version {}): POST TC3-signed JSON calls to {}/\n",
+        shared.schema.version, shared.url
+    );
+    (StatusCode::OK, text).into_response()
+}
+
+/// One API call, from the raw request to the JSON answer.
+pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let action = header_text(&parts.headers, "x-tc-action").to_owned();
+    let mut received = Record {
+        action,
+        secret_id: None,
+        body: Bytes::new(),
+        code: None,
+        fault: None,
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return shared.refuse(
+                received,
+                "RequestSizeLimitExceeded",
+                format!("the body exceeds {MAX_BODY_BYTES} bytes"),
+            );
+        }
+    };
+    received.body = body.clone();
+    // Like a real server, a call that has arrived runs to the end even if the client hangs
+    // up (times out) meanwhile: the case where the caller cannot know whether it executed.
+    let task = tokio::spawn(process(shared, parts, body, received));
+    task.await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn process(
+    shared: Arc<Shared>,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+    mut received: Record,
+) -> Response {
+    let action = received.action.clone();
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(fault) = shared.take_fault(&action, false) {
+        if let Fault::Delay(delay) = fault {
+            tokio::time::sleep(delay).await;
+        } else {
+            received.code = Some(format!("fault:{fault}"));
+            received.fault = Some(fault.clone());
+            shared.record(received);
+            return faulty(&shared, fault, None);
+        }
+    }
+    let answer = shared.answer(
+        &parts.headers,
+        &parts.method,
+        &parts.uri,
+        &body,
+        &parsed,
+        &mut received,
+    );
+    let after = answer
+        .is_ok()
+        .then(|| shared.take_fault(&action, true))
+        .flatten();
+    let (envelope, code) = shared.envelope(answer);
+    received.code = code;
+    match after {
+        None => {
+            shared.record(received);
+            json_response(&shared, envelope)
+        }
+        Some(Fault::Delay(delay)) => {
+            received.fault = Some(Fault::Delay(delay));
+            shared.record(received);
+            tokio::time::sleep(delay).await;
+            json_response(&shared, envelope)
+        }
+        Some(fault) => {
+            received.fault = Some(fault.clone());
+            shared.record(received);
+            faulty(&shared, fault, Some(envelope))
+        }
+    }
+}
+
+type Answer = Result<Map<String, Value>, (&'static str, String)>;
+
+impl Shared {
+    /// Authenticates, routes and runs one call.
+    fn answer(
+        &self,
+        headers: &HeaderMap,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        body: &Bytes,
+        parsed: &Value,
+        received: &mut Record,
+    ) -> Answer {
+        let secret_id = self
+            .verifier
+            .verify(
+                headers,
+                method.as_str(),
+                uri.path(),
+                uri.query().unwrap_or_default(),
+                body,
+                self.now(),
+            )
+            .map_err(|r| (r.code, r.message))?;
+        received.secret_id = Some(secret_id.to_owned());
+        let name = header_text(headers, "x-tc-action");
+        if name.is_empty() {
+            return Err((
+                "MissingParameter",
+                "the X-TC-Action header is missing".to_owned(),
+            ));
+        }
+        let Some(action) = self.schema.action(name) else {
+            return Err((
+                "InvalidAction",
+                "the action is not an action of ess 2020-11-11".to_owned(),
+            ));
+        };
+        match header_text(headers, "x-tc-version") {
+            "" => {
+                return Err((
+                    "MissingParameter",
+                    "the X-TC-Version header is missing".to_owned(),
+                ));
+            }
+            v if v != self.schema.version => {
+                return Err((
+                    "NoSuchVersion",
+                    format!("ess has no API version `{v}`; use {}", self.schema.version),
+                ));
+            }
+            _ => {}
+        }
+        if let (Some(limiter), Some(limit)) = (&self.limiter, action.rate_limit)
+            && !limiter.admit(secret_id, action.name, limit, Instant::now())
+        {
+            return Err((
+                "RequestLimitExceeded",
+                format!(
+                    "{} allows {limit} calls per second per SecretId",
+                    action.name
+                ),
+            ));
+        }
+        let content_type = header_text(headers, "content-type");
+        if !content_type.starts_with("application/json") {
+            return Err((
+                "InvalidParameter",
+                "the emulator takes JSON bodies (Content-Type: application/json)".to_owned(),
+            ));
+        }
+        let Value::Object(request) = parsed else {
+            return Err((
+                "InvalidParameter",
+                "the body must be a JSON object".to_owned(),
+            ));
+        };
+        let problems = self.schema.check(action, request);
+        if let Some(first) = problems.first() {
+            return Err((first.code, describe_problems(&problems)));
+        }
+        let token = request
+            .get("ClientToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(|t| (secret_id.to_owned(), action.name.to_owned(), t.to_owned()));
+        if let Some(key) = &token
+            && let Some(answer) = lock(&self.replays).answers.get(key)
+        {
+            return Ok(answer.clone());
+        }
+        let answer = self.run(action.name, request, action)?;
+        if let Some(key) = token {
+            let mut replays = lock(&self.replays);
+            if replays.order.len() == IDEMPOTENCY_CAPACITY
+                && let Some(oldest) = replays.order.pop_front()
+            {
+                replays.answers.remove(&oldest);
+            }
+            replays.order.push_back(key.clone());
+            replays.answers.insert(key, answer.clone());
+        }
+        Ok(answer)
+    }
+
+    fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
+        let now = self.now();
+        let mut flows = lock(&self.flows);
+        let result = match name {
+            "CreateFlow" => flows.create(request, now, false),
+            "CreateFlowByFiles" => flows.create(request, now, true),
+            "CreateDocument" => flows.create_document(request, &self.url),
+            "StartFlow" => flows.start(request),
+            "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url),
+            "DescribeFlowInfo" => flows.describe(request),
+            "CancelFlow" => flows.cancel(request),
+            _ => Ok(self.schema.example_response(action)),
+        };
+        result.map_err(|r| (r.code, r.message))
+    }
+
+    /// `{"Response": {...}}` with a RequestId, and the error code if it is an error.
+    fn envelope(
+        &self,
+        answer: Result<Map<String, Value>, (&str, String)>,
+    ) -> (Value, Option<String>) {
+        let request_id = request_id();
+        match answer {
+            Ok(mut response) => {
+                response.insert("RequestId".to_owned(), Value::String(request_id));
+                (envelope_of(response), None)
+            }
+            Err((code, message)) => {
+                let mut response = Map::new();
+                let mut error = Map::new();
+                error.insert("Code".to_owned(), Value::String(code.to_owned()));
+                error.insert("Message".to_owned(), Value::String(message));
+                response.insert("Error".to_owned(), Value::Object(error));
+                response.insert("RequestId".to_owned(), Value::String(request_id));
+                (envelope_of(response), Some(code.to_owned()))
+            }
+        }
+    }
+
+    fn refuse(&self, mut received: Record, code: &'static str, message: String) -> Response {
+        let (envelope, code) = self.envelope(Err((code, message)));
+        received.code = code;
+        self.record(received);
+        json_response(self, envelope)
+    }
+
+    fn date(&self) -> HeaderValue {
+        let at = UNIX_EPOCH + Duration::from_secs(self.now().max(0) as u64);
+        HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap_or(HeaderValue::from_static(""))
+    }
+}
+
+fn envelope_of(response: Map<String, Value>) -> Value {
+    let mut envelope = Map::new();
+    envelope.insert("Response".to_owned(), Value::Object(response));
+    Value::Object(envelope)
+}
+
+/// Every problem, each with its path; the code is the first problem's.
+fn describe_problems(problems: &[Problem]) -> String {
+    let list: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{} ({})", p.message, p.code))
+        .collect();
+    list.join("; ")
+}
+
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn request_id() -> String {
+    let hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+            .collect()
+    };
+    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+}
+
+/// HTTP 200, exactly `Content-Type: application/json` (the Python SDK recognises errors only
+/// with that header), and a `Date` from the emulator's clock.
+fn json_response(shared: &Shared, envelope: Value) -> Response {
+    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::DATE, shared.date());
+    response
+}
+
+fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
+    let html = |status: StatusCode, text: &str| {
+        let mut response = (status, pages::error_page(text)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        response.headers_mut().insert(header::DATE, shared.date());
+        response
+    };
+    match fault {
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            html(status, &format!("{code} (injected by the emulator)"))
+        }
+        Fault::Html => html(
+            StatusCode::OK,
+            "The service is busy (an HTML page injected by the emulator)",
+        ),
+        Fault::Drop => {
+            let mut response = Response::new(Body::empty());
+            response.extensions_mut().insert(DropConnection);
+            response
+        }
+        Fault::Truncated => {
+            let envelope = envelope.unwrap_or_else(|| shared.envelope(Ok(Map::new())).0);
+            let mut body = serde_json::to_vec(&envelope).unwrap_or_default();
+            body.truncate(body.len() / 2);
+            let mut response = Response::new(Body::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Fault::Error { code, message } => {
+            json_response(shared, shared.envelope(Err((&code, message))).0)
+        }
+        Fault::Delay(_) => json_response(shared, envelope.unwrap_or(Value::Null)),
+    }
+}
