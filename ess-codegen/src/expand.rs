@@ -636,6 +636,20 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let retry = a.retry_safe;
+    let client_token = a.client_token.as_deref().map(|field| {
+        let field = ident(field);
+        quote! {
+            const CLIENT_TOKEN: bool = true;
+            fn with_client_token(&self, token: &str) -> ::std::option::Option<Self> {
+                if self.#field.as_deref().is_some_and(|t| !t.is_empty()) {
+                    return ::std::option::Option::None;
+                }
+                let mut filled = ::std::clone::Clone::clone(self);
+                filled.#field = ::std::option::Option::Some(::std::borrow::ToOwned::to_owned(token));
+                ::std::option::Option::Some(filled)
+            }
+        }
+    });
     let signing_service = &ir.signing_service;
     let api_version = &ir.api_version;
     let errors = &a.errors;
@@ -655,6 +669,7 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
             const RETRY_SAFE: bool = #retry;
             const ERRORS: &'static [&'static str] = &[#(#errors),*];
             type Response = #response;
+            #client_token
         }
 
         #cfg

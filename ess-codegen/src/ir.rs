@@ -158,6 +158,9 @@ pub struct ActionIr {
     pub rate_limit: Option<u32>,
     /// Safe to re-send after a network failure.
     pub retry_safe: bool,
+    /// The request has an optional string `ClientToken` (its field ident), which makes a
+    /// repeated request idempotent; the client fills it in when the caller left it empty.
+    pub client_token: Option<String>,
     /// Error codes it may return.
     pub errors: Vec<String>,
     /// Per-action requirements.
@@ -356,6 +359,12 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
                 .to_owned(),
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
+            client_token: structs
+                .iter()
+                .find(|s| s.wire_name == action.input.as_str())
+                .and_then(|s| s.fields.iter().find(|f| f.wire == "ClientToken"))
+                .filter(|f| f.optional && matches!(f.ty, FieldTy::Scalar(Scalar::String)))
+                .map(|f| f.ident.clone()),
             errors: action.errors.iter().map(|e| e.to_string()).collect(),
             requirements,
             closure,

@@ -31,6 +31,7 @@ fn ess_actions() {
         "CreateSeal",
         "RenewAutoSignLicense",
         "DescribeUserAutoSignStatus",
+        "StartFlow",
     ] {
         insta::assert_snapshot!(action, expand("../spec/ess.yaml", Some(&[action])));
     }

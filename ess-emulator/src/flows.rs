@@ -159,6 +159,12 @@ impl Flows {
         );
     }
 
+    pub(crate) fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.flows.keys().cloned().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<&Flow> {
         self.flows.get(id)
     }

@@ -367,6 +367,11 @@ impl Emulator {
         ))
     }
 
+    /// The ids of every flow it holds (the demo flow included), sorted.
+    pub fn flow_ids(&self) -> Vec<String> {
+        lock(&self.shared.flows).ids()
+    }
+
     /// The spec the emulator serves.
     pub fn schema(&self) -> &'static Schema {
         self.shared.schema

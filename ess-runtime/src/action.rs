@@ -25,8 +25,21 @@ pub trait Action: Serialize + Validate {
     const RETRY_SAFE: bool;
     /// Error codes the action may return.
     const ERRORS: &'static [&'static str];
+    /// Whether the request has a `ClientToken` that makes a repeated request idempotent
+    /// (the service answers a repeat with the first result instead of running it again).
+    const CLIENT_TOKEN: bool = false;
     /// The response type.
     type Response: DeserializeOwned;
+
+    /// A copy with `token` as its `ClientToken`, when the request has one and the caller
+    /// left it empty; `None` otherwise.
+    fn with_client_token(&self, token: &str) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = token;
+        None
+    }
 }
 
 /// The facts about one call a transport needs.
@@ -42,7 +55,8 @@ pub struct CallInfo {
     pub endpoint: &'static str,
     /// Requests per second, when limited.
     pub rate_limit: Option<u32>,
-    /// Whether network failures may be retried.
+    /// Whether what may have executed (5xx, `InternalError*`, a connection lost after
+    /// sending) may be sent again: reads, and writes protected by a `ClientToken`.
     pub retry_safe: bool,
 }
 
@@ -55,7 +69,7 @@ impl CallInfo {
             version: A::VERSION,
             endpoint: A::ENDPOINT,
             rate_limit: A::RATE_LIMIT,
-            retry_safe: A::RETRY_SAFE,
+            retry_safe: A::RETRY_SAFE || A::CLIENT_TOKEN,
         }
     }
 }
@@ -76,6 +90,14 @@ pub async fn call<A: Action, T: Transport + ?Sized>(
     request: &A,
 ) -> Result<A::Response, Error> {
     request.validate().map_err(Error::Validation)?;
+    // One token for the call: every attempt sends the same body, so a repeat after a lost
+    // answer is recognised by the service instead of executed again.
+    let filled = if A::CLIENT_TOKEN {
+        request.with_client_token(&client_token())
+    } else {
+        None
+    };
+    let request = filled.as_ref().unwrap_or(request);
     let body = serde_json::to_vec(request).map_err(|e| {
         Error::Transport(TransportError::new(format!(
             "cannot encode the request: {e}"
@@ -83,6 +105,11 @@ pub async fn call<A: Action, T: Transport + ?Sized>(
     })?;
     let bytes = transport.send(&CallInfo::of::<A>(), body).await?;
     decode::<A::Response>(&bytes)
+}
+
+/// A fresh ClientToken: 32 hex digits (128 random bits).
+fn client_token() -> String {
+    format!("{:032x}", fastrand::u128(..))
 }
 
 /// Decodes `{"Response": {...}}`, turning `Response.Error` into [`Error::Service`]; decode

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use ess_emulator::{DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, Fault, FaultRule};
 use ess_generated::{
-    Action, ApproverType, CallInfo, CancelFlowRequest, Client, Config, ConfigBuilder,
-    CreateDocumentRequest, CreateFlowRequest, CreateFlowSignUrlRequest, Credentials,
-    DescribeFlowInfoRequest, Endpoint, Error, FlowCreateApprover, HttpTransport, Intention,
-    IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector, SignVerifyType,
+    Action, ApproverInfo, ApproverType, CallInfo, CancelFlowRequest, Client, Config, ConfigBuilder,
+    CreateDocumentRequest, CreateFlowByFilesRequest, CreateFlowRequest, CreateFlowSignUrlRequest,
+    Credentials, DescribeFlowInfoRequest, Endpoint, Error, FlowCreateApprover, HttpTransport,
+    Intention, IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector, SignVerifyType,
     StartFlowRequest, Transport, UrlType, UserInfo,
 };
 
@@ -464,33 +464,57 @@ impl Run {
     }
 }
 
-/// Makes one call (CreateFlow, a write, or CreateFlowSignUrl, retry-safe) under `rule`.
+/// The calls the fault tests make.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// A read the spec marks retry-safe.
+    SignUrl,
+    /// A write protected by a ClientToken (the client fills one in).
+    CreateFlow,
+    /// A write with no ClientToken: never to be sent twice.
+    CreateFlowByFiles,
+}
+
+/// Makes one call under `rule`.
 async fn under_fault(
     rule: FaultRule,
     configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
-    create_flow: bool,
+    call: Call,
 ) -> Run {
     let emulator = Emulator::start().await.unwrap();
     emulator.inject(rule);
     let client = client(&emulator, |c| configure(c.retry(fast_retries())));
     let started = Instant::now();
     let outcome = tokio::time::timeout(BOUND, async {
-        if create_flow {
-            let request = CreateFlowRequest::new(UserInfo::new(), "f", vec![person()]);
-            client.create_flow(&request).await.map(drop)
-        } else {
-            let request =
-                CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![person()]);
-            client.create_flow_sign_url(&request).await.map(drop)
+        match call {
+            Call::SignUrl => {
+                let request =
+                    CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![person()]);
+                client.create_flow_sign_url(&request).await.map(drop)
+            }
+            Call::CreateFlow => {
+                let request = CreateFlowRequest::new(UserInfo::new(), "f", vec![person()]);
+                client.create_flow(&request).await.map(drop)
+            }
+            Call::CreateFlowByFiles => {
+                let request =
+                    CreateFlowByFilesRequest::new(UserInfo::new(), "f", vec!["file-1".to_owned()])
+                        .approvers(vec![
+                            ApproverInfo::new(1)
+                                .approver_name(DEMO_PERSON.0)
+                                .approver_mobile(DEMO_PERSON.1),
+                        ]);
+                client.create_flow_by_files(&request).await.map(drop)
+            }
         }
     })
     .await
     .expect("a fault never hangs the client");
     let elapsed = started.elapsed();
-    let action = if create_flow {
-        "CreateFlow"
-    } else {
-        "CreateFlowSignUrl"
+    let action = match call {
+        Call::SignUrl => "CreateFlowSignUrl",
+        Call::CreateFlow => "CreateFlow",
+        Call::CreateFlowByFiles => "CreateFlowByFiles",
     };
     Run {
         outcome,
@@ -509,16 +533,16 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     };
 
     // A 502 on a retry-safe read: retried, and it succeeds.
-    let run = under_fault(sign_url(), |c| c, false).await;
+    let run = under_fault(sign_url(), |c| c, Call::SignUrl).await;
     let (outcome, calls) = (&run.outcome, run.calls());
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(calls.len(), 2);
 
-    // A 502 after CreateFlow ran: never sent again (that would create a second contract).
+    // A 502 after CreateFlowByFiles ran: never sent again (a second contract).
     let rule = FaultRule::new(Fault::Status(502))
-        .action("CreateFlow")
+        .action("CreateFlowByFiles")
         .after_execution();
-    let run = under_fault(rule, |c| c, true).await;
+    let run = under_fault(rule, |c| c, Call::CreateFlowByFiles).await;
     let (outcome, calls) = (&run.outcome, run.calls());
     let Err(Error::Transport(t)) = outcome else {
         panic!("{outcome:?}")
@@ -527,34 +551,63 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     assert_eq!(calls.len(), 1);
     assert!(calls[0].executed(), "the flow was created before the 502");
 
+    // A 502 after CreateFlow ran: retried with the ClientToken the client filled in, which
+    // the service recognises: one contract, and the caller gets its FlowId.
+    let rule = FaultRule::new(Fault::Status(502))
+        .action("CreateFlow")
+        .after_execution()
+        .times(1);
+    let run = under_fault(rule, |c| c, Call::CreateFlow).await;
+    assert!(run.outcome.is_ok(), "{:?}", run.outcome);
+    let calls = run.calls();
+    assert_eq!(calls.len(), 2);
+    let token = |i: usize| {
+        calls[i].body["ClientToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(token(0).len(), 32);
+    assert_eq!(token(0), token(1), "every attempt carries the same token");
+    assert_eq!(
+        run.emulator.flow_ids().len(),
+        2,
+        "the demo flow and one new flow"
+    );
+
     // InternalError: retried for the read, not for the write.
     let error = || Fault::Error {
         code: "InternalError".into(),
         message: "boom".into(),
     };
-    let run = under_fault(FaultRule::new(error()).times(1), |c| c, false).await;
+    let run = under_fault(FaultRule::new(error()).times(1), |c| c, Call::SignUrl).await;
     let (outcome, calls) = (&run.outcome, run.calls());
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(calls.len(), 2);
-    let run = under_fault(FaultRule::new(error()).after_execution(), |c| c, true).await;
+    let run = under_fault(
+        FaultRule::new(error()).after_execution(),
+        |c| c,
+        Call::CreateFlowByFiles,
+    )
+    .await;
     let (outcome, calls) = (&run.outcome, run.calls());
     assert_eq!(outcome.as_ref().unwrap_err().code(), Some("InternalError"));
     assert_eq!(calls.len(), 1);
 
     // A dropped connection: retried for the read; a transport error for the write, sent once.
     let drop_once = FaultRule::new(Fault::Drop).times(1);
-    let run = under_fault(drop_once, |c| c, false).await;
+    let run = under_fault(drop_once, |c| c, Call::SignUrl).await;
     let (outcome, calls) = (&run.outcome, run.calls());
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(calls.len(), 2);
-    let run = under_fault(FaultRule::new(Fault::Drop), |c| c, true).await;
+    let run = under_fault(FaultRule::new(Fault::Drop), |c| c, Call::CreateFlowByFiles).await;
     let (outcome, calls) = (&run.outcome, run.calls());
     assert!(matches!(outcome, Err(Error::Transport(_))), "{outcome:?}");
     assert_eq!(calls.len(), 1);
 
     // A delay: slower but fine within the timeout; a typed timeout beyond it.
     let delay = || FaultRule::new(Fault::Delay(Duration::from_millis(300)));
-    let run = under_fault(delay(), |c| c, false).await;
+    let run = under_fault(delay(), |c| c, Call::SignUrl).await;
     let (outcome, elapsed) = (&run.outcome, run.elapsed);
     assert!(
         outcome.is_ok() && elapsed >= Duration::from_millis(300),
@@ -566,7 +619,7 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
             c.timeout(Duration::from_millis(100))
                 .retry(RetryPolicy::none())
         },
-        true,
+        Call::CreateFlowByFiles,
     )
     .await;
     let (outcome, elapsed) = (&run.outcome, run.elapsed);
@@ -581,7 +634,7 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
 
     // A truncated body and an HTML page: transport errors, not retried, never a panic.
     for fault in [Fault::Truncated, Fault::Html] {
-        let run = under_fault(FaultRule::new(fault.clone()), |c| c, false).await;
+        let run = under_fault(FaultRule::new(fault.clone()), |c| c, Call::SignUrl).await;
         let (outcome, calls) = (&run.outcome, run.calls());
         let Err(Error::Transport(t)) = outcome else {
             panic!("{fault:?}: {outcome:?}")
