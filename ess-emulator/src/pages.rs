@@ -15,7 +15,8 @@ fn sign_html(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
     let until = httpdate::fmt_http_date(
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(link.expires_at.max(0) as u64),
     );
-    let minutes = (link.expires_at - now).max(0) / 60;
+    // Rounded up: a link issued a moment ago for an hour reads "60 min left".
+    let minutes = ((link.expires_at - now).max(0) + 59) / 60;
     let signer = match link.approver.and_then(|i| flow.approvers.get(i)) {
         Some(a) if a.organization.is_empty() => escape(&a.name),
         Some(a) => format!("{} ({})", escape(&a.name), escape(&a.organization)),

@@ -112,35 +112,108 @@ fn client_token() -> String {
     format!("{:032x}", fastrand::u128(..))
 }
 
-/// Decodes `{"Response": {...}}`, turning `Response.Error` into [`Error::Service`]; decode
-/// errors name the JSON path.
+/// Decodes `{"Response": {...}}` straight from the bytes into `R`, turning
+/// `Response.Error` into [`Error::Service`]; decode errors name the JSON path.
 pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
     let not_api =
         |message: &str| Error::Transport(TransportError::with_response(200, message, bytes));
-    let mut envelope: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|_| not_api("the body is not JSON"))?;
-    let Some(response) = envelope.get_mut("Response").map(serde_json::Value::take) else {
-        return Err(not_api("the body has no `Response` object"));
-    };
-    if let Some(error) = service_error(&response) {
-        return Err(Error::Service(error));
+    let probe: Probe =
+        serde_json::from_slice(bytes).map_err(|_| not_api("the body is not an API response"))?;
+    if let Some(code) = probe.response.error_code() {
+        return Err(Error::Service(probe.response.service_error(&code)));
     }
-    serde_path_to_error::deserialize(response).map_err(|e| Error::Decode {
-        path: format!("$.{}", e.path()),
-        message: e.into_inner().to_string(),
-    })
+    #[derive(serde::Deserialize)]
+    struct Envelope<R> {
+        #[serde(rename = "Response")]
+        response: R,
+    }
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let envelope: Envelope<R> = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = path.strip_prefix("Response").unwrap_or(&path);
+        Error::Decode {
+            path: format!(
+                "${}",
+                if inner.starts_with(['.', '[']) || inner.is_empty() {
+                    inner.to_owned()
+                } else {
+                    format!(".{inner}")
+                }
+            ),
+            message: e.into_inner().to_string(),
+        }
+    })?;
+    Ok(envelope.response)
 }
 
-/// The service error in a `Response` object, if it holds one.
-fn service_error(response: &serde_json::Value) -> Option<ServiceError> {
-    let error = response.get("Error")?;
-    let text =
-        |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    Some(ServiceError {
-        code: text(error.get("Code")),
-        message: text(error.get("Message")),
-        request_id: text(response.get("RequestId")),
-    })
+/// Just enough of `{"Response": {"Error": {..}, "RequestId": ..}}` to classify an answer,
+/// skipping everything else without building a tree. Lenient: a member of an unexpected
+/// type reads as absent.
+#[derive(serde::Deserialize)]
+pub(crate) struct Probe {
+    #[serde(rename = "Response")]
+    pub(crate) response: ProbeResponse,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ProbeResponse {
+    #[serde(rename = "Error", default)]
+    error: Option<Lenient<ProbeError>>,
+    #[serde(rename = "RequestId", default)]
+    request_id: Option<Lenient<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeError {
+    #[serde(rename = "Code", default)]
+    code: Option<Lenient<String>>,
+    #[serde(rename = "Message", default)]
+    message: Option<Lenient<String>>,
+}
+
+/// A value of the expected type, or anything else (skipped).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Lenient<T> {
+    Expected(T),
+    Other(serde::de::IgnoredAny),
+}
+
+impl<T> Lenient<T> {
+    fn get(&self) -> Option<&T> {
+        match self {
+            Lenient::Expected(value) => Some(value),
+            Lenient::Other(_) => None,
+        }
+    }
+}
+
+impl ProbeResponse {
+    /// The RequestId, when it is a string.
+    pub(crate) fn request_id(&self) -> Option<&str> {
+        self.request_id.as_ref()?.get().map(String::as_str)
+    }
+
+    /// The error code, when the answer is an error (an unreadable code reads as empty).
+    pub(crate) fn error_code(&self) -> Option<String> {
+        let error = self.error.as_ref()?;
+        let code = error.get().and_then(|e| e.code.as_ref()?.get().cloned());
+        Some(code.unwrap_or_default())
+    }
+
+    /// The service error of an error answer with `code`.
+    pub(crate) fn service_error(&self, code: &str) -> ServiceError {
+        let message = self
+            .error
+            .as_ref()
+            .and_then(Lenient::get)
+            .and_then(|e| e.message.as_ref()?.get().cloned());
+        ServiceError {
+            code: code.to_owned(),
+            message: message.unwrap_or_default(),
+            request_id: self.request_id().unwrap_or_default().to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]

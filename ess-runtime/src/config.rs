@@ -6,6 +6,9 @@ use std::time::Duration;
 use crate::credentials::{Credentials, CredentialsError};
 use crate::retry::RetryPolicy;
 
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -77,6 +80,7 @@ pub struct Config {
     pub(crate) request_client: String,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: u64,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: bool,
     pub(crate) http: Option<reqwest::Client>,
@@ -95,6 +99,7 @@ impl Config {
             request_client: "ess-rs".to_owned(),
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(60),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: true,
             http: None,
@@ -150,6 +155,14 @@ impl ConfigBuilder {
     /// Timeout of one attempt, from sending to the last byte of the response.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.0.timeout = timeout;
+        self
+    }
+
+    /// The largest response body read (32 MiB by default: ESS answers are JSON with links,
+    /// never file contents, and its largest lists stay far below this). A larger answer is
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), read no further than the cap.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.0.max_response_bytes = limit;
         self
     }
 

@@ -2,6 +2,7 @@
 //! service. Display never includes secrets or request bodies.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::credentials::CredentialsError;
@@ -19,10 +20,17 @@ pub enum Error {
     Credentials(#[from] CredentialsError),
     /// The request could not be delivered, or the answer was not an API response.
     #[error("transport error: {0}")]
-    Transport(TransportError),
-    /// The call did not finish in time (per attempt, or the retry deadline).
+    Transport(#[source] TransportError),
+    /// The call did not finish in time: the limit that ran out (the call's deadline, one
+    /// attempt's timeout, or the connect timeout).
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The answer's body is larger than the configured cap; it was not read past the cap.
+    #[error("the response body exceeds the {limit}-byte cap")]
+    ResponseTooLarge {
+        /// The cap (`ConfigBuilder::max_response_bytes`).
+        limit: u64,
+    },
     /// The response did not match the action's response type.
     #[error("cannot decode the response at {path}: {message}")]
     Decode {
@@ -55,37 +63,72 @@ impl Error {
 }
 
 /// A delivery failure, or an answer that is not an API response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TransportError {
     /// The HTTP status, when there was a response.
     pub status: Option<u16>,
     /// What went wrong.
     pub message: String,
-    /// The start of the response body, when there was one (at most 256 characters).
+    /// The start of a non-JSON response body (a gateway's HTML or text page), at most 256
+    /// characters. Bodies that look like JSON are never excerpted: they may carry personal
+    /// data (a truncated answer can hold a signer's mobile number).
     pub body_excerpt: Option<String>,
+    /// The underlying error (from the HTTP stack), for `Error::source` chains.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
+/// The longest body excerpt kept in an error, in characters.
+const EXCERPT_CHARS: usize = 256;
+
 impl TransportError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
+    /// An error with only a message.
+    pub fn new(message: impl Into<String>) -> Self {
         Self {
             status: None,
             message: message.into(),
             body_excerpt: None,
+            source: None,
         }
     }
 
-    pub(crate) fn with_response(status: u16, message: impl Into<String>, body: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(body);
-        let mut excerpt: String = text.chars().take(256).collect();
-        if text.chars().count() > 256 {
-            excerpt.push('…');
-        }
+    /// An error about an answer with this status and body.
+    pub fn with_response(status: u16, message: impl Into<String>, body: &[u8]) -> Self {
         Self {
             status: Some(status),
             message: message.into(),
-            body_excerpt: Some(excerpt),
+            body_excerpt: excerpt(body),
+            source: None,
         }
     }
+
+    /// The same error, caused by `source`.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The first characters of a body that is not JSON; `None` for JSON-like or empty bodies.
+fn excerpt(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with(['{', '[']) {
+        return None;
+    }
+    let mut excerpt: String = trimmed.chars().take(EXCERPT_CHARS).collect();
+    if trimmed.chars().nth(EXCERPT_CHARS).is_some() {
+        excerpt.push('…');
+    }
+    Some(excerpt)
 }
 
 impl fmt::Display for TransportError {

@@ -1,16 +1,18 @@
 //! The HTTP transport: signs each attempt (TC3), sends it with a pooled keep-alive reqwest
-//! client, rate-limits per action, retries what is worth retrying, and recovers once from
-//! clock skew using the server's `Date`. Cloning shares the pool, the limiter and the key cache.
+//! client, rate-limits per action, retries only what cannot run a write twice, and recovers
+//! once from clock skew using the server's `Date`. One deadline bounds the whole call.
+//! Cloning shares the pool, the limiter and the key cache.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderValue};
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::action::{CallInfo, Transport};
+use crate::action::{CallInfo, Probe, Transport};
 use crate::config::Config;
 use crate::error::{Error, TransportError};
 use crate::rate_limit::RateLimiter;
@@ -18,6 +20,12 @@ use crate::retry::{Failure, is_retryable};
 use crate::signer::{self, Signer};
 
 const JSON: &str = "application/json";
+
+/// The largest clock offset learned from a server's `Date`: beyond it, the answer is more
+/// likely wrong than the local clock.
+const MAX_CLOCK_OFFSET_SECONDS: i64 = 86_400;
+/// How long a learned offset is used before calls try the local clock again.
+const CLOCK_OFFSET_LIFETIME: Duration = Duration::from_secs(600);
 
 /// Sends signed requests over HTTP(S). Build it from a [`Config`].
 #[derive(Clone, Debug)]
@@ -31,29 +39,14 @@ struct Inner {
     http: reqwest::Client,
     signer: Signer,
     limiter: RateLimiter,
-    /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer.
-    clock_offset: AtomicI64,
-}
-
-/// Just enough of `{"Response": {"Error": {"Code": ..}, "RequestId": ..}}` to classify an
-/// answer. Lenient: a member of an unexpected type is left for `decode` to report.
-#[derive(serde::Deserialize)]
-struct Probe {
-    #[serde(rename = "Response")]
-    response: ProbeResponse,
-}
-
-#[derive(serde::Deserialize)]
-struct ProbeResponse {
-    #[serde(rename = "Error", default)]
-    error: Option<serde_json::Value>,
-    #[serde(rename = "RequestId", default)]
-    request_id: Option<serde_json::Value>,
+    /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
+    /// and when it was learned.
+    clock_offset: Mutex<Option<(i64, Instant)>>,
 }
 
 /// The outcome of one attempt.
 enum Attempt {
-    /// An API response (success or service error): the body, and the server's `Date`.
+    /// An API envelope: the body, the error code if it is an error, the server's `Date`.
     Answer {
         body: Vec<u8>,
         code: Option<String>,
@@ -81,9 +74,9 @@ impl HttpTransport {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build()
                 .map_err(|e| {
-                    Error::Transport(TransportError::new(format!(
-                        "cannot build the HTTP client: {e}"
-                    )))
+                    Error::Transport(
+                        TransportError::new("cannot build the HTTP client").with_source(e),
+                    )
                 })?,
         };
         Ok(Self {
@@ -92,7 +85,7 @@ impl HttpTransport {
                 http,
                 signer: Signer::new(),
                 limiter: RateLimiter::new(),
-                clock_offset: AtomicI64::new(0),
+                clock_offset: Mutex::new(None),
             }),
         })
     }
@@ -102,17 +95,47 @@ impl HttpTransport {
         &self.inner.config
     }
 
-    fn now(&self) -> i64 {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        local + self.inner.clock_offset.load(Ordering::Relaxed)
+    /// The offset in force (dropped once it has served its lifetime).
+    fn clock_offset(&self) -> i64 {
+        let mut offset = self
+            .inner
+            .clock_offset
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match *offset {
+            Some((seconds, learned)) if learned.elapsed() < CLOCK_OFFSET_LIFETIME => seconds,
+            Some(_) => {
+                *offset = None;
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// Learns `server - local` from an authenticated `SignatureExpire` answer; refuses an
+    /// absurd one.
+    fn learn_clock_offset(&self, server: SystemTime) -> bool {
+        let offset = unix(server) - unix(SystemTime::now());
+        if offset.abs() > MAX_CLOCK_OFFSET_SECONDS {
+            tracing::warn!(offset_s = offset, "ignoring an implausible server clock");
+            return false;
+        }
+        *self
+            .inner
+            .clock_offset
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((offset, Instant::now()));
+        tracing::info!(
+            offset_s = offset,
+            "clock skew: re-signing with the server's time"
+        );
+        true
     }
 
     async fn attempt(&self, info: &CallInfo, url: &str, host: &str, body: &Bytes) -> Attempt {
         let config = &self.inner.config;
         let credentials = &config.credentials;
-        let timestamp = self.now();
+        let timestamp = unix(SystemTime::now()) + self.clock_offset();
         let authorization = self.inner.signer.authorization(
             credentials.secret_id(),
             credentials.secret_key().expose(),
@@ -124,45 +147,26 @@ impl HttpTransport {
                 timestamp,
             },
         );
-        let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
+        let headers = match self.headers(info, host, timestamp, &authorization) {
+            Ok(headers) => headers,
+            Err(error) => {
+                return Attempt::Failed {
+                    error,
+                    failure: FailureKind::Fatal,
+                };
             }
         };
-        put("x-tc-action", info.action);
-        put("x-tc-version", info.version);
-        put("x-tc-timestamp", &timestamp.to_string());
-        put("x-tc-language", config.language.as_str());
-        put("x-tc-requestclient", &config.request_client);
-        if let Some(region) = &config.region {
-            put("x-tc-region", region);
-        }
-        if let Some(token) = credentials.token() {
-            let mut value =
-                HeaderValue::from_str(token.expose()).unwrap_or(HeaderValue::from_static(""));
-            value.set_sensitive(true);
-            headers.insert("x-tc-token", value);
-        }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-        if let Ok(value) = HeaderValue::from_str(host) {
-            headers.insert(HOST, value);
-        }
-        if let Ok(mut value) = HeaderValue::from_str(&authorization) {
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        let response = match self
+        let sent = self
             .inner
             .http
             .post(url)
             .headers(headers)
             .body(body.clone())
             .send()
-            .await
-        {
+            .await;
+        let mut response = match sent {
             Ok(r) => r,
-            Err(e) => return failed_request(&e, config.timeout),
+            Err(e) => return failed_request(e, config),
         };
         let status = response.status().as_u16();
         let date = response
@@ -170,11 +174,47 @@ impl HttpTransport {
             .get(DATE)
             .and_then(|d| d.to_str().ok())
             .and_then(|d| httpdate::parse_http_date(d).ok());
-        let body = match response.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => return failed_request(&e, config.timeout),
-        };
+        let limit = config.max_response_bytes;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Attempt::Failed {
+                error: Error::ResponseTooLarge { limit },
+                failure: FailureKind::Fatal,
+            };
+        }
+        // Read chunk by chunk, never past the cap (Content-Length may lie or be absent).
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Attempt::Failed {
+                            error: Error::ResponseTooLarge { limit },
+                            failure: FailureKind::Fatal,
+                        };
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return failed_request(e, config),
+            }
+        }
+        let probe = serde_json::from_slice::<Probe>(&body).ok();
+        let request_id = probe.as_ref().and_then(|p| p.response.request_id());
+        if let Some(id) = request_id {
+            tracing::Span::current().record("request_id", id);
+        }
+        let code = probe.as_ref().and_then(|p| p.response.error_code());
         if status != 200 {
+            // An error envelope on another status (a 429, say) keeps its code and RequestId.
+            if let (Some(probe), Some(code)) = (&probe, &code) {
+                let error = Error::Service(probe.response.service_error(code));
+                let failure = if status == 429 {
+                    FailureKind::Status(429)
+                } else {
+                    FailureKind::Fatal
+                };
+                return Attempt::Failed { error, failure };
+            }
             return bad_answer(
                 status,
                 "unexpected HTTP status",
@@ -182,57 +222,103 @@ impl HttpTransport {
                 FailureKind::Status(status),
             );
         }
-        // The envelope is checked here (any Content-Type) so service errors can drive retries;
-        // the probe skips everything but the error code and RequestId without building a tree.
-        let Ok(Probe { response }) = serde_json::from_slice::<Probe>(&body) else {
-            return bad_answer(
+        match (&probe, request_id) {
+            (None, _) => bad_answer(
                 status,
                 "the body is not an API response",
                 &body,
                 FailureKind::Fatal,
-            );
-        };
-        if let Some(id) = response.request_id.as_ref().and_then(|v| v.as_str()) {
-            tracing::Span::current().record("request_id", id);
+            ),
+            (Some(_), None) => bad_answer(
+                status,
+                "the answer has no RequestId",
+                &body,
+                FailureKind::Fatal,
+            ),
+            (Some(_), Some(_)) => Attempt::Answer { body, code, date },
         }
-        let code = response.error.map(|e| {
-            e.get("Code")
-                .and_then(|c| c.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        });
-        Attempt::Answer { body, code, date }
+    }
+
+    /// The request's headers; a value that cannot be sent is an error, never dropped.
+    fn headers(
+        &self,
+        info: &CallInfo,
+        host: &str,
+        timestamp: i64,
+        authorization: &str,
+    ) -> Result<HeaderMap, Error> {
+        let config = &self.inner.config;
+        let mut headers = HeaderMap::new();
+        let value = |name: &str, text: &str| {
+            HeaderValue::from_str(text).map_err(|_| {
+                Error::Transport(TransportError::new(format!(
+                    "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
+                )))
+            })
+        };
+        headers.insert("x-tc-action", value("X-TC-Action", info.action)?);
+        headers.insert("x-tc-version", value("X-TC-Version", info.version)?);
+        headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
+        headers.insert(
+            "x-tc-language",
+            HeaderValue::from_static(config.language.as_str()),
+        );
+        headers.insert(
+            "x-tc-requestclient",
+            value("X-TC-RequestClient", &config.request_client)?,
+        );
+        if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
+            headers.insert("x-tc-region", value("X-TC-Region", region)?);
+        }
+        if let Some(token) = config.credentials.token() {
+            let mut token = value("X-TC-Token", token.expose())?;
+            token.set_sensitive(true);
+            headers.insert("x-tc-token", token);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        headers.insert(HOST, value("Host", host)?);
+        let mut authorization = value("Authorization", authorization)?;
+        authorization.set_sensitive(true);
+        headers.insert(AUTHORIZATION, authorization);
+        Ok(headers)
     }
 }
 
-/// An answer that is not a usable API response: a transport error keeping a body excerpt.
+fn unix(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An answer that is not a usable API response: a transport error (with an excerpt only
+/// of a non-JSON body).
 fn bad_answer(status: u16, message: &str, body: &[u8], failure: FailureKind) -> Attempt {
     let error = Error::Transport(TransportError::with_response(status, message, body));
     Attempt::Failed { error, failure }
 }
 
-fn failed_request(error: &reqwest::Error, timeout: Duration) -> Attempt {
-    if error.is_timeout() {
+fn failed_request(error: reqwest::Error, config: &Config) -> Attempt {
+    // A failed connect sent nothing, timed out or not: safe to retry for any action.
+    if error.is_connect() {
+        let error = if error.is_timeout() {
+            Error::Timeout(config.connect_timeout)
+        } else {
+            Error::Transport(TransportError::new("cannot connect").with_source(error))
+        };
         return Attempt::Failed {
-            error: Error::Timeout(timeout),
-            failure: FailureKind::Network,
+            error,
+            failure: FailureKind::Connect,
         };
     }
-    let failure = if error.is_connect() {
-        FailureKind::Connect
+    let error = if error.is_timeout() {
+        Error::Timeout(config.timeout)
     } else {
-        FailureKind::Network
+        // reqwest's errors name the URL and the cause, never headers or bodies.
+        Error::Transport(TransportError::new("the request failed").with_source(error))
     };
-    // reqwest's errors name the URL and the cause, never headers or bodies.
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
+    Attempt::Failed {
+        error,
+        failure: FailureKind::Network,
     }
-    let error = Error::Transport(TransportError::new(message));
-    Attempt::Failed { error, failure }
 }
 
 /// The URL authority as it goes in `Host` (`127.0.0.1:8080`; no port when it is the default).
@@ -249,7 +335,7 @@ impl Transport for HttpTransport {
         let config = &self.inner.config;
         let url = config.endpoint.base_url(info.endpoint);
         let parsed = reqwest::Url::parse(&url).map_err(|e| {
-            Error::Transport(TransportError::new(format!("bad endpoint `{url}`: {e}")))
+            Error::Transport(TransportError::new(format!("bad endpoint `{url}`")).with_source(e))
         })?;
         let host = authority(&parsed).ok_or_else(|| {
             Error::Transport(TransportError::new(format!("endpoint `{url}` has no host")))
@@ -263,21 +349,31 @@ impl Transport for HttpTransport {
             attempt = tracing::field::Empty,
             request_id = tracing::field::Empty
         );
+        let policy = &config.retry;
+        let deadline = Instant::now() + policy.deadline;
+        let timed_out = Error::Timeout(policy.deadline);
         async {
-            let started = Instant::now();
-            let policy = &config.retry;
             let mut attempt = 0u32;
             let mut resigned = false;
             loop {
                 if config.rate_limit
                     && let Some(limit) = info.rate_limit
                 {
-                    self.inner.limiter.acquire(info.action, limit).await;
+                    let wait = self.inner.limiter.acquire(info.action, limit);
+                    if tokio::time::timeout_at(deadline, wait).await.is_err() {
+                        return Err(timed_out);
+                    }
                 }
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 let sent = Instant::now();
-                let outcome = self.attempt(info, &url, &host, &body).await;
+                let outcome =
+                    match tokio::time::timeout_at(deadline, self.attempt(info, &url, &host, &body))
+                        .await
+                    {
+                        Ok(outcome) => outcome,
+                        Err(_) => return Err(timed_out),
+                    };
                 let latency_ms = sent.elapsed().as_millis() as u64;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
@@ -298,21 +394,9 @@ impl Transport for HttpTransport {
                         if code == "AuthFailure.SignatureExpire"
                             && !resigned
                             && let Some(server) = date
+                            && self.learn_clock_offset(server)
                         {
                             resigned = true;
-                            let server = server
-                                .duration_since(UNIX_EPOCH)
-                                .map_or(0, |d| d.as_secs() as i64);
-                            let local = SystemTime::now()
-                                .duration_since(UNIX_EPOCH)
-                                .map_or(0, |d| d.as_secs() as i64);
-                            self.inner
-                                .clock_offset
-                                .store(server - local, Ordering::Relaxed);
-                            tracing::info!(
-                                offset_s = server - local,
-                                "clock skew: re-signing with the server's time"
-                            );
                             attempt -= 1;
                             continue;
                         }
@@ -339,7 +423,7 @@ impl Transport for HttpTransport {
                     return last;
                 }
                 let backoff = policy.backoff(attempt);
-                if started.elapsed() + backoff >= policy.deadline {
+                if Instant::now() + backoff >= deadline {
                     return last;
                 }
                 tokio::time::sleep(backoff).await;

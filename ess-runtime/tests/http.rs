@@ -1,157 +1,17 @@
 //! The HTTP transport against a local server (loopback, port 0): headers and signature,
-//! error classification, retries, the rate limiter, clock-skew recovery, and logs that never
-//! carry secrets or sensitive values.
+//! error classification, retries, deadlines, body caps, the rate limiter and clock-skew
+//! recovery.
 
-use std::collections::VecDeque;
-use std::io::Write;
+mod common;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use common::*;
 use ess_runtime::signer::{Request as SignedRequest, Signer};
-use ess_runtime::{
-    Action, Config, Credentials, Endpoint, Error, HttpTransport, Language, RetryPolicy, Validate,
-    Violation, call,
-};
-use serde::{Deserialize, Serialize};
-
-const SECRET_KEY: &str = "sk-0123456789-very-secret";
-const TOKEN: &str = "session-token-shh";
-const MOBILE: &str = "13912345678";
-
-#[derive(Serialize)]
-struct Ping {
-    #[serde(rename = "FlowId")]
-    flow_id: String,
-    #[serde(rename = "ApproverMobile")]
-    mobile: String,
-}
-
-#[derive(Deserialize, Debug)]
-struct Pong {
-    #[serde(rename = "RequestId")]
-    request_id: String,
-}
-
-macro_rules! action {
-    ($name:ident, $retry_safe:expr, $limit:expr) => {
-        #[derive(Serialize)]
-        struct $name(Ping);
-        impl Validate for $name {
-            fn validate_into(&self, _path: &str, _out: &mut Vec<Violation>) {}
-        }
-        impl Action for $name {
-            const NAME: &'static str = "CreateFlowSignUrl";
-            const SERVICE: &'static str = "ess";
-            const VERSION: &'static str = "2020-11-11";
-            const ENDPOINT: &'static str = "default";
-            const RATE_LIMIT: Option<u32> = $limit;
-            const RETRY_SAFE: bool = $retry_safe;
-            const ERRORS: &'static [&'static str] = &[];
-            type Response = Pong;
-        }
-    };
-}
-
-action!(Safe, true, None);
-action!(Unsafe, false, None);
-action!(Limited, true, Some(20));
-
-fn ping() -> Ping {
-    Ping {
-        flow_id: "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm".into(),
-        mobile: MOBILE.into(),
-    }
-}
-
-/// One request as the server saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-type Reply = Box<dyn Fn(&Seen) -> Response + Send + Sync>;
-
-#[derive(Default)]
-struct Server {
-    script: Mutex<VecDeque<Reply>>,
-    seen: Mutex<Vec<Seen>>,
-}
-
-fn json(status: StatusCode, body: &'static str) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-fn service_error(code: &'static str) -> Reply {
-    Box::new(move |_| {
-        let body = format!(
-            r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"m"}},"RequestId":"r-err"}}}}"#
-        );
-        let content_type = "application/json; charset=utf-8";
-        (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
-    })
-}
-
-async fn handle(State(server): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> Response {
-    let seen = Seen { headers, body };
-    server.seen.lock().unwrap().push(seen.clone());
-    let reply = server.script.lock().unwrap().pop_front();
-    match reply {
-        Some(reply) => reply(&seen),
-        None => json(StatusCode::OK, r#"{"Response":{"RequestId":"r-ok"}}"#),
-    }
-}
-
-async fn serve(script: Vec<Reply>) -> (String, Arc<Server>) {
-    let server = Arc::new(Server {
-        script: Mutex::new(script.into()),
-        seen: Mutex::default(),
-    });
-    let app = axum::Router::new()
-        .fallback(handle)
-        .with_state(server.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, server)
-}
-
-fn credentials() -> Credentials {
-    Credentials::new("AKIDtest", SECRET_KEY).unwrap()
-}
-
-fn transport(url: &str, retry: RetryPolicy) -> HttpTransport {
-    let credentials = credentials().with_token(TOKEN).unwrap();
-    let config = Config::builder(credentials)
-        .endpoint(Endpoint::Url(url.to_owned()))
-        .retry(retry)
-        .build();
-    HttpTransport::new(config).unwrap()
-}
-
-fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(10),
-    }
-}
-
-fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
-    seen.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use ess_runtime::{Config, Endpoint, Error, HttpTransport, Language, RetryPolicy, call};
 
 #[tokio::test]
 async fn requests_carry_the_official_headers_and_a_valid_signature() {
@@ -252,16 +112,48 @@ async fn bad_responses_are_classified() {
         "ResourceNotFound.Flow: m (RequestId r-err)"
     );
 
-    // A response of the wrong shape names the JSON path.
-    let wrong: fn(&Seen) -> Response = |_| json(StatusCode::OK, r#"{"Response":{"RequestId":7}}"#);
-    let (url, _server) = serve(vec![Box::new(wrong)]).await;
+    // A success needs a RequestId.
+    let anonymous: fn(&Seen) -> Response =
+        |_| json(StatusCode::OK, r#"{"Response":{"RequestId":7}}"#);
+    let (url, _server) = serve(vec![Box::new(anonymous)]).await;
     let err = call(&transport(&url, fast_retries(1)), &Safe(ping()))
         .await
         .unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err}")
+    };
+    assert!(t.message.contains("no RequestId"), "{err}");
+    assert_eq!(t.body_excerpt, None, "JSON bodies are never excerpted");
+
+    // A response of the wrong shape names the JSON path.
+    let wrong: fn(&Seen) -> Response = |_| {
+        json(
+            StatusCode::OK,
+            r#"{"Response":{"RequestId":"r","Items":[{"N":1},{"N":"x"}]}}"#,
+        )
+    };
+    let (url, _server) = serve(vec![Box::new(wrong)]).await;
+    let err = call(&transport(&url, fast_retries(1)), &Listing(ping()))
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&err, Error::Decode { path, .. } if path == "$.RequestId"),
+        matches!(&err, Error::Decode { path, .. } if path == "$.Items[1].N"),
         "{err}"
     );
+
+    // An error envelope on a non-200 status keeps its code and RequestId.
+    let refused: fn(&Seen) -> Response = |_| {
+        json(
+            StatusCode::FORBIDDEN,
+            r#"{"Response":{"Error":{"Code":"UnauthorizedOperation","Message":"no"},"RequestId":"r-403"}}"#,
+        )
+    };
+    let (url, _server) = serve(vec![Box::new(refused)]).await;
+    let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("UnauthorizedOperation"), "{err}");
+    assert_eq!(err.request_id(), Some("r-403"));
 }
 
 #[tokio::test]
@@ -330,17 +222,125 @@ async fn no_sleep_after_the_last_attempt_and_the_deadline_holds() {
         deadline: Duration::ZERO,
         ..fast_retries(5)
     };
-    let script = (0..5).map(|_| service_error("InternalError")).collect();
-    let (url, server) = serve(script).await;
+    let (url, server) = serve(vec![]).await;
+    let err = call(&transport(&url, no_time), &Safe(ping()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(d) if d.is_zero()), "{err}");
+    assert_eq!(
+        server.seen.lock().unwrap().len(),
+        0,
+        "a spent deadline sends nothing"
+    );
+}
+
+/// A server that accepts connections and reads requests but never answers.
+async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_a_hung_attempt_and_a_long_limiter_wait() {
+    let short = |deadline_ms| RetryPolicy {
+        deadline: Duration::from_millis(deadline_ms),
+        ..fast_retries(3)
+    };
+    // The attempt's own timeout (60 s) is far away; the call's deadline is not.
+    let url = black_hole().await;
+    let started = Instant::now();
+    let err = call(&transport(&url, short(300)), &Safe(ping()))
+        .await
+        .unwrap_err();
     assert!(
-        call(&transport(&url, no_time), &Safe(ping()))
-            .await
-            .is_err()
+        matches!(err, Error::Timeout(d) if d == Duration::from_millis(300)),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // 20 calls use the second's budget; the 21st would wait about a second.
+    let (url, server) = serve(vec![]).await;
+    let t = transport(&url, short(200));
+    for _ in 0..20 {
+        call(&t, &Limited(ping())).await.unwrap();
+    }
+    let started = Instant::now();
+    let err = call(&t, &Limited(ping())).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
     );
     assert_eq!(
         server.seen.lock().unwrap().len(),
-        1,
-        "the deadline allows no retry"
+        20,
+        "the 21st was never sent"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused_whatever_content_length_says() {
+    let big: fn(&Seen) -> Response = |_| {
+        let body = format!(
+            r#"{{"Response":{{"RequestId":"r","Pad":"{}"}}}}"#,
+            "x".repeat(5000)
+        );
+        json_owned(StatusCode::OK, body)
+    };
+    let (url, _server) = serve(vec![Box::new(big)]).await;
+    let config = Config::builder(credentials())
+        .endpoint(Endpoint::Url(url))
+        .max_response_bytes(4096)
+        .build();
+    let err = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ResponseTooLarge { limit: 4096 }),
+        "{err}"
+    );
+
+    // A chunked answer (no Content-Length) is cut off at the cap just the same.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 65536];
+        let _ = socket.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        let _ = socket.write_all(head.as_bytes()).await;
+        let chunk = "x".repeat(1000);
+        for _ in 0..100 {
+            let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+            if socket.write_all(framed.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let config = Config::builder(credentials())
+        .endpoint(Endpoint::Url(url))
+        .max_response_bytes(4096)
+        .retry(RetryPolicy::none())
+        .build();
+    let err = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ResponseTooLarge { limit: 4096 }),
+        "{err}"
     );
 }
 
@@ -407,7 +407,7 @@ async fn the_rate_limit_is_shared_by_clones() {
         let t = if i % 2 == 0 { &t } else { &clone };
         call(t, &Limited(ping())).await.unwrap();
     }
-    // 20 at once, then 10 more at 20 per second.
+    // 20 at once, then 10 more a second later.
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
     assert_eq!(server.seen.lock().unwrap().len(), 30);
@@ -463,58 +463,54 @@ async fn clock_skew_is_recovered_once_with_the_servers_date() {
     assert_eq!(server.seen.lock().unwrap().len(), 2);
 }
 
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+#[tokio::test]
+async fn an_absurd_server_clock_is_not_learned() {
+    let far = |_: &Seen| expired(unix_now() + 10 * 86_400);
+    let (url, server) = serve(vec![Box::new(far), Box::new(far)]).await;
+    let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AuthFailure.SignatureExpire"), "{err}");
+    assert_eq!(
+        server.seen.lock().unwrap().len(),
+        1,
+        "no re-signing with a clock 10 days off"
+    );
 }
 
-#[test]
-fn trace_logs_never_carry_secrets_or_sensitive_values() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let script = vec![
-                service_error("InternalError"),
-                service_error("ResourceNotFound.Flow"),
-            ];
-            let (url, _server) = serve(script).await;
-            let t = transport(&url, fast_retries(3));
-            let _ = call(&t, &Safe(ping())).await;
-            let _ = call(&t, &Safe(ping())).await;
-        });
-    });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("CreateFlowSignUrl") && logs.contains("attempt"),
-        "nothing was traced:\n{logs}"
-    );
-    assert!(
-        logs.contains("request_id=\"r-err\""),
-        "the RequestId is traced:\n{logs}"
-    );
-    for secret in [SECRET_KEY, TOKEN, MOBILE, "TC3-HMAC-SHA256", "Signature="] {
-        assert!(
-            !logs.contains(secret),
-            "`{secret}` appears in the logs:\n{logs}"
-        );
+#[tokio::test]
+async fn a_connect_timeout_is_a_connect_failure_and_says_so() {
+    // A listener that never accepts, its backlog filled: further SYNs are dropped, so a
+    // connect hangs until its timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut filler = Vec::new();
+    for _ in 0..1024 {
+        let Ok(stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50))
+        else {
+            break;
+        };
+        filler.push(stream);
     }
+    let config = Config::builder(credentials())
+        .endpoint(Endpoint::Url(format!("http://{addr}")))
+        .connect_timeout(Duration::from_millis(150))
+        .timeout(Duration::from_secs(30))
+        .retry(fast_retries(2))
+        .build();
+    let started = Instant::now();
+    // Not retry-safe, yet retried: nothing was sent.
+    let err = call(&HttpTransport::new(config).unwrap(), &Unsafe(ping()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(d) if d == Duration::from_millis(150)),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "two attempts: {:?}",
+        started.elapsed()
+    );
+    drop((listener, filler));
 }

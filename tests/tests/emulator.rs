@@ -632,15 +632,17 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     assert_eq!(calls.len(), 1);
     assert!(calls[0].executed());
 
-    // A truncated body and an HTML page: transport errors, not retried, never a panic.
-    for fault in [Fault::Truncated, Fault::Html] {
+    // A truncated body and an HTML page: transport errors, not retried, never a panic. Only
+    // the HTML is excerpted: a truncated JSON answer may hold personal data.
+    for (fault, excerpted) in [(Fault::Truncated, false), (Fault::Html, true)] {
         let run = under_fault(FaultRule::new(fault.clone()), |c| c, Call::SignUrl).await;
         let (outcome, calls) = (&run.outcome, run.calls());
         let Err(Error::Transport(t)) = outcome else {
             panic!("{fault:?}: {outcome:?}")
         };
         assert_eq!(t.status, Some(200), "{fault:?}");
-        assert!(t.body_excerpt.is_some(), "{fault:?}");
+        assert_eq!(t.body_excerpt.is_some(), excerpted, "{fault:?}: {t}");
+        assert!(!t.to_string().contains(DEMO_PERSON.1), "{fault:?}: {t}");
         assert_eq!(calls.len(), 1, "{fault:?}");
     }
 }

@@ -1,0 +1,181 @@
+//! Helpers of the transport tests: a scripted local server, a transport for it, and test
+//! actions with and without retry safety and a rate limit.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+pub use ess_runtime::{Action, Validate, Violation};
+use ess_runtime::{Config, Credentials, Endpoint, HttpTransport, RetryPolicy};
+use serde::{Deserialize, Serialize};
+
+pub const SECRET_KEY: &str = "sk-0123456789-very-secret";
+pub const TOKEN: &str = "session-token-shh";
+pub const MOBILE: &str = "13912345678";
+
+#[derive(Serialize)]
+pub struct Ping {
+    #[serde(rename = "FlowId")]
+    pub flow_id: String,
+    #[serde(rename = "ApproverMobile")]
+    pub mobile: String,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct Pong {
+    #[serde(rename = "RequestId")]
+    pub request_id: String,
+}
+
+/// Declares a test action type wrapping [`Ping`].
+#[macro_export]
+macro_rules! action {
+    ($name:ident, $retry_safe:expr, $limit:expr) => {
+        action!($name, $retry_safe, $limit, Pong);
+    };
+    ($name:ident, $retry_safe:expr, $limit:expr, $response:ty) => {
+        #[derive(Serialize)]
+        pub struct $name(pub Ping);
+        impl Validate for $name {
+            fn validate_into(&self, _path: &str, _out: &mut Vec<Violation>) {}
+        }
+        impl Action for $name {
+            const NAME: &'static str = "CreateFlowSignUrl";
+            const SERVICE: &'static str = "ess";
+            const VERSION: &'static str = "2020-11-11";
+            const ENDPOINT: &'static str = "default";
+            const RATE_LIMIT: Option<u32> = $limit;
+            const RETRY_SAFE: bool = $retry_safe;
+            const ERRORS: &'static [&'static str] = &[];
+            type Response = $response;
+        }
+    };
+}
+
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+pub struct Listed {
+    #[serde(rename = "RequestId")]
+    pub request_id: String,
+    #[serde(rename = "Items")]
+    pub items: Vec<Item>,
+}
+
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+pub struct Item {
+    #[serde(rename = "N")]
+    pub n: u32,
+}
+
+action!(Safe, true, None);
+action!(Unsafe, false, None);
+action!(Limited, true, Some(20));
+action!(Listing, true, None, Listed);
+
+pub fn ping() -> Ping {
+    Ping {
+        flow_id: "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm".into(),
+        mobile: MOBILE.into(),
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+pub type Reply = Box<dyn Fn(&Seen) -> Response + Send + Sync>;
+
+#[derive(Default)]
+pub struct Server {
+    pub script: Mutex<VecDeque<Reply>>,
+    pub seen: Mutex<Vec<Seen>>,
+}
+
+pub fn json(status: StatusCode, body: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+pub fn json_owned(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+pub fn service_error(code: &'static str) -> Reply {
+    Box::new(move |_| {
+        let body = format!(
+            r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"m"}},"RequestId":"r-err"}}}}"#
+        );
+        let content_type = "application/json; charset=utf-8";
+        (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+    })
+}
+
+pub async fn handle(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let seen = Seen { headers, body };
+    server.seen.lock().unwrap().push(seen.clone());
+    let reply = server.script.lock().unwrap().pop_front();
+    match reply {
+        Some(reply) => reply(&seen),
+        None => json(StatusCode::OK, r#"{"Response":{"RequestId":"r-ok"}}"#),
+    }
+}
+
+pub async fn serve(script: Vec<Reply>) -> (String, Arc<Server>) {
+    let server = Arc::new(Server {
+        script: Mutex::new(script.into()),
+        seen: Mutex::default(),
+    });
+    let app = axum::Router::new()
+        .fallback(handle)
+        .with_state(server.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, server)
+}
+
+pub fn credentials() -> Credentials {
+    Credentials::new("AKIDtest", SECRET_KEY).unwrap()
+}
+
+pub fn transport(url: &str, retry: RetryPolicy) -> HttpTransport {
+    let credentials = credentials().with_token(TOKEN).unwrap();
+    let config = Config::builder(credentials)
+        .endpoint(Endpoint::Url(url.to_owned()))
+        .retry(retry)
+        .build();
+    HttpTransport::new(config).unwrap()
+}
+
+pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        deadline: Duration::from_secs(10),
+    }
+}
+
+pub fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
+    seen.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
