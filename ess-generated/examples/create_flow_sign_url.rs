@@ -110,7 +110,7 @@ async fn on_emulator(args: Args) -> Result<()> {
     let key = &emulator.credentials()[0];
     let config = Config::builder(Credentials::new(&key.secret_id, &key.secret_key)?)
         .endpoint(Endpoint::Url(emulator.url().to_owned()))
-        .build();
+        .build()?;
     let client = Client::from_config(config)?;
     let (name, mobile) = ess_emulator::DEMO_PERSON;
     let name = args.name.unwrap_or_else(|| name.to_owned());

@@ -53,7 +53,7 @@ async fn main() -> Result<()> {
     for _ in 0..clients {
         let config = Config::builder(Credentials::new(&secret_id, &secret_key)?)
             .endpoint(Endpoint::Url(url.clone()))
-            .build();
+            .build()?;
         let client = Client::from_config(config)?;
         let (calls, stop) = (calls.clone(), stop.clone());
         tasks.spawn(async move {

@@ -1,10 +1,31 @@
 //! Client configuration: endpoint, region, language, timeouts, retries, rate limiting and
-//! credentials, with a builder. `Config::from_env()` is the usual start.
+//! credentials, with a builder that checks every value when it builds.
+//! `Config::from_env()` is the usual start.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::credentials::{Credentials, CredentialsError};
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::rate_limit::RateLimiter;
 use crate::retry::RetryPolicy;
+
+/// Why a configuration cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A value that goes in a header holds control characters or non-ASCII text.
+    #[error("{0} cannot be sent as an HTTP header value (control characters or non-ASCII)")]
+    HeaderValue(&'static str),
+    /// The endpoint URL is unusable.
+    #[error("endpoint `{url}`: {problem}")]
+    Endpoint {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
 
 /// The default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
@@ -21,7 +42,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// Reads `ESS_ENDPOINT`: `production`, `test`, or a URL.
+    /// Reads `ESS_ENDPOINT`: `production`, `test`, or a URL (`None` when unset or empty).
     pub fn from_env() -> Option<Endpoint> {
         std::env::var("ESS_ENDPOINT")
             .ok()
@@ -71,6 +92,7 @@ impl Language {
 }
 
 /// Everything a client needs; build with [`Config::builder`] or [`Config::from_env`].
+/// Clients built from one `Config` (or its clones) share its rate limiter.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) credentials: Credentials,
@@ -83,17 +105,20 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: bool,
+    pub(crate) rate_limit_burst: Option<u32>,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) allow_http: bool,
     pub(crate) http: Option<reqwest::Client>,
 }
 
 impl Config {
-    /// A builder with the given credentials and every default: production endpoint (or
-    /// `ESS_ENDPOINT`), no region, zh-CN, 5 s connect and 60 s total timeout, the default
-    /// retry policy, client-side rate limiting on.
+    /// A builder with the given credentials and every default: the production endpoint,
+    /// no region, zh-CN, 5 s connect and 60 s total timeout, the default retry policy,
+    /// client-side rate limiting on. The environment is not read (see [`Config::from_env`]).
     pub fn builder(credentials: Credentials) -> ConfigBuilder {
         ConfigBuilder(Config {
             credentials,
-            endpoint: Endpoint::from_env().unwrap_or(Endpoint::Production),
+            endpoint: Endpoint::Production,
             region: None,
             language: Language::default(),
             request_client: "ess-rs".to_owned(),
@@ -102,13 +127,22 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: true,
+            rate_limit_burst: None,
+            limiter: RateLimiter::new(),
+            allow_http: false,
             http: None,
         })
     }
 
-    /// Defaults with credentials from the default chain (environment, then profile file).
-    pub fn from_env() -> Result<Config, CredentialsError> {
-        Ok(Self::builder(Credentials::from_default_chain()?).build())
+    /// Defaults with credentials from the default chain (environment, then profile file)
+    /// and the endpoint from `ESS_ENDPOINT` (production when unset).
+    pub fn from_env() -> Result<Config, Error> {
+        let builder = Self::builder(Credentials::from_default_chain()?);
+        Ok(match Endpoint::from_env() {
+            Some(endpoint) => builder.endpoint(endpoint),
+            None => builder,
+        }
+        .build()?)
     }
 
     /// The endpoint.
@@ -178,16 +212,91 @@ impl ConfigBuilder {
         self
     }
 
+    /// At most this many calls of an action start together (the action's documented rate
+    /// by default, the most the service accepts in a second; 1 spaces calls evenly).
+    pub fn rate_limit_burst(mut self, burst: u32) -> Self {
+        self.0.rate_limit_burst = Some(burst.max(1));
+        self
+    }
+
+    /// Allows a plain `http://` endpoint that is not on this machine (loopback is always
+    /// allowed, for emulators). Off by default: requests carry signatures and personal data.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.0.allow_http = allow;
+        self
+    }
+
     /// Use this reqwest client (its own timeouts and proxy settings apply).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.0.http = Some(client);
         self
     }
 
-    /// The configuration.
-    pub fn build(self) -> Config {
-        self.0
+    /// The configuration, once every value checks out: header values that can be sent,
+    /// and an endpoint URL that is `https://`, or `http://` on loopback (or anywhere with
+    /// [`allow_insecure_http`](Self::allow_insecure_http)), with no path, query or fragment.
+    pub fn build(mut self) -> Result<Config, ConfigError> {
+        let config = &mut self.0;
+        if let Some(region) = &config.region {
+            header_value("region", region)?;
+        }
+        header_value("request client", &config.request_client)?;
+        if let Endpoint::Url(url) = &config.endpoint {
+            check_url(url, config.allow_http)?;
+        }
+        config.limiter = match config.rate_limit_burst {
+            Some(burst) => RateLimiter::with_burst(burst),
+            None => RateLimiter::new(),
+        };
+        Ok(self.0)
     }
+}
+
+fn header_value(what: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(ConfigError::HeaderValue(what))
+    }
+}
+
+fn check_url(url: &str, allow_http: bool) -> Result<(), ConfigError> {
+    let problem = |problem: &str| ConfigError::Endpoint {
+        url: url.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| problem(&e.to_string()))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| problem("the URL has no host"))?;
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(problem("give the base URL only: requests go to its `/`"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(problem("credentials do not go in the URL"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http || is_loopback(host) => Ok(()),
+        "http" => Err(problem(
+            "plain http is allowed for loopback only (use https, or allow_insecure_http)",
+        )),
+        other => Err(problem(&format!(
+            "the scheme must be https or http, not {other}"
+        ))),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -217,5 +326,55 @@ mod tests {
             "http://127.0.0.1:8080"
         );
         assert_eq!(Endpoint::parse("test"), Endpoint::Test);
+    }
+
+    fn build(endpoint: &str, allow_http: bool) -> Result<Config, ConfigError> {
+        let credentials = Credentials::new("AKIDx", "key").unwrap();
+        Config::builder(credentials)
+            .endpoint(Endpoint::parse(endpoint))
+            .allow_insecure_http(allow_http)
+            .build()
+    }
+
+    #[test]
+    fn endpoints_are_checked_when_built() {
+        for ok in [
+            "https://ess.example.com",
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:8080/",
+            "https://10.0.0.1",
+        ] {
+            assert!(build(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "ftp://127.0.0.1",
+            "https://host/prefix",
+            "https://host/?q=1",
+            "https://user:pw@host",
+            "not a url",
+        ] {
+            assert!(
+                matches!(build(bad, false), Err(ConfigError::Endpoint { .. })),
+                "{bad}"
+            );
+        }
+        assert!(build("http://10.0.0.1:8080", true).is_ok());
+    }
+
+    #[test]
+    fn header_values_are_checked_when_built() {
+        let credentials = || Credentials::new("AKIDx", "key").unwrap();
+        let err = Config::builder(credentials())
+            .region("ap-guangzhou\r\nX-Evil: 1")
+            .build()
+            .unwrap_err();
+        assert_eq!(err, ConfigError::HeaderValue("region"));
+        let err = Config::builder(credentials())
+            .request_client_suffix("客户端")
+            .build()
+            .unwrap_err();
+        assert_eq!(err, ConfigError::HeaderValue("request client"));
     }
 }

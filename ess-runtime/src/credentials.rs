@@ -47,8 +47,11 @@ impl fmt::Debug for Credentials {
 /// Why credentials could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialsError {
-    /// A value is empty or has surrounding white space (a common copy-and-paste slip).
-    #[error("{0} is empty or has leading or trailing white space")]
+    /// A value is empty, has surrounding white space (a common copy-and-paste slip), or
+    /// holds characters a header cannot carry (control characters, non-ASCII).
+    #[error(
+        "{0} is empty, has leading or trailing white space, or holds characters other than visible ASCII"
+    )]
     Malformed(&'static str),
     /// The source has no credentials.
     #[error("no credentials in {0}")]
@@ -190,8 +193,11 @@ impl Credentials {
     }
 }
 
+/// Credentials travel in headers (the SecretId in `Authorization`, the token in
+/// `X-TC-Token`): non-empty visible ASCII, no surrounding white space.
 fn check(what: &'static str, value: &str) -> Result<(), CredentialsError> {
-    if value.is_empty() || value.trim() != value {
+    let visible = value.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if value.is_empty() || value.trim() != value || !visible {
         Err(CredentialsError::Malformed(what))
     } else {
         Ok(())
@@ -201,6 +207,20 @@ fn check(what: &'static str, value: &str) -> Result<(), CredentialsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_a_header_cannot_carry_are_refused() {
+        assert_eq!(
+            Credentials::new("AKID\r\nX-Evil: 1", "key"),
+            Err(CredentialsError::Malformed("SecretId"))
+        );
+        let ok = Credentials::new("AKIDx", "key").unwrap();
+        assert_eq!(
+            ok.with_token("tok\n"),
+            Err(CredentialsError::Malformed("token"))
+        );
+        assert!(Credentials::new("AKIDx", "密钥").is_err());
+    }
 
     #[test]
     fn debug_never_shows_secrets() {

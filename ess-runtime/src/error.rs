@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::ConfigError;
 use crate::credentials::CredentialsError;
 use crate::validate::Violations;
 
@@ -18,6 +19,9 @@ pub enum Error {
     /// No usable credentials; nothing was sent.
     #[error("credentials: {0}")]
     Credentials(#[from] CredentialsError),
+    /// The configuration is unusable; nothing was sent.
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
     /// The request could not be delivered, or the answer was not an API response.
     #[error("transport error: {0}")]
     Transport(#[source] TransportError),

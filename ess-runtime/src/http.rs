@@ -81,11 +81,11 @@ impl HttpTransport {
         };
         Ok(Self {
             inner: Arc::new(Inner {
-                config,
                 http,
                 signer: Signer::new(),
-                limiter: RateLimiter::new(),
+                limiter: config.limiter.clone(),
                 clock_offset: Mutex::new(None),
+                config,
             }),
         })
     }

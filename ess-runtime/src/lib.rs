@@ -14,7 +14,7 @@ pub mod signer;
 mod validate;
 
 pub use action::{Action, CallInfo, Transport, call, decode};
-pub use config::{Config, ConfigBuilder, Endpoint, Language};
+pub use config::{Config, ConfigBuilder, ConfigError, Endpoint, Language};
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;

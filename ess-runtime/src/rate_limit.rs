@@ -1,7 +1,8 @@
 //! Client-side rate limiting per action (the spec's requests per second), shared by every
-//! clone of a client: a sliding window that lets at most the documented number of requests
-//! start in any one second (a token bucket with burst = rate would let nearly twice that
-//! through in the second after an idle spell, and the service refuses the excess).
+//! client built from one `Config`: a sliding window that lets at most the documented
+//! number of requests start in any one second (a token bucket with burst = rate would let
+//! nearly twice that through in the second after an idle spell, and the service refuses
+//! the excess). A smaller burst spreads calls out: at most `burst` in any `burst / rate` s.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -12,44 +13,93 @@ use tokio::time::Instant;
 /// Per-action limiters; cloning shares them.
 #[derive(Debug, Clone, Default)]
 pub struct RateLimiter {
-    /// Start times reserved for the last `limit` requests, per action (some in the future).
+    /// Start times reserved and still inside their window, ascending, per action (some in
+    /// the future: callers waiting for them).
     slots: Arc<Mutex<HashMap<&'static str, VecDeque<Instant>>>>,
+    /// At most this many starts together (capped at the rate); the rate when `None`.
+    burst: Option<u32>,
 }
 
 impl RateLimiter {
-    /// An empty limiter.
+    /// An empty limiter whose burst is the documented rate.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How long a request to `action` (limited to `per_second`) must wait now; reserves its
-    /// slot, so concurrent callers queue up fairly.
-    pub fn reserve(&self, action: &'static str, per_second: u32) -> Duration {
-        if per_second == 0 {
-            return Duration::ZERO;
+    /// An empty limiter letting at most `burst` calls start together (1 spaces every call
+    /// evenly; values above an action's rate mean its rate).
+    pub fn with_burst(burst: u32) -> Self {
+        Self {
+            slots: Arc::default(),
+            burst: Some(burst.max(1)),
         }
-        let limit = per_second as usize;
-        let now = Instant::now();
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let reserved = slots.entry(action).or_default();
-        // Reservations are in non-decreasing order, so the front is the one N slots back.
-        let start = if reserved.len() < limit {
-            now
-        } else {
-            (reserved[reserved.len() - limit] + Duration::from_secs(1)).max(now)
-        };
-        reserved.push_back(start);
-        while reserved.len() > limit {
-            reserved.pop_front();
-        }
-        start.saturating_duration_since(now)
     }
 
-    /// Waits for a slot for `action`.
+    /// Reserves the earliest start for a request to `action` (limited to `per_second`),
+    /// so concurrent callers queue up fairly; returns it.
+    pub fn reserve(&self, action: &'static str, per_second: u32) -> Instant {
+        let now = Instant::now();
+        if per_second == 0 {
+            return now;
+        }
+        let limit = self.burst.map_or(per_second, |b| b.min(per_second)) as usize;
+        let window = Duration::from_secs(1) * limit as u32 / per_second;
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let reserved = slots.entry(action).or_default();
+        // Starts a window ago or more no longer constrain anything.
+        while reserved
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            reserved.pop_front();
+        }
+        let mut start = now.max(reserved.back().copied().unwrap_or(now));
+        if reserved.len() >= limit {
+            start = start.max(reserved[reserved.len() - limit] + window);
+        }
+        reserved.push_back(start);
+        start
+    }
+
+    /// Gives back a reservation whose caller no longer wants it.
+    fn release(&self, action: &'static str, start: Instant) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(reserved) = slots.get_mut(action)
+            && let Some(index) = reserved.iter().rposition(|t| *t == start)
+        {
+            reserved.remove(index);
+        }
+    }
+
+    /// Waits for a slot for `action`. Dropping the future while it waits frees the slot.
     pub async fn acquire(&self, action: &'static str, per_second: u32) {
-        let wait = self.reserve(action, per_second);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        let start = self.reserve(action, per_second);
+        if start <= Instant::now() {
+            return;
+        }
+        let mut pending = Pending {
+            limiter: self,
+            action,
+            start,
+            armed: true,
+        };
+        tokio::time::sleep_until(start).await;
+        pending.armed = false;
+    }
+}
+
+/// A reservation being waited for; released if the wait is abandoned.
+struct Pending<'a> {
+    limiter: &'a RateLimiter,
+    action: &'static str,
+    start: Instant,
+    armed: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.limiter.release(self.action, self.start);
         }
     }
 }
@@ -71,6 +121,20 @@ mod tests {
         assert!(elapsed < Duration::from_millis(2100), "{elapsed:?}");
     }
 
+    /// At most `limit` of `starts` (sorted) in any window of `window`.
+    fn assert_windows(starts: &[Duration], limit: usize, window: Duration) {
+        for (i, first) in starts.iter().enumerate() {
+            let inside = starts[i..]
+                .iter()
+                .take_while(|t| **t < *first + window)
+                .count();
+            assert!(
+                inside <= limit,
+                "{inside} starts within {window:?} of {first:?}"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_one_second_window_holds_more_than_the_limit() {
         let limiter = RateLimiter::new();
@@ -82,16 +146,59 @@ mod tests {
             limiter.acquire("A", 20).await;
             starts.push(Instant::now() - origin);
         }
-        for (i, first) in starts.iter().enumerate() {
-            let in_window = starts[i..]
-                .iter()
-                .take_while(|t| **t < *first + Duration::from_secs(1))
-                .count();
-            assert!(
-                in_window <= 20,
-                "{in_window} starts within 1 s of {first:?}"
-            );
+        assert_windows(&starts, 20, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_share_the_windows() {
+        let limiter = RateLimiter::new();
+        let origin = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let limiter = limiter.clone();
+            tasks.spawn(async move {
+                let mut starts = Vec::new();
+                for _ in 0..20 {
+                    limiter.acquire("A", 20).await;
+                    starts.push(Instant::now() - origin);
+                }
+                starts
+            });
         }
+        let mut starts: Vec<Duration> = tasks.join_all().await.concat();
+        starts.sort();
+        assert_eq!(starts.len(), 160);
+        assert_windows(&starts, 20, Duration::from_secs(1));
+        // 160 calls at 20 per second: the last window opens at 7 s.
+        assert_eq!(starts.last().unwrap().as_secs(), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_that_gives_up_frees_its_slot() {
+        let limiter = RateLimiter::new();
+        limiter.acquire("A", 2).await;
+        limiter.acquire("A", 2).await;
+        // The third waits for t = 1 s; it gives up.
+        let third = tokio::time::timeout(Duration::from_millis(10), limiter.acquire("A", 2)).await;
+        assert!(third.is_err());
+        let origin = Instant::now() - Duration::from_millis(10);
+        // A fourth waiting at 1 s, and a fifth: it gets the third's slot (1 s), not 2 s.
+        let fourth = limiter.reserve("A", 2);
+        let fifth = limiter.reserve("A", 2);
+        assert_eq!(fourth - origin, Duration::from_secs(1));
+        assert_eq!(fifth - origin, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_smaller_burst_spreads_calls_out() {
+        let limiter = RateLimiter::with_burst(1);
+        let origin = Instant::now();
+        let starts: Vec<Duration> = [(); 5]
+            .iter()
+            .map(|_| limiter.reserve("A", 20) - origin)
+            .collect();
+        let gap = Duration::from_millis(50);
+        assert_eq!(starts, [Duration::ZERO, gap, gap * 2, gap * 3, gap * 4]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -101,8 +208,9 @@ mod tests {
         for _ in 0..2 {
             limiter.acquire("A", 2).await;
         }
-        // The clone shares A's bucket (now empty) but B has its own.
-        assert_eq!(clone.reserve("B", 2), Duration::ZERO);
-        assert!(clone.reserve("A", 2) > Duration::ZERO);
+        // The clone shares A's window (now full) but B has its own.
+        let now = Instant::now();
+        assert_eq!(clone.reserve("B", 2), now);
+        assert!(clone.reserve("A", 2) > now);
     }
 }

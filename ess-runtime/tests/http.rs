@@ -59,7 +59,8 @@ async fn region_and_language_when_configured() {
         .region("ap-guangzhou")
         .language(Language::EnUs)
         .request_client_suffix("tests")
-        .build();
+        .build()
+        .unwrap();
     call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
         .await
         .unwrap();
@@ -303,7 +304,8 @@ async fn bodies_over_the_cap_are_refused_whatever_content_length_says() {
     let config = Config::builder(credentials())
         .endpoint(Endpoint::Url(url))
         .max_response_bytes(4096)
-        .build();
+        .build()
+        .unwrap();
     let err = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
         .await
         .unwrap_err();
@@ -334,7 +336,8 @@ async fn bodies_over_the_cap_are_refused_whatever_content_length_says() {
         .endpoint(Endpoint::Url(url))
         .max_response_bytes(4096)
         .retry(RetryPolicy::none())
-        .build();
+        .build()
+        .unwrap();
     let err = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
         .await
         .unwrap_err();
@@ -390,7 +393,8 @@ async fn timeouts_are_errors_of_their_own() {
         .endpoint(Endpoint::Url(url))
         .timeout(Duration::from_millis(200))
         .retry(RetryPolicy::none())
-        .build();
+        .build()
+        .unwrap();
     let err = call(&HttpTransport::new(config).unwrap(), &Unsafe(ping()))
         .await
         .unwrap_err();
@@ -409,7 +413,24 @@ async fn the_rate_limit_is_shared_by_clones() {
     }
     // 20 at once, then 10 more a second later.
     let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
+    assert_eq!(server.seen.lock().unwrap().len(), 30);
+
+    // Two transports built from one Config share it too.
+    let (url, server) = serve(vec![]).await;
+    let config = Config::builder(credentials())
+        .endpoint(Endpoint::Url(url))
+        .build()
+        .unwrap();
+    let a = HttpTransport::new(config.clone()).unwrap();
+    let b = HttpTransport::new(config).unwrap();
+    let started = Instant::now();
+    for i in 0..30 {
+        call(if i % 2 == 0 { &a } else { &b }, &Limited(ping()))
+            .await
+            .unwrap();
+    }
+    assert!(started.elapsed() >= Duration::from_millis(950));
     assert_eq!(server.seen.lock().unwrap().len(), 30);
 }
 
@@ -497,7 +518,8 @@ async fn a_connect_timeout_is_a_connect_failure_and_says_so() {
         .connect_timeout(Duration::from_millis(150))
         .timeout(Duration::from_secs(30))
         .retry(fast_retries(2))
-        .build();
+        .build()
+        .unwrap();
     let started = Instant::now();
     // Not retry-safe, yet retried: nothing was sent.
     let err = call(&HttpTransport::new(config).unwrap(), &Unsafe(ping()))

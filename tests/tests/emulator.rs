@@ -25,7 +25,7 @@ fn config(emulator: &Emulator) -> ConfigBuilder {
 }
 
 fn client(emulator: &Emulator, configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Client {
-    Client::from_config(configure(config(emulator)).build()).unwrap()
+    Client::from_config(configure(config(emulator)).build().unwrap()).unwrap()
 }
 
 fn fast_retries() -> RetryPolicy {
@@ -221,7 +221,7 @@ async fn send_raw<A: Action>(
     body: serde_json::Value,
 ) -> Result<Vec<u8>, Error> {
     let transport =
-        HttpTransport::new(config(emulator).retry(RetryPolicy::none()).build()).unwrap();
+        HttpTransport::new(config(emulator).retry(RetryPolicy::none()).build().unwrap()).unwrap();
     transport
         .send(&CallInfo::of::<A>(), serde_json::to_vec(&body).unwrap())
         .await
@@ -683,7 +683,8 @@ async fn wrong_keys_are_refused_like_the_service_does() {
     ] {
         let config = Config::builder(Credentials::new(id, secret).unwrap())
             .endpoint(Endpoint::Url(emulator.url().to_owned()))
-            .build();
+            .build()
+            .unwrap();
         let err = Client::from_config(config)
             .unwrap()
             .create_flow_sign_url(&request)
@@ -700,7 +701,7 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
         .start()
         .await
         .unwrap();
-    let transport = Arc::new(HttpTransport::new(config(&emulator).build()).unwrap());
+    let transport = Arc::new(HttpTransport::new(config(&emulator).build().unwrap()).unwrap());
     let schema = emulator.schema();
     let stateful = [
         "CancelFlow",

@@ -59,7 +59,8 @@ async fn the_official_python_sdk_verifies_our_signatures() {
     let credentials = Credentials::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SECRET_KEY).unwrap();
     let config = Config::builder(credentials)
         .endpoint(Endpoint::Url(url))
-        .build();
+        .build()
+        .unwrap();
     let client = Client::new(HttpTransport::new(config).unwrap());
     let ascii = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
     let chinese = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm")

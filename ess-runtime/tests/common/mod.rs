@@ -156,7 +156,8 @@ pub fn transport(url: &str, retry: RetryPolicy) -> HttpTransport {
     let config = Config::builder(credentials)
         .endpoint(Endpoint::Url(url.to_owned()))
         .retry(retry)
-        .build();
+        .build()
+        .unwrap();
     HttpTransport::new(config).unwrap()
 }
 
