@@ -669,6 +669,7 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
             const RETRY_SAFE: bool = #retry;
             const ERRORS: &'static [&'static str] = &[#(#errors),*];
             type Response = #response;
+            type Code = ErrorCode;
             #client_token
         }
 
@@ -723,6 +724,12 @@ fn error_code_item(ir: &Ir) -> TokenStream {
                 f.write_str(self.as_str())
             }
         }
+
+        impl ::std::convert::AsRef<str> for ErrorCode {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
     }
 }
 
@@ -756,7 +763,7 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
             #cfg
             #doc
             #deprecated
-            pub async fn #method(&self, request: &#request) -> ::std::result::Result<#response, ::ess_runtime::Error> {
+            pub async fn #method(&self, request: &#request) -> ::std::result::Result<#response, ::ess_runtime::Error<ErrorCode>> {
                 ::ess_runtime::call(&self.transport, request).await
             }
         }
@@ -771,15 +778,19 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
 
         impl Client<::ess_runtime::HttpTransport> {
             /// A client sending signed HTTP requests as `config` says.
-            pub fn from_config(config: ::ess_runtime::Config) -> ::std::result::Result<Self, ::ess_runtime::Error> {
-                ::std::result::Result::Ok(Self::new(::ess_runtime::HttpTransport::new(config)?))
+            pub fn from_config(config: ::ess_runtime::Config) -> ::std::result::Result<Self, ::ess_runtime::Error<ErrorCode>> {
+                ::ess_runtime::HttpTransport::new(config)
+                    .map(Self::new)
+                    .map_err(::ess_runtime::Error::typed)
             }
 
             /// A client with default settings: credentials from `TENCENTCLOUD_SECRET_ID` /
             /// `TENCENTCLOUD_SECRET_KEY` (or `~/.tencentcloud/credentials`), the endpoint from
             /// `ESS_ENDPOINT` (production when unset).
-            pub fn from_env() -> ::std::result::Result<Self, ::ess_runtime::Error> {
-                Self::from_config(::ess_runtime::Config::from_env()?)
+            pub fn from_env() -> ::std::result::Result<Self, ::ess_runtime::Error<ErrorCode>> {
+                ::ess_runtime::Config::from_env()
+                    .map_err(::ess_runtime::Error::typed)
+                    .and_then(Self::from_config)
             }
         }
 

@@ -132,6 +132,16 @@ impl Shared {
             )
             .map_err(|r| (r.code, r.message))?;
         received.secret_id = Some(secret_id.to_owned());
+        if self
+            .verifier
+            .expires_at(secret_id)
+            .is_some_and(|at| self.now_time() >= at)
+        {
+            return Err((
+                "AuthFailure.TokenFailure",
+                "the temporary credentials expired".to_owned(),
+            ));
+        }
         let name = header_text(headers, "x-tc-action");
         if name.is_empty() {
             return Err((

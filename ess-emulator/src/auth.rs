@@ -33,6 +33,8 @@ pub(crate) struct Key {
     pub(crate) secret_key: String,
     /// When set, requests must carry it as `X-TC-Token` (temporary credentials).
     pub(crate) token: Option<String>,
+    /// When set, the key is refused from then on (temporary credentials).
+    pub(crate) expires_at: Option<std::time::SystemTime>,
 }
 
 /// The accepted keys and a cache of derived signing keys.
@@ -59,6 +61,11 @@ impl Verifier {
             service: service.to_owned(),
             derived: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// When the key `secret_id` expires, if it does.
+    pub(crate) fn expires_at(&self, secret_id: &str) -> Option<std::time::SystemTime> {
+        self.keys.get(secret_id)?.expires_at
     }
 
     /// Verifies a request; on success, the SecretId it was signed with.
@@ -263,6 +270,7 @@ mod tests {
         let key = Key {
             secret_key: KEY.to_owned(),
             token: None,
+            expires_at: None,
         };
         Verifier::new(HashMap::from([(ID.to_owned(), key)]), "ess")
     }
@@ -350,6 +358,7 @@ mod tests {
         let key = Key {
             secret_key: KEY.to_owned(),
             token: Some("tok".to_owned()),
+            expires_at: None,
         };
         let v = Verifier::new(HashMap::from([(ID.to_owned(), key)]), "ess");
         let now = 1_700_000_000;

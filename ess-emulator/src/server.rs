@@ -42,6 +42,9 @@ pub struct Credential {
     pub secret_key: String,
     /// When set, calls must send it as `X-TC-Token`, like temporary credentials.
     pub token: Option<String>,
+    /// When set, the key is refused from then on (`AuthFailure.TokenFailure`), like
+    /// temporary credentials that expired.
+    pub expires_at: Option<SystemTime>,
 }
 
 impl Credential {
@@ -51,6 +54,7 @@ impl Credential {
             secret_id: secret_id.into(),
             secret_key: secret_key.into(),
             token: None,
+            expires_at: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl fmt::Debug for Credential {
             .field("secret_id", &self.secret_id)
             .field("secret_key", &"<redacted>")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
@@ -219,6 +224,7 @@ impl Builder {
                 let key = Key {
                     secret_key: c.secret_key.clone(),
                     token: c.token.clone(),
+                    expires_at: c.expires_at,
                 };
                 (c.secret_id.clone(), key)
             })
@@ -431,6 +437,17 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// The emulator's clock, with the offset.
+    pub(crate) fn now_time(&self) -> SystemTime {
+        let offset = self.clock_offset.load(Ordering::Relaxed);
+        let magnitude = Duration::from_secs(offset.unsigned_abs());
+        if offset >= 0 {
+            SystemTime::now() + magnitude
+        } else {
+            SystemTime::now() - magnitude
+        }
+    }
+
     /// The emulator's clock: Unix seconds, with the offset.
     pub(crate) fn now(&self) -> i64 {
         let local = SystemTime::now()

@@ -13,6 +13,27 @@
 ess_derive::generate!("ess.yaml", cargo_features = true);
 
 pub use ess_runtime::{
-    Action, CallInfo, Config, ConfigBuilder, Credentials, Endpoint, Error, HttpTransport, Language,
-    RetryPolicy, ServiceError, Transport, TransportError, Validate, Violation, Violations,
+    Action, CallInfo, Config, ConfigBuilder, ConfigError, Credentials, CredentialsError,
+    CredentialsProvider, Endpoint, HttpTransport, Language, ProvideCredentials,
+    RefreshingCredentials, RetryPolicy, Transport, TransportError, Validate, Violation, Violations,
 };
+
+/// Why a call failed; service errors carry a typed [`ErrorCode`]:
+///
+/// ```no_run
+/// # async fn demo(client: ess_generated::Client) {
+/// use ess_generated::{CreateFlowSignUrlRequest, Error, ErrorCode};
+///
+/// let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
+/// match client.create_flow_sign_url(&request).await {
+///     Ok(response) => println!("{} links", response.flow_approver_url_infos.unwrap_or_default().len()),
+///     Err(e) if e.code() == Some(&ErrorCode::ResourceNotFoundFlow) => println!("no such flow"),
+///     Err(Error::Service(e)) => println!("{}: {} ({})", e.code, e.message, e.request_id),
+///     Err(e) => println!("{e}"),
+/// }
+/// # }
+/// ```
+pub type Error = ess_runtime::Error<ErrorCode>;
+
+/// An error answered by the service, with its typed [`ErrorCode`].
+pub type ServiceError = ess_runtime::ServiceError<ErrorCode>;

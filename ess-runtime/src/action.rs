@@ -1,6 +1,7 @@
 //! The contract between generated code and the runtime: each request type implements
 //! [`Action`]; a [`Transport`] delivers its JSON body; [`call`] validates, sends and decodes.
 
+use std::fmt;
 use std::future::Future;
 
 use serde::Serialize;
@@ -30,6 +31,8 @@ pub trait Action: Serialize + Validate {
     const CLIENT_TOKEN: bool = false;
     /// The response type.
     type Response: DeserializeOwned;
+    /// The type of the service's error codes (the generated `ErrorCode`).
+    type Code: for<'a> From<&'a str> + fmt::Debug + fmt::Display;
 
     /// A copy with `token` as its `ClientToken`, when the request has one and the caller
     /// left it empty; `None` otherwise.
@@ -84,8 +87,16 @@ pub trait Transport {
     ) -> impl Future<Output = Result<Vec<u8>, Error>> + Send;
 }
 
-/// Validates `request`, sends it, and decodes the response (or the service's error).
+/// Validates `request`, sends it, and decodes the response (or the service's error, its
+/// code read as `A::Code`).
 pub async fn call<A: Action, T: Transport + ?Sized>(
+    transport: &T,
+    request: &A,
+) -> Result<A::Response, Error<A::Code>> {
+    send(transport, request).await.map_err(Error::typed)
+}
+
+async fn send<A: Action, T: Transport + ?Sized>(
     transport: &T,
     request: &A,
 ) -> Result<A::Response, Error> {

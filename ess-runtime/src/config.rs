@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, CredentialsProvider};
 use crate::error::Error;
 use crate::rate_limit::RateLimiter;
 use crate::retry::RetryPolicy;
@@ -95,7 +95,7 @@ impl Language {
 /// Clients built from one `Config` (or its clones) share its rate limiter.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: CredentialsProvider,
     pub(crate) endpoint: Endpoint,
     pub(crate) region: Option<String>,
     pub(crate) language: Language,
@@ -115,9 +115,13 @@ impl Config {
     /// A builder with the given credentials and every default: the production endpoint,
     /// no region, zh-CN, 5 s connect and 60 s total timeout, the default retry policy,
     /// client-side rate limiting on. The environment is not read (see [`Config::from_env`]).
-    pub fn builder(credentials: Credentials) -> ConfigBuilder {
+    ///
+    /// `credentials` is static [`Credentials`], a
+    /// [`RefreshingCredentials`](crate::RefreshingCredentials) source, or any
+    /// [`CredentialsProvider`].
+    pub fn builder(credentials: impl Into<CredentialsProvider>) -> ConfigBuilder {
         ConfigBuilder(Config {
-            credentials,
+            credentials: credentials.into(),
             endpoint: Endpoint::Production,
             region: None,
             language: Language::default(),

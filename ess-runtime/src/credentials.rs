@@ -1,11 +1,20 @@
-//! Credentials: static, from the environment, from the profile file, or the first of a chain.
-//! The secret key and token are [`Secret`]s: never shown by `Debug` or `Display`.
+//! Credentials and where they come from: static values, the environment, the profile file,
+//! the official SDKs' default chain, or a refreshing source of temporary credentials (with
+//! an expiry) that a client asks before every attempt, so keys rotate without rebuilding
+//! the client. Secrets never show in `Debug` or `Display`, are compared in constant time
+//! and are zeroed when dropped.
 
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
-/// A secret string; formatting it prints `<redacted>`.
-#[derive(Clone, PartialEq, Eq)]
+use zeroize::Zeroize;
+
+/// A secret string; formatting it prints `<redacted>`; dropping it zeroes its memory.
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
@@ -26,12 +35,31 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A SecretId / SecretKey pair, with an optional session token.
+/// Constant time in the length of the shorter value: no early exit on the first difference.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        let differences = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+        (differences == 0) & (a.len() == b.len())
+    }
+}
+
+impl Eq for Secret {}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// A SecretId / SecretKey pair, with an optional session token and expiry (temporary
+/// credentials).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     secret_id: String,
     secret_key: Secret,
     token: Option<Secret>,
+    expires_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for Credentials {
@@ -40,12 +68,14 @@ impl fmt::Debug for Credentials {
             .field("secret_id", &self.secret_id)
             .field("secret_key", &self.secret_key)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
 
 /// Why credentials could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CredentialsError {
     /// A value is empty, has surrounding white space (a common copy-and-paste slip), or
     /// holds characters a header cannot carry (control characters, non-ASCII).
@@ -56,6 +86,14 @@ pub enum CredentialsError {
     /// The source has no credentials.
     #[error("no credentials in {0}")]
     Missing(String),
+    /// One of a pair is set and the other is not.
+    #[error("{set} is set but {missing} is not")]
+    Incomplete {
+        /// The variable (or key) that is set.
+        set: &'static str,
+        /// The one that is missing.
+        missing: &'static str,
+    },
     /// The profile file cannot be read or parsed.
     #[error("profile file {path}: {problem}")]
     Profile {
@@ -64,50 +102,83 @@ pub enum CredentialsError {
         /// What is wrong.
         problem: String,
     },
+    /// A refreshing source failed, and no unexpired credentials were left.
+    #[error("cannot refresh credentials: {0}")]
+    Refresh(String),
 }
 
+const ENV_ID: &str = "TENCENTCLOUD_SECRET_ID";
+const ENV_KEY: &str = "TENCENTCLOUD_SECRET_KEY";
+const ENV_TOKEN: &str = "TENCENTCLOUD_SESSION_TOKEN";
+/// Names the profile file, as in the official Go SDK.
+const ENV_FILE: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
+/// The machine-wide profile file the official Python SDK falls back to.
+const SYSTEM_PROFILE: &str = "/etc/tencentcloud/credentials";
+
 impl Credentials {
-    /// Credentials from values; rejects empty values and surrounding white space.
+    /// Credentials from values; rejects empty values, surrounding white space and
+    /// characters a header cannot carry.
     pub fn new(
         secret_id: impl Into<String>,
         secret_key: impl Into<String>,
     ) -> Result<Self, CredentialsError> {
         let secret_id = secret_id.into();
-        let secret_key = secret_key.into();
+        let secret_key = Secret(secret_key.into());
         check("SecretId", &secret_id)?;
-        check("SecretKey", &secret_key)?;
+        check("SecretKey", secret_key.expose())?;
         Ok(Self {
             secret_id,
-            secret_key: Secret(secret_key),
+            secret_key,
             token: None,
+            expires_at: None,
         })
     }
 
     /// Adds a session token (temporary credentials).
     pub fn with_token(mut self, token: impl Into<String>) -> Result<Self, CredentialsError> {
-        let token = token.into();
-        check("token", &token)?;
-        self.token = Some(Secret(token));
+        let token = Secret(token.into());
+        check("token", token.expose())?;
+        self.token = Some(token);
         Ok(self)
     }
 
+    /// Marks the credentials as valid until `at` (a refreshing source replaces them
+    /// before then).
+    pub fn with_expiry(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
     /// From `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY` and, when set,
-    /// `TENCENTCLOUD_SESSION_TOKEN`.
+    /// `TENCENTCLOUD_SESSION_TOKEN`. A variable set to the empty string counts as unset;
+    /// one of the pair without the other is an error naming the missing one.
     pub fn from_env() -> Result<Self, CredentialsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, CredentialsError> {
-        let (Some(id), Some(key)) = (
-            get("TENCENTCLOUD_SECRET_ID"),
-            get("TENCENTCLOUD_SECRET_KEY"),
-        ) else {
-            return Err(CredentialsError::Missing(
-                "TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY".to_owned(),
-            ));
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let credentials = match (get(ENV_ID), get(ENV_KEY)) {
+            (Some(id), Some(key)) => Self::new(id, key)?,
+            (None, None) => {
+                return Err(CredentialsError::Missing(format!(
+                    "the environment ({ENV_ID}, {ENV_KEY})"
+                )));
+            }
+            (Some(_), None) => {
+                return Err(CredentialsError::Incomplete {
+                    set: ENV_ID,
+                    missing: ENV_KEY,
+                });
+            }
+            (None, Some(_)) => {
+                return Err(CredentialsError::Incomplete {
+                    set: ENV_KEY,
+                    missing: ENV_ID,
+                });
+            }
         };
-        let credentials = Self::new(id, key)?;
-        match get("TENCENTCLOUD_SESSION_TOKEN").filter(|t| !t.is_empty()) {
+        match get(ENV_TOKEN) {
             Some(token) => credentials.with_token(token),
             None => Ok(credentials),
         }
@@ -135,45 +206,80 @@ impl Credentials {
                 continue;
             }
             if let Some((name, value)) = line.split_once('=') {
-                let value = value.trim().to_owned();
+                let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
                 match name.trim() {
-                    "secret_id" => id = Some(value),
-                    "secret_key" => key = Some(value),
-                    "token" if !value.is_empty() => token = Some(value),
+                    "secret_id" => id = value,
+                    "secret_key" => key = value,
+                    "token" => token = value,
                     _ => {}
                 }
             }
         }
-        let (Some(id), Some(key)) = (id, key) else {
-            return Err(CredentialsError::Missing(format!(
-                "the [default] section of {}",
-                path.display()
-            )));
+        let credentials = match (id, key) {
+            (Some(id), Some(key)) => Self::new(id, key)?,
+            (None, None) => {
+                return Err(CredentialsError::Missing(format!(
+                    "the [default] section of {}",
+                    path.display()
+                )));
+            }
+            (Some(_), None) => {
+                return Err(CredentialsError::Incomplete {
+                    set: "secret_id",
+                    missing: "secret_key",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(CredentialsError::Incomplete {
+                    set: "secret_key",
+                    missing: "secret_id",
+                });
+            }
         };
-        let credentials = Self::new(id, key)?;
         match token {
             Some(token) => credentials.with_token(token),
             None => Ok(credentials),
         }
     }
 
-    /// The profile file the official tools use: `~/.tencentcloud/credentials`.
-    pub fn default_profile_path() -> Option<PathBuf> {
-        std::env::var_os("HOME")
-            .map(|home| Path::new(&home).join(".tencentcloud").join("credentials"))
+    /// The profile files the official tools read, in order: the file
+    /// `TENCENTCLOUD_CREDENTIALS_FILE` names, `~/.tencentcloud/credentials` (the home
+    /// directory from the platform, not `HOME` alone), `/etc/tencentcloud/credentials`.
+    pub fn profile_paths() -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(file) = std::env::var_os(ENV_FILE).filter(|f| !f.is_empty()) {
+            paths.push(PathBuf::from(file));
+        }
+        if let Some(path) = Self::default_profile_path() {
+            paths.push(path);
+        }
+        paths.push(PathBuf::from(SYSTEM_PROFILE));
+        paths
     }
 
-    /// The default chain: the environment, then the profile file.
+    /// The per-user profile file: `~/.tencentcloud/credentials`.
+    pub fn default_profile_path() -> Option<PathBuf> {
+        std::env::home_dir().map(|home| home.join(".tencentcloud").join("credentials"))
+    }
+
+    /// The official SDKs' default chain: the environment, then the first profile file
+    /// of [`profile_paths`](Self::profile_paths) that exists. A half-set environment is an
+    /// error, not a reason to look further.
     pub fn from_default_chain() -> Result<Self, CredentialsError> {
         match Self::from_env() {
             Err(CredentialsError::Missing(_)) => {}
             other => return other,
         }
-        match Self::default_profile_path() {
-            Some(path) if path.exists() => Self::from_profile_file(&path),
-            _ => Err(CredentialsError::Missing(
-                "the environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY) or ~/.tencentcloud/credentials".to_owned(),
-            )),
+        let paths = Self::profile_paths();
+        match paths.iter().find(|p| p.exists()) {
+            Some(path) => Self::from_profile_file(path),
+            None => {
+                let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                Err(CredentialsError::Missing(format!(
+                    "the environment ({ENV_ID}, {ENV_KEY}) or a profile file ({})",
+                    files.join(", ")
+                )))
+            }
         }
     }
 
@@ -191,6 +297,11 @@ impl Credentials {
     pub fn token(&self) -> Option<&Secret> {
         self.token.as_ref()
     }
+
+    /// When temporary credentials expire.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
 }
 
 /// Credentials travel in headers (the SecretId in `Authorization`, the token in
@@ -204,9 +315,145 @@ fn check(what: &'static str, value: &str) -> Result<(), CredentialsError> {
     }
 }
 
+/// A boxed future, for object-safe credential sources.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source of credentials that a client asks before every attempt.
+pub trait ProvideCredentials: fmt::Debug + Send + Sync + 'static {
+    /// Credentials to sign with now.
+    fn credentials(&self) -> BoxFuture<'_, Result<Arc<Credentials>, CredentialsError>>;
+}
+
+/// Where a client's credentials come from; build it from [`Credentials`] (static),
+/// [`RefreshingCredentials`], or any [`ProvideCredentials`].
+#[derive(Clone, Debug)]
+pub struct CredentialsProvider(Source);
+
+#[derive(Clone, Debug)]
+enum Source {
+    Static(Arc<Credentials>),
+    Dynamic(Arc<dyn ProvideCredentials>),
+}
+
+impl CredentialsProvider {
+    /// A custom source.
+    pub fn new(source: impl ProvideCredentials) -> Self {
+        Self(Source::Dynamic(Arc::new(source)))
+    }
+
+    /// Credentials to sign with now.
+    pub async fn credentials(&self) -> Result<Arc<Credentials>, CredentialsError> {
+        match &self.0 {
+            Source::Static(credentials) => Ok(credentials.clone()),
+            Source::Dynamic(source) => source.credentials().await,
+        }
+    }
+}
+
+impl From<Credentials> for CredentialsProvider {
+    fn from(credentials: Credentials) -> Self {
+        Self(Source::Static(Arc::new(credentials)))
+    }
+}
+
+impl From<RefreshingCredentials> for CredentialsProvider {
+    fn from(source: RefreshingCredentials) -> Self {
+        Self::new(source)
+    }
+}
+
+type Fetch = dyn Fn() -> BoxFuture<'static, Result<Credentials, CredentialsError>> + Send + Sync;
+
+/// Temporary credentials from a source you supply (an STS call, a secrets manager, a file
+/// a sidecar rewrites), cached and fetched again `margin` before they expire. One fetch at a
+/// time: concurrent calls wait for it instead of stampeding the source. If a fetch fails
+/// while the cached credentials are still valid, they go on being used.
+pub struct RefreshingCredentials {
+    fetch: Box<Fetch>,
+    margin: Duration,
+    current: Mutex<Option<Arc<Credentials>>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for RefreshingCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshingCredentials")
+            .field("margin", &self.margin)
+            .field(
+                "current",
+                &*self.current.lock().unwrap_or_else(|p| p.into_inner()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshingCredentials {
+    /// Fetches with `fetch`, refreshing 5 minutes before expiry.
+    pub fn new<F, Fut>(fetch: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Credentials, CredentialsError>> + Send + 'static,
+    {
+        Self {
+            fetch: Box::new(move || Box::pin(fetch())),
+            margin: Duration::from_secs(300),
+            current: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Refreshes this long before expiry instead.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The cached credentials, if they are still good `margin` from now.
+    fn fresh(&self, margin: Duration) -> Option<Arc<Credentials>> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let credentials = current.as_ref()?;
+        match credentials.expires_at {
+            Some(at) if at <= SystemTime::now() + margin => None,
+            _ => Some(credentials.clone()),
+        }
+    }
+
+    async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
+        if let Some(credentials) = self.fresh(self.margin) {
+            return Ok(credentials);
+        }
+        let _one_fetch = self.fetching.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if let Some(credentials) = self.fresh(self.margin) {
+            return Ok(credentials);
+        }
+        match (self.fetch)().await {
+            Ok(credentials) => {
+                let credentials = Arc::new(credentials);
+                *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(credentials.clone());
+                Ok(credentials)
+            }
+            Err(error) => match self.fresh(Duration::ZERO) {
+                Some(still_valid) => {
+                    tracing::warn!(error = %error, "credential refresh failed; using the current ones until they expire");
+                    Ok(still_valid)
+                }
+                None => Err(CredentialsError::Refresh(error.to_string())),
+            },
+        }
+    }
+}
+
+impl ProvideCredentials for RefreshingCredentials {
+    fn credentials(&self) -> BoxFuture<'_, Result<Arc<Credentials>, CredentialsError>> {
+        Box::pin(self.get())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn values_a_header_cannot_carry_are_refused() {
@@ -237,6 +484,14 @@ mod tests {
     }
 
     #[test]
+    fn secrets_compare_by_value() {
+        assert_eq!(Secret::new("abc"), Secret::new("abc"));
+        assert_ne!(Secret::new("abc"), Secret::new("abd"));
+        assert_ne!(Secret::new("abc"), Secret::new("abcd"));
+        assert_ne!(Secret::new(""), Secret::new("a"));
+    }
+
+    #[test]
     fn white_space_is_rejected() {
         assert_eq!(
             Credentials::new(" AKID", "k"),
@@ -250,27 +505,23 @@ mod tests {
             Credentials::new("AKID", ""),
             Err(CredentialsError::Malformed("SecretKey"))
         );
-        assert!(
-            Credentials::new("AKID", "k")
-                .unwrap()
-                .with_token(" t")
-                .is_err()
-        );
+    }
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
     fn environment_lookup() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
         let c = Credentials::from_lookup(env(&[
             ("TENCENTCLOUD_SECRET_ID", "id"),
             ("TENCENTCLOUD_SECRET_KEY", "key"),
+            ("TENCENTCLOUD_SESSION_TOKEN", ""),
         ]))
         .unwrap();
         assert_eq!(
@@ -284,10 +535,34 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.token().map(Secret::expose), Some("tok"));
+    }
+
+    #[test]
+    fn empty_variables_are_unset_and_half_pairs_name_the_missing_half() {
         assert!(matches!(
-            Credentials::from_lookup(env(&[("TENCENTCLOUD_SECRET_ID", "id")])),
+            Credentials::from_lookup(env(&[
+                ("TENCENTCLOUD_SECRET_ID", ""),
+                ("TENCENTCLOUD_SECRET_KEY", "")
+            ])),
             Err(CredentialsError::Missing(_))
         ));
+        assert_eq!(
+            Credentials::from_lookup(env(&[
+                ("TENCENTCLOUD_SECRET_ID", "id"),
+                ("TENCENTCLOUD_SECRET_KEY", "")
+            ])),
+            Err(CredentialsError::Incomplete {
+                set: "TENCENTCLOUD_SECRET_ID",
+                missing: "TENCENTCLOUD_SECRET_KEY"
+            })
+        );
+        assert_eq!(
+            Credentials::from_lookup(env(&[("TENCENTCLOUD_SECRET_KEY", "key")])),
+            Err(CredentialsError::Incomplete {
+                set: "TENCENTCLOUD_SECRET_KEY",
+                missing: "TENCENTCLOUD_SECRET_ID"
+            })
+        );
     }
 
     #[test]
@@ -297,20 +572,92 @@ mod tests {
         let path = dir.join("credentials");
         std::fs::write(
             &path,
-            "[other]\nsecret_id = no\n\n[default]\nsecret_id = AKIDp\nsecret_key = pkey\n",
+            "[other]\nsecret_id = no\n\n[default]\nsecret_id = AKIDp\nsecret_key = kp\ntoken =\n",
         )
         .unwrap();
         let c = Credentials::from_profile_file(&path).unwrap();
-        assert_eq!((c.secret_id(), c.secret_key().expose()), ("AKIDp", "pkey"));
-        std::fs::write(&path, "[other]\nsecret_id = x\nsecret_key = y\n").unwrap();
-        assert!(matches!(
+        assert_eq!((c.secret_id(), c.token()), ("AKIDp", None));
+        std::fs::write(&path, "[default]\nsecret_id = AKIDp\n").unwrap();
+        assert_eq!(
             Credentials::from_profile_file(&path),
-            Err(CredentialsError::Missing(_))
-        ));
-        std::fs::remove_dir_all(&dir).ok();
+            Err(CredentialsError::Incomplete {
+                set: "secret_id",
+                missing: "secret_key"
+            })
+        );
         assert!(matches!(
             Credentials::from_profile_file(&dir.join("none")),
             Err(CredentialsError::Profile { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_profile_paths_follow_the_official_order() {
+        let paths = Credentials::profile_paths();
+        assert_eq!(
+            paths.last().map(|p| p.display().to_string()).as_deref(),
+            Some("/etc/tencentcloud/credentials")
+        );
+        if let Some(home) = Credentials::default_profile_path() {
+            assert!(home.ends_with(".tencentcloud/credentials"));
+            assert!(paths.contains(&home));
+        }
+    }
+
+    #[tokio::test]
+    async fn refreshing_credentials_fetch_before_expiry_once_at_a_time() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let source = RefreshingCredentials::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let lifetime = if n == 0 { 2500 } else { 3_600_000 };
+                let expiry = SystemTime::now() + Duration::from_millis(lifetime);
+                Ok(Credentials::new(format!("AKID{n}"), "key")?.with_expiry(expiry))
+            }
+        })
+        .refresh_margin(Duration::from_secs(2));
+        let provider = Arc::new(source);
+        // 16 callers at once: one fetch.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let provider = provider.clone();
+            tasks.spawn(async move { provider.get().await.unwrap().secret_id().to_owned() });
+        }
+        let ids = tasks.join_all().await;
+        assert!(ids.iter().all(|id| id == "AKID0"), "{ids:?}");
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        // Half a second later the first is within the margin: the next call refreshes.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
+        assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_valid_credentials_and_reports_expired_ones() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let source = RefreshingCredentials::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match n {
+                    0 => Ok(Credentials::new("AKID0", "key")?
+                        .with_expiry(SystemTime::now() + Duration::from_millis(300))),
+                    _ => Err(CredentialsError::Missing("the test source".to_owned())),
+                }
+            }
+        })
+        .refresh_margin(Duration::from_secs(60));
+        assert_eq!(source.get().await.unwrap().secret_id(), "AKID0");
+        // Within the margin, the refresh fails: the current ones still work.
+        assert_eq!(source.get().await.unwrap().secret_id(), "AKID0");
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert!(matches!(
+            source.get().await,
+            Err(CredentialsError::Refresh(_))
         ));
     }
 }

@@ -9,10 +9,12 @@ use crate::config::ConfigError;
 use crate::credentials::CredentialsError;
 use crate::validate::Violations;
 
-/// Why a call failed.
+/// Why a call failed. `C` is the type of the service's error codes: the generated
+/// `ErrorCode` for the generated client (so callers `match` on variants), `String` at the
+/// transport level.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum Error<C = String> {
     /// The request broke the spec's constraints; nothing was sent.
     #[error("invalid request: {0}")]
     Validation(Violations),
@@ -45,12 +47,12 @@ pub enum Error {
     },
     /// The service answered with `Response.Error`.
     #[error("{0}")]
-    Service(ServiceError),
+    Service(ServiceError<C>),
 }
 
-impl Error {
+impl<C> Error<C> {
     /// The service's error code, for service errors.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<&C> {
         match self {
             Error::Service(e) => Some(&e.code),
             _ => None,
@@ -63,6 +65,38 @@ impl Error {
             Error::Service(e) => Some(&e.request_id),
             _ => None,
         }
+    }
+
+    /// The same error with the service's code turned into `D`.
+    pub fn map_code<D>(self, f: impl FnOnce(C) -> D) -> Error<D> {
+        match self {
+            Error::Validation(v) => Error::Validation(v),
+            Error::Credentials(e) => Error::Credentials(e),
+            Error::Config(e) => Error::Config(e),
+            Error::Transport(e) => Error::Transport(e),
+            Error::Timeout(d) => Error::Timeout(d),
+            Error::ResponseTooLarge { limit } => Error::ResponseTooLarge { limit },
+            Error::Decode { path, message } => Error::Decode { path, message },
+            Error::Service(e) => Error::Service(ServiceError {
+                code: f(e.code),
+                message: e.message,
+                request_id: e.request_id,
+            }),
+        }
+    }
+}
+
+impl<C: AsRef<str>> Error<C> {
+    /// The service's error code as the service spells it, for service errors.
+    pub fn code_str(&self) -> Option<&str> {
+        self.code().map(AsRef::as_ref)
+    }
+}
+
+impl Error<String> {
+    /// The same error with the service's code parsed into `D` (the generated `ErrorCode`).
+    pub fn typed<D: for<'a> From<&'a str>>(self) -> Error<D> {
+        self.map_code(|code| D::from(code.as_str()))
     }
 }
 
@@ -150,16 +184,17 @@ impl fmt::Display for TransportError {
 
 /// An error answered by the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceError {
-    /// The error code (`ResourceNotFound.Flow`).
-    pub code: String,
+pub struct ServiceError<C = String> {
+    /// The error code (`ResourceNotFound.Flow`; `ErrorCode::ResourceNotFoundFlow` in the
+    /// generated client).
+    pub code: C,
     /// The service's message.
     pub message: String,
     /// The request's id, for support.
     pub request_id: String,
 }
 
-impl fmt::Display for ServiceError {
+impl<C: fmt::Display> fmt::Display for ServiceError<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -169,4 +204,4 @@ impl fmt::Display for ServiceError {
     }
 }
 
-impl std::error::Error for ServiceError {}
+impl<C: fmt::Debug + fmt::Display> std::error::Error for ServiceError<C> {}

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use crate::action::{CallInfo, Probe, Transport};
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::error::{Error, TransportError};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Failure, is_retryable};
@@ -134,7 +135,16 @@ impl HttpTransport {
 
     async fn attempt(&self, info: &CallInfo, url: &str, host: &str, body: &Bytes) -> Attempt {
         let config = &self.inner.config;
-        let credentials = &config.credentials;
+        // Asked per attempt, so rotated keys take effect without rebuilding the client.
+        let credentials = match config.credentials.credentials().await {
+            Ok(credentials) => credentials,
+            Err(e) => {
+                return Attempt::Failed {
+                    error: Error::Credentials(e),
+                    failure: FailureKind::Fatal,
+                };
+            }
+        };
         let timestamp = unix(SystemTime::now()) + self.clock_offset();
         let authorization = self.inner.signer.authorization(
             credentials.secret_id(),
@@ -147,7 +157,7 @@ impl HttpTransport {
                 timestamp,
             },
         );
-        let headers = match self.headers(info, host, timestamp, &authorization) {
+        let headers = match self.headers(info, host, timestamp, &authorization, &credentials) {
             Ok(headers) => headers,
             Err(error) => {
                 return Attempt::Failed {
@@ -246,6 +256,7 @@ impl HttpTransport {
         host: &str,
         timestamp: i64,
         authorization: &str,
+        credentials: &Credentials,
     ) -> Result<HeaderMap, Error> {
         let config = &self.inner.config;
         let mut headers = HeaderMap::new();
@@ -270,7 +281,7 @@ impl HttpTransport {
         if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
             headers.insert("x-tc-region", value("X-TC-Region", region)?);
         }
-        if let Some(token) = config.credentials.token() {
+        if let Some(token) = credentials.token() {
             let mut token = value("X-TC-Token", token.expose())?;
             token.set_sensitive(true);
             headers.insert("x-tc-token", token);

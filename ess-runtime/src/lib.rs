@@ -15,7 +15,10 @@ mod validate;
 
 pub use action::{Action, CallInfo, Transport, call, decode};
 pub use config::{Config, ConfigBuilder, ConfigError, Endpoint, Language};
-pub use credentials::{Credentials, CredentialsError, Secret};
+pub use credentials::{
+    Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshingCredentials,
+    Secret,
+};
 pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;
 pub use redact::Redacted;

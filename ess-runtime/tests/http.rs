@@ -153,7 +153,7 @@ async fn bad_responses_are_classified() {
     let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("UnauthorizedOperation"), "{err}");
+    assert_eq!(err.code_str(), Some("UnauthorizedOperation"), "{err}");
     assert_eq!(err.request_id(), Some("r-403"));
 }
 
@@ -175,7 +175,7 @@ async fn retryable_service_errors_are_retried_others_are_not() {
     let err = call(&transport(&url, fast_retries(3)), &Unsafe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("InternalError"));
+    assert_eq!(err.code_str(), Some("InternalError"));
     assert_eq!(server.seen.lock().unwrap().len(), 1);
 
     // A refusal by the rate limit did not execute: retried for any action.
@@ -189,7 +189,7 @@ async fn retryable_service_errors_are_retried_others_are_not() {
     let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("FailedOperation"));
+    assert_eq!(err.code_str(), Some("FailedOperation"));
     assert_eq!(server.seen.lock().unwrap().len(), 1);
 
     // Attempts are bounded.
@@ -198,7 +198,7 @@ async fn retryable_service_errors_are_retried_others_are_not() {
     let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("InternalError"));
+    assert_eq!(err.code_str(), Some("InternalError"));
     assert_eq!(server.seen.lock().unwrap().len(), 3);
 }
 
@@ -480,7 +480,7 @@ async fn clock_skew_is_recovered_once_with_the_servers_date() {
     let err = call(&transport(&url, RetryPolicy::none()), &Unsafe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("AuthFailure.SignatureExpire"));
+    assert_eq!(err.code_str(), Some("AuthFailure.SignatureExpire"));
     assert_eq!(server.seen.lock().unwrap().len(), 2);
 }
 
@@ -491,7 +491,7 @@ async fn an_absurd_server_clock_is_not_learned() {
     let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("AuthFailure.SignatureExpire"), "{err}");
+    assert_eq!(err.code_str(), Some("AuthFailure.SignatureExpire"), "{err}");
     assert_eq!(
         server.seen.lock().unwrap().len(),
         1,

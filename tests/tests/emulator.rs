@@ -10,9 +10,9 @@ use ess_emulator::{DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, Fault
 use ess_generated::{
     Action, ApproverInfo, ApproverType, CallInfo, CancelFlowRequest, Client, Config, ConfigBuilder,
     CreateDocumentRequest, CreateFlowByFilesRequest, CreateFlowRequest, CreateFlowSignUrlRequest,
-    Credentials, DescribeFlowInfoRequest, Endpoint, Error, FlowCreateApprover, HttpTransport,
-    Intention, IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector, SignVerifyType,
-    StartFlowRequest, Transport, UrlType, UserInfo,
+    Credentials, DescribeFlowInfoRequest, Endpoint, Error, ErrorCode, FlowCreateApprover,
+    HttpTransport, Intention, IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector,
+    SignVerifyType, StartFlowRequest, Transport, UrlType, UserInfo,
 };
 
 /// Every test is bounded: a hang fails instead of stalling CI.
@@ -203,7 +203,7 @@ async fn unknown_flows_and_strangers_are_not_found() {
     let client = client(&emulator, |c| c);
     let request = CreateFlowSignUrlRequest::new("yDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     let err = client.create_flow_sign_url(&request).await.unwrap_err();
-    assert_eq!(err.code(), Some("ResourceNotFound.Flow"), "{err}");
+    assert_eq!(err.code(), Some(&ErrorCode::ResourceNotFoundFlow), "{err}");
     assert!(err.request_id().is_some_and(|id| !id.is_empty()));
 
     let stranger = FlowCreateApprover::new(ApproverType::Person)
@@ -211,7 +211,7 @@ async fn unknown_flows_and_strangers_are_not_found() {
         .approver_mobile("13700000000");
     let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![stranger]);
     let err = client.create_flow_sign_url(&request).await.unwrap_err();
-    assert_eq!(err.code(), Some("ResourceNotFound"), "{err}");
+    assert_eq!(err.code_str(), Some("ResourceNotFound"), "{err}");
     assert!(err.to_string().contains("FlowApproverInfos[0]"), "{err}");
 }
 
@@ -219,7 +219,7 @@ async fn unknown_flows_and_strangers_are_not_found() {
 async fn send_raw<A: Action>(
     emulator: &Emulator,
     body: serde_json::Value,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, ess_runtime::Error> {
     let transport =
         HttpTransport::new(config(emulator).retry(RetryPolicy::none()).build().unwrap()).unwrap();
     transport
@@ -241,7 +241,7 @@ async fn the_server_checks_requests_against_the_spec_too() {
         .unwrap();
     let err = ess_runtime::decode::<serde_json::Value>(&answer).unwrap_err();
     // The code is the first problem's; the message lists each, with its path.
-    assert_eq!(err.code(), Some("UnknownParameter"), "{err}");
+    assert_eq!(err.code_str(), Some("UnknownParameter"), "{err}");
     for path in [
         "`Bogus`",
         "`FlowId`",
@@ -264,7 +264,7 @@ async fn the_server_checks_requests_against_the_spec_too() {
             .await
             .unwrap();
         let err = ess_runtime::decode::<serde_json::Value>(&answer).unwrap_err();
-        assert_eq!(err.code(), Some(code), "{err}");
+        assert_eq!(err.code_str(), Some(code), "{err}");
     }
 }
 
@@ -303,7 +303,7 @@ async fn the_whole_flow_lifecycle() {
         .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("FailedOperation.FlowHasNoDocument"));
+    assert_eq!(err.code_str(), Some("FailedOperation.FlowHasNoDocument"));
     client
         .create_document(
             &CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(flow_id.clone()),
@@ -342,7 +342,7 @@ async fn the_whole_flow_lifecycle() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("OperationDenied.FlowCancelForbid"));
+    assert_eq!(err.code_str(), Some("OperationDenied.FlowCancelForbid"));
 
     // A second flow, cancelled before anyone signs: its links no longer sign.
     let created = client
@@ -377,7 +377,7 @@ async fn the_whole_flow_lifecycle() {
     assert_eq!(sign(&link).await.status().as_u16(), 409);
     assert_eq!(emulator.flow_status(&other), Some((6, vec![6])));
     let err = client.create_flow_sign_url(&request).await.unwrap_err();
-    assert_eq!(err.code(), Some("OperationDenied.FlowHasTerminated"));
+    assert_eq!(err.code_str(), Some("OperationDenied.FlowHasTerminated"));
 }
 
 /// `n` concurrent CreateFlowSignUrl calls through `client`; the errors that surfaced.
@@ -445,7 +445,7 @@ async fn two_clients_exceed_the_limit_together_and_the_emulator_refuses() {
     assert!(
         surfaced
             .iter()
-            .all(|e| e.code() == Some("RequestLimitExceeded"))
+            .all(|e| e.code() == Some(&ErrorCode::RequestLimitExceeded))
     );
 }
 
@@ -591,7 +591,10 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     )
     .await;
     let (outcome, calls) = (&run.outcome, run.calls());
-    assert_eq!(outcome.as_ref().unwrap_err().code(), Some("InternalError"));
+    assert_eq!(
+        outcome.as_ref().unwrap_err().code_str(),
+        Some("InternalError")
+    );
     assert_eq!(calls.len(), 1);
 
     // A dropped connection: retried for the read; a transport error for the write, sent once.
@@ -690,7 +693,7 @@ async fn wrong_keys_are_refused_like_the_service_does() {
             .create_flow_sign_url(&request)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), Some(code), "{err}");
+        assert_eq!(err.code_str(), Some(code), "{err}");
     }
 }
 
@@ -751,4 +754,82 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
     }
     assert!(checked >= 149, "only {checked} actions answered");
     assert_eq!(schema.action_names().len(), 156);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_keys_rotate_under_load_without_a_failed_call() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::SystemTime;
+
+    use ess_emulator::Credential;
+    use ess_generated::RefreshingCredentials;
+
+    // Six temporary keys, each refused by the emulator one second after the previous.
+    let start = SystemTime::now();
+    let keys: Vec<Credential> = (0..6u64)
+        .map(|i| {
+            let mut key = Credential::new(format!("AKIDrotation{i}"), format!("secret-{i}"));
+            key.token = Some(format!("token-{i}"));
+            key.expires_at = Some(start + Duration::from_millis(1000 * (i + 1)));
+            key
+        })
+        .collect();
+    let mut builder = Emulator::builder().rate_limits(false);
+    for key in &keys {
+        builder = builder.credential(key.clone());
+    }
+    let emulator = builder.start().await.unwrap();
+
+    // The source hands out the first key with more than half a second left, as an STS would.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (counter, issued) = (fetches.clone(), keys.clone());
+    let source = RefreshingCredentials::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let now = SystemTime::now();
+        let key = issued
+            .iter()
+            .find(|k| k.expires_at.unwrap() > now + Duration::from_millis(500))
+            .cloned();
+        async move {
+            let key = key.expect("the test runs within the keys' lifetimes");
+            Ok(Credentials::new(key.secret_id, key.secret_key)?
+                .with_token(key.token.unwrap())?
+                .with_expiry(key.expires_at.unwrap()))
+        }
+    })
+    .refresh_margin(Duration::from_millis(400));
+    let config = Config::builder(source)
+        .endpoint(Endpoint::Url(emulator.url().to_owned()))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let client = Client::from_config(config).unwrap();
+
+    let until = Instant::now() + Duration::from_millis(3000);
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let client = client.clone();
+        callers.spawn(async move {
+            let request = DescribeFlowInfoRequest::new().flow_ids(vec![DEMO_FLOW_ID.to_owned()]);
+            let mut calls = 0;
+            while Instant::now() < until {
+                client.describe_flow_info(&request).await?;
+                calls += 1;
+            }
+            Ok::<_, Error>(calls)
+        });
+    }
+    let mut calls = 0;
+    for result in callers.join_all().await {
+        calls += result.expect("no call fails across a rotation");
+    }
+    let used: std::collections::BTreeSet<String> = emulator
+        .received()
+        .into_iter()
+        .filter_map(|r| r.secret_id)
+        .collect();
+    assert!(calls > 100, "{calls} calls");
+    assert!(used.len() >= 3, "keys used: {used:?}");
+    assert!(fetches.load(Ordering::SeqCst) >= 3);
+    assert!(emulator.received().iter().all(|r| r.code.is_none()));
 }

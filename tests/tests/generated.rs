@@ -166,7 +166,7 @@ impl Canned {
 }
 
 impl Transport for Canned {
-    async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+    async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, ess_runtime::Error> {
         self.sent.fetch_add(1, Ordering::SeqCst);
         *self.last.lock().unwrap() = Some((
             info.action.to_owned(),

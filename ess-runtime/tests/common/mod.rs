@@ -54,6 +54,7 @@ macro_rules! action {
             const RETRY_SAFE: bool = $retry_safe;
             const ERRORS: &'static [&'static str] = &[];
             type Response = $response;
+            type Code = String;
         }
     };
 }
