@@ -248,6 +248,18 @@ impl ConfigBuilder {
         if let Endpoint::Url(url) = &config.endpoint {
             check_url(url, config.allow_http)?;
         }
+        let https = match &config.endpoint {
+            Endpoint::Url(url) => url.starts_with("https:"),
+            Endpoint::Production | Endpoint::Test => true,
+        };
+        if https && !TLS && config.http.is_none() {
+            return Err(ConfigError::Endpoint {
+                url: config.endpoint.base_url("default"),
+                problem: "this build has no TLS backend: enable the `rustls-aws-lc-rs` or \
+                          `rustls-ring` feature"
+                    .to_owned(),
+            });
+        }
         config.limiter = match config.rate_limit_burst {
             Some(burst) => RateLimiter::with_burst(burst),
             None => RateLimiter::new(),
@@ -255,6 +267,9 @@ impl ConfigBuilder {
         Ok(self.0)
     }
 }
+
+/// Whether a TLS backend was compiled in.
+const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
 
 fn header_value(what: &'static str, value: &str) -> Result<(), ConfigError> {
     if value
@@ -349,7 +364,9 @@ mod tests {
             "http://[::1]:8080/",
             "https://10.0.0.1",
         ] {
-            assert!(build(ok, false).is_ok(), "{ok}");
+            // Without a TLS backend, https is refused for that reason alone.
+            let tls_refused = !TLS && ok.starts_with("https");
+            assert_eq!(build(ok, false).is_ok(), !tls_refused, "{ok}");
         }
         for bad in [
             "http://10.0.0.1:8080",
@@ -365,6 +382,24 @@ mod tests {
             );
         }
         assert!(build("http://10.0.0.1:8080", true).is_ok());
+    }
+
+    #[test]
+    fn https_needs_a_tls_backend_and_gets_the_chosen_one() {
+        let credentials = Credentials::new("AKIDx", "key").unwrap();
+        let built = Config::builder(credentials).build();
+        if TLS {
+            // The chosen backend (aws-lc-rs, or ring installed on demand; the OS store or
+            // Mozilla's roots) builds a client.
+            assert!(crate::HttpTransport::new(built.unwrap()).is_ok());
+        } else {
+            assert!(
+                matches!(built, Err(ConfigError::Endpoint { .. })),
+                "{built:?}"
+            );
+        }
+        // Plain http on loopback needs no TLS.
+        assert!(build("http://127.0.0.1:1", false).is_ok());
     }
 
     #[test]

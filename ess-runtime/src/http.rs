@@ -69,7 +69,7 @@ impl HttpTransport {
     pub fn new(config: Config) -> Result<Self, Error> {
         let http = match &config.http {
             Some(client) => client.clone(),
-            None => reqwest::Client::builder()
+            None => tls(reqwest::Client::builder())
                 .connect_timeout(config.connect_timeout)
                 .timeout(config.timeout)
                 .pool_idle_timeout(Duration::from_secs(60))
@@ -293,6 +293,26 @@ impl HttpTransport {
         headers.insert(AUTHORIZATION, authorization);
         Ok(headers)
     }
+}
+
+/// The TLS backend the crate's features chose.
+fn tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
+    {
+        // reqwest without a provider uses the process default; install ring's unless the
+        // application installed one (an error here means it did).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    #[cfg(all(
+        feature = "webpki-roots",
+        any(feature = "rustls-aws-lc-rs", feature = "rustls-ring")
+    ))]
+    let builder = builder.tls_certs_only(
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+    );
+    builder
 }
 
 fn unix(at: SystemTime) -> i64 {
