@@ -237,6 +237,31 @@ fn merge(
             }
         }
     }
+    // `retry_safe` in the overlay marks reads; the official title must say so.
+    for (name, patch) in overlay.actions.iter() {
+        let Some(marked) = patch.retry_safe.as_ref().filter(|r| ***r) else {
+            continue;
+        };
+        if let Some(up) = api.actions.get(name.as_str())
+            && !READ_VERBS.iter().any(|verb| up.name.contains(verb))
+        {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    marked.span(),
+                    format!(
+                        "`{}` is marked retry_safe, but its official title `{}` names no read",
+                        &**name,
+                        up.name.trim()
+                    ),
+                )
+                .with_hint(format!(
+                    "retry_safe is for reads (titles with {}); a write is retry-safe only through a ClientToken, which import detects",
+                    READ_VERBS.join(", ")
+                )),
+            );
+        }
+    }
     for code in &overlay.errors.service_additions {
         if service_codes.iter().any(|c| c == code.as_str()) {
             diags.push(
@@ -265,7 +290,7 @@ fn merge(
             doc: None,
             endpoint: None,
             rate_limit: None,
-            retry_safe: false,
+            retry_safe: None,
             errors: Vec::new(),
             requirements: Vec::new(),
         });
@@ -279,7 +304,10 @@ fn merge(
                 status: sp(status),
                 endpoint: patch.endpoint,
                 rate_limit: patch.rate_limit,
-                retry_safe: patch.retry_safe,
+                // A read (overlay, checked above), or a write whose ClientToken makes a
+                // repeat harmless (upstream fact).
+                retry_safe: patch.retry_safe.is_some_and(|r| *r)
+                    || has_client_token(api, &up.input),
                 errors: patch.errors,
                 requirements: patch.requirements,
             },
@@ -375,6 +403,17 @@ fn merge(
     })
 }
 
+/// Words of the official titles that name a read: query, get, view, poll, verify a
+/// signature, verify.
+const READ_VERBS: [&str; 6] = ["查询", "获取", "查看", "轮询", "验签", "验证"];
+
+/// Whether the request type has a `ClientToken` member.
+fn has_client_token(api: &ApiJson, input: &str) -> bool {
+    api.objects
+        .get(input)
+        .is_some_and(|o| o.members.iter().any(|m| m.name == "ClientToken"))
+}
+
 fn stale(name: &Spanned<String>, what: &str, suggestion: Option<&str>) -> Diagnostic {
     let hint = match suggestion {
         Some(s) => format!("did you mean `{s}`? Upstream may have renamed it."),
@@ -443,9 +482,16 @@ errors:
 
     fn api_text() -> String {
         serde_json::json!({
-            "actions": {"GetThing": {"document": "查询某个东西的详细信息并返回", "input": "GetThingRequest",
-                "output": "GetThingResponse", "name": "查询东西", "status": "online"}},
+            "actions": {
+                "GetThing": {"document": "查询某个东西的详细信息并返回", "input": "GetThingRequest",
+                    "output": "GetThingResponse", "name": "查询东西", "status": "online"},
+                "MakeThing": {"document": "新建一个东西", "input": "MakeThingRequest",
+                    "output": "GetThingResponse", "name": "创建东西", "status": "online"}
+            },
             "objects": {
+                "MakeThingRequest": {"document": "请求参数结构体", "members": [
+                    {"name": "ClientToken", "type": "string", "member": "string", "document": "幂等令牌", "required": false}
+                ]},
                 "GetThingRequest": {"document": "请求参数结构体", "members": [
                     {"name": "Limit", "type": "int", "member": "int64", "document": "返回的最大数量，默认为二十条记录", "required": false, "example": "20"},
                     {"name": "ThingId", "type": "string", "member": "string", "document": "东西的编号", "required": true, "example": "无"}
@@ -517,6 +563,23 @@ errors:
         let err = generate(&sources(overlay)).unwrap_err().to_string();
         assert!(
             err.starts_with("spec/overlay.yaml:12:17: error: `GetThingRequest.Limit` has a length constraint but its type is `int64`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retry_safe_is_for_reads_and_token_protected_writes() {
+        let text = generate(&sources("actions:\n  GetThing:\n    retry_safe: true\n")).unwrap();
+        let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+        assert!(spec.actions.get("GetThing").unwrap().retry_safe);
+        // Derived from the ClientToken, not written anywhere.
+        assert!(spec.actions.get("MakeThing").unwrap().retry_safe);
+        // A write marked by hand is refused at its line, by its official title.
+        let err = generate(&sources("actions:\n  MakeThing:\n    retry_safe: true\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("spec/overlay.yaml:10:17: error: `MakeThing` is marked retry_safe, but its official title `创建东西` names no read"),
             "{err}"
         );
     }

@@ -56,8 +56,9 @@ pub(crate) struct ActionPatch {
     pub(crate) endpoint: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) rate_limit: Option<Spanned<u32>>,
+    /// A read: may be sent again after a failure that may have executed.
     #[serde(default)]
-    pub(crate) retry_safe: bool,
+    pub(crate) retry_safe: Option<Spanned<bool>>,
     #[serde(default)]
     pub(crate) errors: Vec<Spanned<String>>,
     #[serde(default)]
