@@ -748,7 +748,11 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
         if let Some(r) = a.rate_limit {
             doc.push_str(&format!("\n- Rate limit: {r} requests per second."));
         }
-        doc.push_str(if a.retry_safe { "\n- Safe to retry after a network failure." } else { "\n- Not retried after a network failure." });
+        doc.push_str(match (a.retry_safe, a.client_token.is_some()) {
+            (true, true) => "\n- Retried after failures that may have executed: the client fills in a `ClientToken` (if you leave it empty) and keeps it across attempts, so the service runs it once.",
+            (true, false) => "\n- Retried after failures that may have executed (5xx, `InternalError`, a lost connection): a repeat is harmless.",
+            (false, _) => "\n- Never re-sent after a failure that may have executed (5xx, `InternalError`, a lost connection): that could run it twice.",
+        });
         if !a.errors.is_empty() {
             let codes: Vec<String> = a.errors.iter().map(|c| format!("`{c}`")).collect();
             doc.push_str(&format!("\n- Errors: {}.", codes.join(", ")));
