@@ -371,6 +371,15 @@ async fn network_failures_are_retried_only_for_retry_safe_actions() {
     let result = call(&transport(&url, fast_retries(3)), &Unsafe(ping())).await;
     assert!(matches!(result, Err(Error::Transport(_))));
     assert_eq!(*count.lock().unwrap(), 1);
+    // The cause is kept as a source chain: Error -> TransportError -> the HTTP stack's.
+    let err = result.unwrap_err();
+    let mut chain = Vec::new();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    assert!(chain.len() >= 2, "{chain:?}");
 
     let (url, count) = hang_up().await;
     assert!(
