@@ -26,6 +26,10 @@
 //! `ClientToken`, then the handler: the flow actions keep state, every other action answers
 //! from the spec's example values. Every answer is HTTP 200 with `Response.RequestId`,
 //! `Content-Type: application/json` and a `Date` from the emulator's clock.
+//!
+//! Not emulated: GET and form-encoded calls (the official SDKs and CLI POST JSON by
+//! default), the legacy HmacSHA1/HmacSHA256 signatures, and the business rules of actions
+//! without a handler beyond the spec's checks (they answer from example values).
 
 mod api;
 mod auth;
