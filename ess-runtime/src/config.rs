@@ -198,7 +198,7 @@ impl ConfigBuilder {
 
     /// The largest response body read (32 MiB by default: ESS answers are JSON with links,
     /// never file contents, and its largest lists stay far below this). A larger answer is
-    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), read no further than the cap.
+    /// [`Error::ResponseTooLarge`], read no further than the cap.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.0.max_response_bytes = limit;
         self
