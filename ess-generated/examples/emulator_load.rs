@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 
 use ess_generated::{Client, Config, Credentials, DescribeFlowInfoRequest, Endpoint};
 
+mod support {
+    pub(crate) mod proc_stats;
+}
+
+use support::proc_stats::cpu_seconds;
+
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 #[tokio::main]
@@ -91,25 +97,4 @@ async fn main() -> Result<()> {
         emulator.stop().await;
     }
     Ok(())
-}
-
-/// CPU time of this process (user + system), from /proc; 0 where that is unavailable.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }

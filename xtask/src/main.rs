@@ -4,8 +4,10 @@
 //!   upstream packages (spec/upstream.toml) and the hand-kept spec/overlay.yaml.
 //! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
 //! - `cargo xtask verify-examples [FILE...]`: round-trip official examples through the types.
+//! - `cargo xtask bench [--compile]`: the performance budgets, measured against their anchors.
 
 mod api;
+mod bench;
 mod emit;
 mod examples;
 mod expand;
@@ -31,6 +33,9 @@ commands:
                                   the same options (formatted); ess-generated uses --cargo-features
   verify-examples [FILE...]       round-trip the official examples (default: the pinned upstream
                                   examples.json) through the generated types
+  bench [--compile]               measure the performance budgets (design.md section 8) side by
+                                  side with their anchors (nginx + wrk, the official Python SDK;
+                                  with --compile: aws-sdk-ssm 1.133); exits 1 if one is missed
 ";
 
 fn main() -> ExitCode {
@@ -94,6 +99,14 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 );
             }
             examples::run(&workspace_root(), &files)
+        }
+        "bench" => {
+            let compile = match rest {
+                [] => false,
+                [flag] if flag == "--compile" => true,
+                _ => anyhow::bail!("usage: cargo xtask bench [--compile]\n\n{USAGE}"),
+            };
+            bench::run(&workspace_root(), compile)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -1,0 +1,543 @@
+//! `cargo xtask bench`: the performance budgets of design.md section 8, measured side by side
+//! with their anchors in one run on this machine (ratios, not absolute numbers, are what
+//! carries over between runs on shared machines).
+//!
+//! The runtime part serves a fixed CreateFlowSignUrl answer from nginx on loopback and
+//! measures `wrk` (the ceiling), our client through the public API (release build), the
+//! official Python SDK, peak RSS, and the emulator with 32 clients. `--compile` measures
+//! build times against aws-sdk-ssm 1.133 and the generator over the whole spec.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// The answer nginx serves: a CreateFlowSignUrl response with one signer (our own data).
+const ANSWER: &str = r#"{"Response":{"FlowApproverUrlInfos":[{"SignUrl":"https://essurl.example/s/yD0000000000000000000000000001","ApproverType":1,"ApproverName":"张三","ApproverMobile":"13800000000","LongUrl":"https://quick.example/sign/yD0000000000000000000000000001?FlowId=yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"}],"RequestId":"2e4c7a52-9d7b-4c5e-8f0e-1a2b3c4d5e6f"}}"#;
+
+/// The request body our client sends for that call, for wrk and the Python SDK to send too.
+const REQUEST: &str = r#"{"FlowId":"yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm","FlowApproverInfos":[{"ApproverType":1,"ApproverName":"张三","ApproverMobile":"13800000000"}]}"#;
+
+const PYTHON_PACKAGES: [&str; 2] = [
+    "tencentcloud-sdk-python-common==3.1.155",
+    "tencentcloud-sdk-python-ess==3.1.155",
+];
+
+/// One budget check: what, our figure, the anchor, and whether it holds.
+struct Row {
+    what: String,
+    ess: String,
+    anchor: String,
+    ratio: String,
+    budget: String,
+    ok: bool,
+}
+
+pub(crate) fn run(root: &Path, compile: bool) -> Result<ExitCode> {
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut rows = Vec::new();
+    if compile {
+        compile_rows(root, &dir, &mut rows)?;
+    } else {
+        runtime_rows(root, &dir, &mut rows)?;
+    }
+    println!("\n{}", table(&rows));
+    println!("machine: {}", machine());
+    let missed = rows.iter().filter(|r| !r.ok).count();
+    if missed > 0 {
+        println!("{missed} budget(s) missed");
+        Ok(ExitCode::FAILURE)
+    } else {
+        println!("every budget met");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    ensure_tool("nginx", "nginx-light")?;
+    ensure_tool("wrk", "wrk")?;
+    println!("building the release client and emulator...");
+    cargo(
+        root,
+        &[
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "ess-generated",
+            "--example",
+            "client_bench",
+            "--example",
+            "emulator_load",
+        ],
+    )?;
+    cargo(
+        root,
+        &[
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "ess-emulator",
+            "--bin",
+            "ess-emulator",
+        ],
+    )?;
+    let python = python_venv(root)?;
+
+    let nginx = Nginx::start(dir)?;
+    let url = nginx.url.clone();
+    println!("nginx serves a fixed answer at {url}");
+    let wrk1 = wrk(dir, &url, 1, 1)?;
+    let wrk32 = wrk(dir, &url, 2, 32)?;
+    let release = root.join("target/release/examples");
+    let sequential = bench_client(&release, &url, 20_000, 1)?;
+    let concurrent = bench_client(&release, &url, 100_000, 32)?;
+    let rss = bench_client(&release, &url, 10_000, 1)?;
+    let py = python_sdk(root, &python, &url)?;
+    drop(nginx);
+    let emulator = emulator_load(root)?;
+
+    let sequential_rate = sequential.rate();
+    rows.push(Row {
+        what: "sequential calls/s".into(),
+        ess: format!(
+            "{sequential_rate:.0} ({:.1} us CPU/call)",
+            sequential.cpu_us
+        ),
+        anchor: format!("wrk -t1 -c1: {wrk1:.0}"),
+        ratio: format!("{:.2}", sequential_rate / wrk1),
+        budget: ">= 0.8".into(),
+        ok: sequential_rate >= 0.8 * wrk1,
+    });
+    let concurrent_rate = concurrent.rate();
+    rows.push(Row {
+        what: "32 in flight, calls/s".into(),
+        ess: format!(
+            "{concurrent_rate:.0} ({:.1} us CPU/call)",
+            concurrent.cpu_us
+        ),
+        anchor: format!("wrk -t2 -c32: {wrk32:.0}"),
+        ratio: format!("{:.2}", concurrent_rate / wrk32),
+        budget: ">= 0.5".into(),
+        ok: concurrent_rate >= 0.5 * wrk32,
+    });
+    rows.push(Row {
+        what: "sequential vs the official Python SDK".into(),
+        ess: format!("{sequential_rate:.0}"),
+        anchor: format!(
+            "Python SDK: {:.0} ({:.0} us CPU/call)",
+            py.rate(),
+            py.cpu_us
+        ),
+        ratio: format!("{:.1}x", sequential_rate / py.rate()),
+        budget: ">= 8x".into(),
+        ok: sequential_rate >= 8.0 * py.rate(),
+    });
+    let rss_mb = rss.peak_rss_kib as f64 / 1024.0;
+    rows.push(Row {
+        what: "peak RSS, 10,000 sequential calls".into(),
+        ess: format!("{rss_mb:.1} MB"),
+        anchor: "-".into(),
+        ratio: "-".into(),
+        budget: "< 20 MB".into(),
+        ok: rss.peak_rss_kib > 0 && rss_mb < 20.0,
+    });
+    rows.push(Row {
+        what: "emulator, 32 clients, verified calls/s".into(),
+        ess: format!("{emulator:.0}"),
+        anchor: "-".into(),
+        ratio: "-".into(),
+        budget: ">= 20000".into(),
+        ok: emulator >= 20_000.0,
+    });
+    Ok(())
+}
+
+fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    // The generator: parse, validate and generate the whole spec (median of 15).
+    let text = std::fs::read_to_string(root.join("spec/ess.yaml"))?;
+    let mut times: Vec<Duration> = (0..15)
+        .map(|_| {
+            let started = Instant::now();
+            let spec = ess_codegen::load_str("spec/ess.yaml", &text).expect("the spec loads");
+            let tokens = ess_codegen::generate(&spec, "spec/ess.yaml", &Default::default())
+                .expect("the spec generates");
+            std::hint::black_box(tokens);
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let generator = times[times.len() / 2].as_secs_f64() * 1000.0;
+    rows.push(Row {
+        what: "generator, whole spec".into(),
+        ess: format!("{generator:.1} ms"),
+        anchor: "-".into(),
+        ratio: "-".into(),
+        budget: "< 50 ms (debug xtask build)".into(),
+        ok: generator < 50.0,
+    });
+
+    // aws-sdk-ssm 1.133 in a scratch project: its own unit, dependencies built first.
+    let ssm = dir.join("ssm");
+    std::fs::create_dir_all(ssm.join("src"))?;
+    std::fs::write(
+        ssm.join("Cargo.toml"),
+        "[package]\nname = \"ssm-anchor\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\naws-sdk-ssm = \"=1.133.0\"\n\n[workspace]\n",
+    )?;
+    std::fs::write(ssm.join("src/lib.rs"), "pub use aws_sdk_ssm;\n")?;
+    println!("building aws-sdk-ssm 1.133 and its dependencies (once)...");
+    cargo(&ssm, &["build", "-q"])?;
+    let ssm_time = unit_time(&ssm, &["-p", "aws-sdk-ssm"])?;
+
+    println!("building ess-generated...");
+    cargo(root, &["build", "-q", "-p", "ess-generated"])?;
+    let all = unit_time(root, &["-p", "ess-generated"])?;
+    let features = [
+        "--no-default-features",
+        "--features",
+        "create-flow-sign-url,rustls-aws-lc-rs",
+    ];
+    cargo(
+        root,
+        &[&["build", "-q", "-p", "ess-generated"][..], &features].concat(),
+    )?;
+    let one = unit_time(root, &[&["-p", "ess-generated"][..], &features].concat())?;
+    rows.push(Row {
+        what: "ess-generated, all actions (dev, own unit)".into(),
+        ess: format!("{all:.2} s"),
+        anchor: format!("aws-sdk-ssm 1.133: {ssm_time:.1} s"),
+        ratio: format!("1/{:.0}", ssm_time / all),
+        budget: "<= 1/17".into(),
+        ok: all * 17.0 <= ssm_time,
+    });
+    rows.push(Row {
+        what: "ess-generated, CreateFlowSignUrl only".into(),
+        ess: format!("{one:.2} s"),
+        anchor: format!("aws-sdk-ssm 1.133: {ssm_time:.1} s"),
+        ratio: format!("1/{:.0}", ssm_time / one),
+        budget: "<= 1/100".into(),
+        ok: one * 100.0 <= ssm_time,
+    });
+    Ok(())
+}
+
+/// Wall time of rebuilding one package's own unit (its dependencies are built).
+fn unit_time(project: &Path, package: &[&str]) -> Result<f64> {
+    let crate_name = package[1];
+    cargo(project, &["clean", "-q", "-p", crate_name])?;
+    let started = Instant::now();
+    cargo(project, &[&["build", "-q"][..], package].concat())?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs a Debian package when its tool is missing (and we may), or says what to do.
+fn ensure_tool(tool: &str, package: &str) -> Result<()> {
+    let present = |t: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if present(tool) {
+        return Ok(());
+    }
+    println!("{tool} is missing: installing the Debian package {package}...");
+    let installed = Command::new("sh")
+        .args(["-c", &format!("(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package}) >/dev/null")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed || !present(tool) {
+        bail!("`{tool}` is needed: install it (Debian: `apt-get install {package}`) and run again");
+    }
+    Ok(())
+}
+
+/// nginx serving [`ANSWER`] on a free loopback port, stopped when dropped.
+struct Nginx {
+    child: Child,
+    url: String,
+}
+
+impl Nginx {
+    fn start(dir: &Path) -> Result<Nginx> {
+        let port = free_port()?;
+        let prefix = dir.join("nginx");
+        std::fs::create_dir_all(prefix.join("logs"))?;
+        let p = prefix.display();
+        let conf = format!(
+            "worker_processes auto;\ndaemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  keepalive_requests 10000000;\n  keepalive_timeout 60s;\n\
+               client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n\
+               uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      default_type application/json;\n\
+                 return 200 '{ANSWER}';\n    }}\n  }}\n}}\n"
+        );
+        let conf_path = prefix.join("nginx.conf");
+        std::fs::write(&conf_path, conf)?;
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf_path)
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting nginx")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("nginx did not start; see {p}/logs/error.log");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Nginx { child, url })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// wrk's requests per second, POSTing the same body.
+fn wrk(dir: &Path, url: &str, threads: u32, connections: u32) -> Result<f64> {
+    let script = dir.join("post.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = '{REQUEST}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ),
+    )?;
+    println!("wrk -t{threads} -c{connections}...");
+    let output = Command::new("wrk")
+        .args([
+            &format!("-t{threads}"),
+            &format!("-c{connections}"),
+            "-d5s",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(format!("{url}/"))
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk's output:\n{text}"))
+}
+
+/// What a load run reports.
+struct Load {
+    calls: f64,
+    seconds: f64,
+    cpu_us: f64,
+    peak_rss_kib: u64,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.calls / self.seconds
+    }
+}
+
+fn bench_client(release: &Path, url: &str, calls: u32, in_flight: u32) -> Result<Load> {
+    println!("our client: {calls} calls, {in_flight} in flight...");
+    let output = Command::new(release.join("client_bench"))
+        .args([
+            "--url",
+            url,
+            "--calls",
+            &calls.to_string(),
+            "--in-flight",
+            &in_flight.to_string(),
+        ])
+        .output()
+        .context("running client_bench")?;
+    if !output.status.success() {
+        bail!(
+            "client_bench failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let number = |key: &str| line[key].as_f64().unwrap_or(0.0);
+    Ok(Load {
+        calls: number("calls"),
+        seconds: number("seconds"),
+        cpu_us: number("cpu_us_per_call"),
+        peak_rss_kib: line["peak_rss_kib"].as_u64().unwrap_or(0),
+    })
+}
+
+/// A venv under target/ with the official SDK (created the first time).
+fn python_venv(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/py-bench");
+    let python = venv.join("bin/python");
+    let marker = venv.join("installed.txt");
+    let wanted = PYTHON_PACKAGES.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
+        return Ok(python);
+    }
+    println!("creating a Python venv with the official SDK...");
+    let ok = Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PYTHON_PACKAGES)
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ok {
+        bail!(
+            "cannot create a venv with {PYTHON_PACKAGES:?} (Python 3 with venv and pip, and PyPI, are needed)"
+        );
+    }
+    std::fs::write(&marker, wanted)?;
+    Ok(python)
+}
+
+fn python_sdk(root: &Path, python: &Path, url: &str) -> Result<Load> {
+    println!("the official Python SDK: 3000 sequential calls...");
+    let output = Command::new(python)
+        .arg(root.join("xtask/bench/python_sdk.py"))
+        .args([url, "3000", REQUEST])
+        .output()
+        .context("running the Python SDK")?;
+    if !output.status.success() {
+        bail!(
+            "the Python SDK run failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let number = |key: &str| line[key].as_f64().unwrap_or(0.0);
+    Ok(Load {
+        calls: number("calls"),
+        seconds: number("seconds"),
+        cpu_us: number("cpu_us_per_call"),
+        peak_rss_kib: 0,
+    })
+}
+
+/// Verified calls per second of the release emulator binary, driven by 32 release clients.
+fn emulator_load(root: &Path) -> Result<f64> {
+    println!("the emulator, 32 clients...");
+    let mut emulator = Command::new(root.join("target/release/ess-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-id",
+            "AKIDbench",
+            "--secret-key",
+            "bench-key",
+            "--no-rate-limits",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the emulator")?;
+    let stdout = emulator.stdout.take().context("the emulator's stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(30));
+    let result = url
+        .context("the emulator did not say where it listens")
+        .and_then(|url| {
+            let output = Command::new(root.join("target/release/examples/emulator_load"))
+                .args([
+                    "--url",
+                    &url,
+                    "--secret-id",
+                    "AKIDbench",
+                    "--secret-key",
+                    "bench-key",
+                    "--seconds",
+                    "5",
+                ])
+                .output()
+                .context("running emulator_load")?;
+            let text = String::from_utf8_lossy(&output.stdout);
+            text.split("calls/s")
+                .next()
+                .and_then(|head| head.rsplit(' ').nth(1))
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("no calls/s in:\n{text}"))
+        });
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    result
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| measurement | ess | anchor (same run) | ratio | budget | met |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.what,
+            r.ess,
+            r.anchor,
+            r.ratio,
+            r.budget,
+            if r.ok { "yes" } else { "**no**" }
+        );
+    }
+    out
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores, {cpu}")
+}
