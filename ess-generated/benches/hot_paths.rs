@@ -1,5 +1,6 @@
 //! The client's per-call work outside the network, for CreateFlowSignUrl with one signer:
 //! validating and serializing the request, and decoding the answer.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ess_generated::{
