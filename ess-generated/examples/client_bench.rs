@@ -7,8 +7,10 @@
 //!     [--calls 20000] [--in-flight 1] [--secret-id ID --secret-key KEY]
 //! ```
 //!
-//! It prints one line of JSON: calls, seconds, calls per second, CPU microseconds per call
-//! and peak RSS in KiB (from /proc; 0 where that is unavailable).
+//! One call in flight runs on a current-thread runtime (like `wrk -t1 -c1`, one event loop);
+//! more run on the multi-thread runtime. It prints one line of JSON: calls, seconds, calls
+//! per second, CPU microseconds per call and peak RSS in KiB (from /proc; 0 where that is
+//! unavailable).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,8 +29,21 @@ use support::proc_stats::{cpu_seconds, peak_rss_kib};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    let in_flight = std::env::args()
+        .skip_while(|a| a != "--in-flight")
+        .nth(1)
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1);
+    let runtime = if in_flight <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+    };
+    runtime.block_on(bench())
+}
+
+async fn bench() -> Result<()> {
     let (mut url, mut calls, mut in_flight) = (None, 20_000usize, 1usize);
     let (mut secret_id, mut secret_key) = ("AKIDbench".to_owned(), "bench-secret-key".to_owned());
     let mut args = std::env::args().skip(1);
