@@ -15,7 +15,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ess.v20201111 import ess_client, models
 
 url, calls, body = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-profile = ClientProfile(httpProfile=HttpProfile(endpoint=url, keepAlive=True))
+# Host and scheme apart: given a URL, the SDK would send it whole as the Host header.
+scheme, host = url.split("://", 1)
+profile = ClientProfile(httpProfile=HttpProfile(endpoint=host, protocol=scheme, keepAlive=True))
 client = ess_client.EssClient(credential.Credential("AKIDbench", "bench-secret-key"), "", profile)
 request = models.CreateFlowSignUrlRequest()
 request.from_json_string(body)

@@ -298,6 +298,7 @@ impl Nginx {
             .arg(&prefix)
             .arg("-c")
             .arg(&conf_path)
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting nginx")?;
@@ -315,7 +316,14 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM, so the master stops its workers too (SIGKILL would orphan them).
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
