@@ -4,8 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ess_generated::{
-    ApproverType, CreateFlowSignUrlRequest, CreateFlowSignUrlResponse, FlowCreateApprover,
-    Validate,
+    ApproverType, CreateFlowSignUrlRequest, CreateFlowSignUrlResponse, FlowCreateApprover, Validate,
 };
 
 const ANSWER: &[u8] = br#"{"Response":{"FlowApproverUrlInfos":[{"SignUrl":"https://essurl.example/s/yD0000000000000000000000000001","ApproverType":1,"ApproverName":"\u5f20\u4e09","ApproverMobile":"13800000000","LongUrl":"https://quick.example/sign/yD0000000000000000000000000001?FlowId=yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"}],"RequestId":"2e4c7a52-9d7b-4c5e-8f0e-1a2b3c4d5e6f"}}"#;

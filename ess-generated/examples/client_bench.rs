@@ -36,9 +36,13 @@ fn main() -> Result<()> {
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(1);
     let runtime = if in_flight <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
     } else {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
     };
     runtime.block_on(bench())
 }

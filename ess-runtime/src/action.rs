@@ -138,23 +138,26 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
         #[serde(rename = "Response")]
         response: R,
     }
+    // The fast path tracks no paths; a failure is decoded again to name where it failed.
+    if let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
+        return Ok(envelope.response);
+    }
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    let envelope: Envelope<R> = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = path.strip_prefix("Response").unwrap_or(&path);
-        Error::Decode {
-            path: format!(
-                "${}",
-                if inner.starts_with(['.', '[']) || inner.is_empty() {
-                    inner.to_owned()
-                } else {
-                    format!(".{inner}")
-                }
-            ),
-            message: e.into_inner().to_string(),
-        }
-    })?;
-    Ok(envelope.response)
+    let error = match serde_path_to_error::deserialize::<_, Envelope<R>>(&mut json) {
+        Ok(envelope) => return Ok(envelope.response),
+        Err(error) => error,
+    };
+    let path = error.path().to_string();
+    let inner = path.strip_prefix("Response").unwrap_or(&path);
+    let inner = if inner.is_empty() || inner.starts_with(['.', '[']) {
+        inner.to_owned()
+    } else {
+        format!(".{inner}")
+    };
+    Err(Error::Decode {
+        path: format!("${inner}"),
+        message: error.into_inner().to_string(),
+    })
 }
 
 /// Just enough of `{"Response": {"Error": {..}, "RequestId": ..}}` to classify an answer,

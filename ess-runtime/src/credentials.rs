@@ -35,12 +35,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Constant time in the length of the shorter value: no early exit on the first difference.
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+impl Secret {
+    /// Whether the secret is `other`, in constant time in the length of the shorter value:
+    /// no early exit on the first difference.
+    pub(crate) fn matches(&self, other: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.as_bytes());
         let differences = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
         (differences == 0) & (a.len() == b.len())
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.matches(&other.0)
     }
 }
 

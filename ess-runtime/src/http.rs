@@ -40,9 +40,59 @@ struct Inner {
     http: reqwest::Client,
     signer: Signer,
     limiter: RateLimiter,
+    /// The parsed URL and `Host` of each endpoint group, worked out once.
+    targets: [Target; 2],
+    /// Header values that are the same on every request.
+    fixed: FixedHeaders,
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
     /// and when it was learned.
     clock_offset: Mutex<Option<(i64, Instant)>>,
+}
+
+/// Where one endpoint group's requests go.
+#[derive(Debug)]
+struct Target {
+    url: reqwest::Url,
+    host: String,
+    host_header: HeaderValue,
+}
+
+impl Target {
+    fn new(base: &str) -> Result<Target, Error> {
+        let bad = |problem: &str| {
+            Error::Transport(TransportError::new(format!("endpoint `{base}`: {problem}")))
+        };
+        let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+            .map_err(|e| bad("not a URL").map_transport_source(e))?;
+        let host = authority(&url).ok_or_else(|| bad("no host"))?;
+        let host_header = HeaderValue::from_str(&host).map_err(|_| bad("unusable host"))?;
+        Ok(Target {
+            url,
+            host,
+            host_header,
+        })
+    }
+}
+
+/// Header values every request carries unchanged, validated once.
+#[derive(Debug)]
+struct FixedHeaders {
+    language: HeaderValue,
+    request_client: HeaderValue,
+    region: Option<HeaderValue>,
+}
+
+/// Header names, parsed once.
+mod names {
+    use reqwest::header::HeaderName;
+
+    pub(super) static ACTION: HeaderName = HeaderName::from_static("x-tc-action");
+    pub(super) static VERSION: HeaderName = HeaderName::from_static("x-tc-version");
+    pub(super) static TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
+    pub(super) static LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
+    pub(super) static REQUEST_CLIENT: HeaderName = HeaderName::from_static("x-tc-requestclient");
+    pub(super) static REGION: HeaderName = HeaderName::from_static("x-tc-region");
+    pub(super) static TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
 }
 
 /// The outcome of one attempt.
@@ -51,7 +101,8 @@ enum Attempt {
     Answer {
         body: Vec<u8>,
         code: Option<String>,
-        date: Option<SystemTime>,
+        /// The raw `Date` header, parsed only when needed (clock skew).
+        date: Option<HeaderValue>,
     },
     /// Anything else.
     Failed { error: Error, failure: FailureKind },
@@ -80,8 +131,29 @@ impl HttpTransport {
                     )
                 })?,
         };
+        let header = |name: &str, text: &str| {
+            HeaderValue::from_str(text).map_err(|_| {
+                Error::Transport(TransportError::new(format!(
+                    "`{name}` cannot be sent as a header value"
+                )))
+            })
+        };
+        let fixed = FixedHeaders {
+            language: HeaderValue::from_static(config.language.as_str()),
+            request_client: header("X-TC-RequestClient", &config.request_client)?,
+            region: match config.region.as_deref().filter(|r| !r.is_empty()) {
+                Some(region) => Some(header("X-TC-Region", region)?),
+                None => None,
+            },
+        };
+        let targets = [
+            Target::new(&config.endpoint.base_url("default"))?,
+            Target::new(&config.endpoint.base_url("file"))?,
+        ];
         Ok(Self {
             inner: Arc::new(Inner {
+                targets,
+                fixed,
                 http,
                 signer: Signer::new(),
                 limiter: config.limiter.clone(),
@@ -133,7 +205,7 @@ impl HttpTransport {
         true
     }
 
-    async fn attempt(&self, info: &CallInfo, url: &str, host: &str, body: &Bytes) -> Attempt {
+    async fn attempt(&self, info: &CallInfo, target: &Target, body: &Bytes) -> Attempt {
         let config = &self.inner.config;
         // Asked per attempt, so rotated keys take effect without rebuilding the client.
         let credentials = match config.credentials.credentials().await {
@@ -151,13 +223,13 @@ impl HttpTransport {
             credentials.secret_key().expose(),
             &signer::Request {
                 service: info.service,
-                host,
+                host: &target.host,
                 content_type: JSON,
                 payload: body,
                 timestamp,
             },
         );
-        let headers = match self.headers(info, host, timestamp, &authorization, &credentials) {
+        let headers = match self.headers(info, target, timestamp, &authorization, &credentials) {
             Ok(headers) => headers,
             Err(error) => {
                 return Attempt::Failed {
@@ -169,7 +241,7 @@ impl HttpTransport {
         let sent = self
             .inner
             .http
-            .post(url)
+            .post(target.url.clone())
             .headers(headers)
             .body(body.clone())
             .send()
@@ -179,11 +251,7 @@ impl HttpTransport {
             Err(e) => return failed_request(e, config),
         };
         let status = response.status().as_u16();
-        let date = response
-            .headers()
-            .get(DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok());
+        let date = response.headers().get(DATE).cloned();
         let limit = config.max_response_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
             return Attempt::Failed {
@@ -253,13 +321,12 @@ impl HttpTransport {
     fn headers(
         &self,
         info: &CallInfo,
-        host: &str,
+        target: &Target,
         timestamp: i64,
         authorization: &str,
         credentials: &Credentials,
     ) -> Result<HeaderMap, Error> {
-        let config = &self.inner.config;
-        let mut headers = HeaderMap::new();
+        let fixed = &self.inner.fixed;
         let value = |name: &str, text: &str| {
             HeaderValue::from_str(text).map_err(|_| {
                 Error::Transport(TransportError::new(format!(
@@ -267,27 +334,22 @@ impl HttpTransport {
                 )))
             })
         };
-        headers.insert("x-tc-action", value("X-TC-Action", info.action)?);
-        headers.insert("x-tc-version", value("X-TC-Version", info.version)?);
-        headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
-        headers.insert(
-            "x-tc-language",
-            HeaderValue::from_static(config.language.as_str()),
-        );
-        headers.insert(
-            "x-tc-requestclient",
-            value("X-TC-RequestClient", &config.request_client)?,
-        );
-        if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
-            headers.insert("x-tc-region", value("X-TC-Region", region)?);
+        let mut headers = HeaderMap::with_capacity(10);
+        headers.insert(&names::ACTION, value("X-TC-Action", info.action)?);
+        headers.insert(&names::VERSION, value("X-TC-Version", info.version)?);
+        headers.insert(&names::TIMESTAMP, HeaderValue::from(timestamp));
+        headers.insert(&names::LANGUAGE, fixed.language.clone());
+        headers.insert(&names::REQUEST_CLIENT, fixed.request_client.clone());
+        if let Some(region) = &fixed.region {
+            headers.insert(&names::REGION, region.clone());
         }
         if let Some(token) = credentials.token() {
             let mut token = value("X-TC-Token", token.expose())?;
             token.set_sensitive(true);
-            headers.insert("x-tc-token", token);
+            headers.insert(&names::TOKEN, token);
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-        headers.insert(HOST, value("Host", host)?);
+        headers.insert(HOST, target.host_header.clone());
         let mut authorization = value("Authorization", authorization)?;
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
@@ -364,14 +426,7 @@ fn authority(url: &reqwest::Url) -> Option<String> {
 impl Transport for HttpTransport {
     async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, Error> {
         let config = &self.inner.config;
-        let url = config.endpoint.base_url(info.endpoint);
-        let parsed = reqwest::Url::parse(&url).map_err(|e| {
-            Error::Transport(TransportError::new(format!("bad endpoint `{url}`")).with_source(e))
-        })?;
-        let host = authority(&parsed).ok_or_else(|| {
-            Error::Transport(TransportError::new(format!("endpoint `{url}` has no host")))
-        })?;
-        let url = format!("{}/", url.trim_end_matches('/'));
+        let target = &self.inner.targets[usize::from(info.endpoint == "file")];
         // Shared by every attempt without copying.
         let body = Bytes::from(body);
         let span = tracing::info_span!(
@@ -398,13 +453,15 @@ impl Transport for HttpTransport {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 let sent = Instant::now();
-                let outcome =
-                    match tokio::time::timeout_at(deadline, self.attempt(info, &url, &host, &body))
-                        .await
-                    {
-                        Ok(outcome) => outcome,
-                        Err(_) => return Err(timed_out),
-                    };
+                let outcome = match tokio::time::timeout_at(
+                    deadline,
+                    self.attempt(info, target, &body),
+                )
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Err(timed_out),
+                };
                 let latency_ms = sent.elapsed().as_millis() as u64;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
@@ -425,6 +482,9 @@ impl Transport for HttpTransport {
                         if code == "AuthFailure.SignatureExpire"
                             && !resigned
                             && let Some(server) = date
+                                .as_ref()
+                                .and_then(|d| d.to_str().ok())
+                                .and_then(|d| httpdate::parse_http_date(d).ok())
                             && self.learn_clock_offset(server)
                         {
                             resigned = true;

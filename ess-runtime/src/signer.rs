@@ -5,6 +5,8 @@
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
+
+use crate::credentials::Secret;
 use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -34,7 +36,8 @@ pub struct Signer {
 }
 
 struct CachedKey {
-    secret_fingerprint: [u8; 32],
+    /// The secret key the derived key came from (compared in constant time; zeroed on drop).
+    secret: Secret,
     service: String,
     date: String,
     key: [u8; 32],
@@ -70,21 +73,20 @@ impl Signer {
     }
 
     fn signing_key(&self, secret_key: &str, date: &str, service: &str) -> [u8; 32] {
-        let fingerprint: [u8; 32] = Sha256::digest(secret_key.as_bytes()).into();
         let mut cache = self
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(c) = cache.as_ref()
-            && c.secret_fingerprint == fingerprint
             && c.date == date
             && c.service == service
+            && c.secret.matches(secret_key)
         {
             return c.key;
         }
         let key = derive_key(secret_key, date, service);
         *cache = Some(CachedKey {
-            secret_fingerprint: fingerprint,
+            secret: Secret::new(secret_key),
             service: service.to_owned(),
             date: date.to_owned(),
             key,
