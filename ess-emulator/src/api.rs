@@ -66,6 +66,7 @@ async fn process(
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(fault) = shared.take_fault(&action, false) {
         if let Fault::Delay(delay) = fault {
+            received.fault = Some(Fault::Delay(delay));
             tokio::time::sleep(delay).await;
         } else {
             received.code = Some(format!("fault:{fault}"));

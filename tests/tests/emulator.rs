@@ -613,6 +613,10 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     let run = under_fault(delay(), |c| c, Call::SignUrl).await;
     let (outcome, elapsed) = (&run.outcome, run.elapsed);
     assert!(
+        matches!(run.calls()[0].fault, Some(Fault::Delay(_))),
+        "the delay is recorded"
+    );
+    assert!(
         outcome.is_ok() && elapsed >= Duration::from_millis(300),
         "{outcome:?} {elapsed:?}"
     );

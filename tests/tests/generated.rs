@@ -127,7 +127,11 @@ fn actions_carry_their_spec_facts() {
     assert_eq!(<CreateFlowSignUrlRequest as Action>::RATE_LIMIT, Some(20));
     assert!(retry_safe::<CreateFlowSignUrlRequest>());
     assert_eq!(<UploadFilesRequest as Action>::ENDPOINT, "file");
-    assert!(!retry_safe::<CreateFlowRequest>());
+    // A write with a ClientToken is retry-safe through it; one without never is.
+    assert!(retry_safe::<CreateFlowRequest>());
+    assert!(<CreateFlowRequest as Action>::CLIENT_TOKEN);
+    assert!(!retry_safe::<CreateFlowByFilesRequest>());
+    assert!(!<CreateFlowByFilesRequest as Action>::CLIENT_TOKEN);
     assert!(CreateFlowSignUrlRequest::ERROR_CODES.contains(&ErrorCode::ResourceNotFoundFlow));
     assert_eq!(
         CreateFlowSignUrlRequest::ERROR_CODES.len(),
