@@ -118,6 +118,10 @@ fn retry_safe<A: Action>() -> bool {
     A::RETRY_SAFE
 }
 
+fn client_token<A: Action>() -> bool {
+    A::CLIENT_TOKEN
+}
+
 #[test]
 fn actions_carry_their_spec_facts() {
     assert_eq!(
@@ -129,9 +133,9 @@ fn actions_carry_their_spec_facts() {
     assert_eq!(<UploadFilesRequest as Action>::ENDPOINT, "file");
     // A write with a ClientToken is retry-safe through it; one without never is.
     assert!(retry_safe::<CreateFlowRequest>());
-    assert!(<CreateFlowRequest as Action>::CLIENT_TOKEN);
+    assert!(client_token::<CreateFlowRequest>());
     assert!(!retry_safe::<CreateFlowByFilesRequest>());
-    assert!(!<CreateFlowByFilesRequest as Action>::CLIENT_TOKEN);
+    assert!(!client_token::<CreateFlowByFilesRequest>());
     assert!(CreateFlowSignUrlRequest::ERROR_CODES.contains(&ErrorCode::ResourceNotFoundFlow));
     assert_eq!(
         CreateFlowSignUrlRequest::ERROR_CODES.len(),
