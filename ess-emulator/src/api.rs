@@ -234,7 +234,7 @@ impl Shared {
             "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url),
             "DescribeFlowInfo" => flows.describe(request),
             "CancelFlow" => flows.cancel(request),
-            _ => Ok(self.schema.example_response(action)),
+            _ => Ok(self.schema.example_response(action).clone()),
         };
         result.map_err(|r| (r.code, r.message))
     }

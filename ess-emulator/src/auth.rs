@@ -158,12 +158,12 @@ impl Verifier {
         let canonical_request = format!(
             "{method}\n{path}\n{query}\n{canonical_headers}\n{}\n{}",
             auth.signed_headers,
-            hex(&Sha256::digest(body))
+            signer::hex(&Sha256::digest(body))
         );
         let string_to_sign = format!(
             "TC3-HMAC-SHA256\n{timestamp}\n{date}/{}/tc3_request\n{}",
             self.service,
-            hex(&Sha256::digest(canonical_request.as_bytes()))
+            signer::hex(&Sha256::digest(canonical_request.as_bytes()))
         );
         let signing_key = self.signing_key(auth.secret_id, &key.secret_key, &date);
         let mut mac =
@@ -229,15 +229,6 @@ fn parse_authorization(raw: &str) -> Option<Authorization<'_>> {
         signed_headers: signed_headers?,
         signature: signature?,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

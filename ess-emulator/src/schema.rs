@@ -46,6 +46,8 @@ pub(crate) struct ActionDef {
     /// Requests per second per caller, when the docs state one.
     pub(crate) rate_limit: Option<u32>,
     requirements: Vec<Requirement>,
+    /// The example answer, built the first time it is needed.
+    example: OnceLock<Map<String, Value>>,
 }
 
 #[derive(Debug)]
@@ -172,6 +174,7 @@ impl Schema {
                             }),
                         })
                         .collect(),
+                    example: OnceLock::new(),
                 };
                 Some((name.to_owned(), def))
             })
@@ -327,11 +330,13 @@ impl Schema {
     }
 
     /// A response body (`Response` object, without `RequestId`) of `action` from the spec's
-    /// example values: every member, each nested type once.
-    pub(crate) fn example_response(&self, def: &ActionDef) -> Map<String, Value> {
-        let mut response = self.example_object(def.output, false, 0);
-        response.remove("RequestId");
-        response
+    /// example values: every member, each nested type once. Built once per action.
+    pub(crate) fn example_response<'a>(&self, def: &'a ActionDef) -> &'a Map<String, Value> {
+        def.example.get_or_init(|| {
+            let mut response = self.example_object(def.output, false, 0);
+            response.remove("RequestId");
+            response
+        })
     }
 
     fn example_object(&self, ty: usize, required_only: bool, depth: usize) -> Map<String, Value> {

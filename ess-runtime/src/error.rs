@@ -50,19 +50,6 @@ pub enum Error<C = String> {
     Service(ServiceError<C>),
 }
 
-impl Error {
-    /// A transport error caused by `source`.
-    pub(crate) fn map_transport_source(
-        self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Error {
-        match self {
-            Error::Transport(t) => Error::Transport(t.with_source(source)),
-            other => other,
-        }
-    }
-}
-
 impl<C> Error<C> {
     /// The service's error code, for service errors.
     pub fn code(&self) -> Option<&C> {

@@ -59,13 +59,12 @@ struct Target {
 
 impl Target {
     fn new(base: &str) -> Result<Target, Error> {
-        let bad = |problem: &str| {
-            Error::Transport(TransportError::new(format!("endpoint `{base}`: {problem}")))
-        };
+        let bad = |problem: &str| TransportError::new(format!("endpoint `{base}`: {problem}"));
         let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
-            .map_err(|e| bad("not a URL").map_transport_source(e))?;
-        let host = authority(&url).ok_or_else(|| bad("no host"))?;
-        let host_header = HeaderValue::from_str(&host).map_err(|_| bad("unusable host"))?;
+            .map_err(|e| Error::Transport(bad("not a URL").with_source(e)))?;
+        let host = authority(&url).ok_or_else(|| Error::Transport(bad("no host")))?;
+        let host_header =
+            HeaderValue::from_str(&host).map_err(|_| Error::Transport(bad("unusable host")))?;
         Ok(Target {
             url,
             host,

@@ -442,24 +442,23 @@ impl Load {
 
 fn bench_client(release: &Path, url: &str, calls: u32, in_flight: u32) -> Result<Load> {
     println!("  our client: {calls} calls, {in_flight} in flight...");
-    let output = Command::new(release.join("client_bench"))
-        .args([
-            "--url",
-            url,
-            "--calls",
-            &calls.to_string(),
-            "--in-flight",
-            &in_flight.to_string(),
-        ])
+    let mut command = Command::new(release.join("client_bench"));
+    command.args(["--url", url, "--calls", &calls.to_string()]);
+    command.args(["--in-flight", &in_flight.to_string()]);
+    run_load(command, "client_bench")
+}
+
+/// Runs a load command that prints one line of JSON (calls, seconds, cpu_us_per_call and,
+/// optionally, peak_rss_kib).
+fn run_load(mut command: Command, what: &str) -> Result<Load> {
+    let output = command
         .output()
-        .context("running client_bench")?;
+        .with_context(|| format!("running {what}"))?;
     if !output.status.success() {
-        bail!(
-            "client_bench failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
     }
-    let line: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("{what} printed no JSON line"))?;
     let number = |key: &str| line[key].as_f64().unwrap_or(0.0);
     Ok(Load {
         calls: number("calls"),
@@ -506,25 +505,10 @@ fn python_venv(root: &Path) -> Result<PathBuf> {
 
 fn python_sdk(root: &Path, python: &Path, url: &str) -> Result<Load> {
     println!("the official Python SDK: 3000 sequential calls...");
-    let output = Command::new(python)
-        .arg(root.join("xtask/bench/python_sdk.py"))
-        .args([url, "3000", REQUEST])
-        .output()
-        .context("running the Python SDK")?;
-    if !output.status.success() {
-        bail!(
-            "the Python SDK run failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let line: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let number = |key: &str| line[key].as_f64().unwrap_or(0.0);
-    Ok(Load {
-        calls: number("calls"),
-        seconds: number("seconds"),
-        cpu_us: number("cpu_us_per_call"),
-        peak_rss_kib: 0,
-    })
+    let mut command = Command::new(python);
+    command.arg(root.join("xtask/bench/python_sdk.py"));
+    command.args([url, "3000", REQUEST]);
+    run_load(command, "the Python SDK run")
 }
 
 /// Verified calls per second of the release emulator binary, driven by 32 release clients.
