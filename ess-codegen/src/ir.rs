@@ -269,7 +269,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
                 ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str), &rust),
                 optional: !m.required,
                 boxed: false,
-                sensitive: m.sensitive,
+                sensitive: m.is_sensitive(),
                 doc: FieldDoc {
                     text: m.doc.clone(),
                     required: m.required,

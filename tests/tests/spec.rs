@@ -142,10 +142,28 @@ fn create_flow_sign_url_facts() {
         ("FlowApproverUrlInfo", "SignUrl"),
         ("FlowApproverUrlInfo", "LongUrl"),
         ("FlowApproverUrlInfo", "ApproverMobile"),
+        // Beyond the flagship: CreateFlow's signers and CC'd parties, batch links.
+        ("ApproverInfo", "ApproverMobile"),
+        ("ApproverInfo", "ApproverIdCardNumber"),
+        ("CcInfo", "Mobile"),
+        ("CreateBatchSignUrlRequest", "IdCardNumber"),
+        ("CreateBatchSignUrlResponse", "SignUrl"),
     ] {
         assert!(
-            member(&spec, ty_name, name).sensitive,
+            member(&spec, ty_name, name).is_sensitive(),
             "{ty_name}.{name} must be sensitive"
+        );
+    }
+    // Reviewed: the names look personal, the values are not; the decision is recorded.
+    for (ty_name, name) in [
+        ("ApproverOption", "ApproverMobileMode"),
+        ("CreateFlowRequest", "ClientToken"),
+        ("RegisterInfoOption", "LegalNameSame"),
+    ] {
+        assert_eq!(
+            member(&spec, ty_name, name).sensitive,
+            Some(false),
+            "{ty_name}.{name}"
         );
     }
 }

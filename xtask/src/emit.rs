@@ -146,7 +146,7 @@ fn member(m: &Member) -> Node {
         .flag("nullable", m.nullable)
         .flag("disabled", m.disabled)
         .flag("deprecated", m.deprecated)
-        .flag("sensitive", m.sensitive)
+        .opt_node("sensitive", m.sensitive.map(raw))
         .opt_node("length", m.length.as_deref().map(length))
         .opt_node("range", m.range.as_deref().map(range))
         .opt_str("enum", m.enumeration.as_ref().map(|e| e.to_string()))

@@ -17,7 +17,7 @@ use ess_codegen::spec::{
 use crate::api::{ApiJson, parse_api, parse_error_codes};
 use crate::overlay::{MemberPatch, Overlay};
 use crate::upstream::{self, Pins};
-use crate::{emit, prose};
+use crate::{emit, privacy, prose};
 
 /// Command-line options.
 #[derive(Debug, Default)]
@@ -314,8 +314,15 @@ fn merge(
         ));
     }
 
+    let mut shared_used = vec![false; overlay.members.len()];
+    let mut unclassified = Vec::new();
     let mut types = Vec::new();
     for (name, object) in &api.objects {
+        let type_span = overlay
+            .types
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(k, _)| *k.span());
         let mut patch = take(&mut overlay.types, name);
         let usage = match object.usage.as_deref() {
             None => None,
@@ -341,6 +348,25 @@ fn merge(
             } = p;
             // Upstream sometimes puts a note where the example belongs ("no longer used"):
             // an "example" that repeats the member's description is prose, not a value.
+            let ty = m.spec_type(name)?;
+            let shared = overlay
+                .members
+                .iter()
+                .position(|(k, v)| k.as_str() == m.name && v.ty.as_str() == ty);
+            if let Some(i) = shared {
+                shared_used[i] = true;
+            }
+            let shared = shared.map(|i| &overlay.members.0[i].1);
+            let doc = doc.or_else(|| shared.and_then(|s| s.doc.clone()));
+            let sensitive = sensitive.or_else(|| shared.and_then(|s| s.sensitive));
+            if sensitive.is_none() && privacy::needs_classification(&m.name, &ty) {
+                unclassified.push(unclassified_member(
+                    &upstream[0],
+                    type_span.as_ref(),
+                    name,
+                    &m.name,
+                ));
+            }
             let doc_text = prose::plain_text(&m.document);
             let example = m
                 .example
@@ -350,7 +376,7 @@ fn merge(
                 .map(str::to_owned);
             members.push(Member {
                 name: sp(m.name.clone()),
-                ty: sp(m.spec_type(name)?),
+                ty: sp(ty),
                 required: m.required.unwrap_or(false),
                 output_required: m.output_required.unwrap_or(false),
                 nullable: m.value_allowed_null.unwrap_or(false),
@@ -377,6 +403,28 @@ fn merge(
         ));
     }
 
+    for ((name, entry), used) in overlay.members.iter().zip(shared_used) {
+        if !used {
+            unclassified.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    name.span(),
+                    format!(
+                        "shared member `{}` of type `{}` matches no upstream member",
+                        &**name,
+                        entry.ty.as_str()
+                    ),
+                )
+                .with_hint(
+                    "upstream renamed or retyped it: remove the entry or fix its name or `type`",
+                ),
+            );
+        }
+    }
+    if !unclassified.is_empty() {
+        return Err(report(Diagnostics(unclassified)));
+    }
+
     let mut enums = std::mem::take(&mut overlay.enums.0);
     enums.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     Ok(Spec {
@@ -401,6 +449,31 @@ fn merge(
         actions: NamedMap(actions),
         types: NamedMap(types),
     })
+}
+
+/// A member whose name looks personal and that neither its type's overlay entry nor a shared
+/// entry classifies: reported at the type's overlay entry, or upstream when it has none.
+fn unclassified_member(
+    upstream_api: &str,
+    type_span: Option<&Span>,
+    ty: &str,
+    member: &str,
+) -> Diagnostic {
+    let message = format!(
+        "member `{member}` of `{ty}` looks like personal data or a secret, and nobody has classified it"
+    );
+    let diagnostic = match type_span {
+        Some(span) => Diagnostic::at(OVERLAY, span, message),
+        None => Diagnostic::new(
+            &format!("upstream api.json ({upstream_api})"),
+            0,
+            0,
+            message,
+        ),
+    };
+    diagnostic.with_hint(format!(
+        "in {OVERLAY}, under `types: {ty}: members: {member}:` (or a shared `members:` entry), add `sensitive: true` if it holds personal data or a secret, or `sensitive: false` once reviewed"
+    ))
 }
 
 /// Words of the official titles that name a read: query, get, view, poll, verify a
@@ -478,6 +551,8 @@ service:
     default: {production: ess.tencentcloudapi.com, test: ess.test.ess.tencent.cn}
 errors:
   common: [InternalError]
+members:
+  ClientToken: {type: string, sensitive: false}
 ";
 
     fn api_text() -> String {
@@ -536,22 +611,91 @@ errors:
         assert_eq!(spec.errors.service.len(), 1);
     }
 
+    /// The fixture with members added to `GetThingRequest` and `MakeThingRequest`.
+    fn with_members(mut sources: Sources, get: &[&str], make: &[&str]) -> Sources {
+        let mut api: serde_json::Value = serde_json::from_str(&sources.api_text).unwrap();
+        for (ty, names) in [("GetThingRequest", get), ("MakeThingRequest", make)] {
+            let members = api["objects"][ty]["members"].as_array_mut().unwrap();
+            for name in names {
+                members.push(serde_json::json!({"name": name, "type": "string", "member": "string", "document": "某项", "required": false}));
+            }
+        }
+        sources.api_text = api.to_string();
+        sources
+    }
+
+    #[test]
+    fn members_that_look_personal_must_be_classified_where_the_fix_goes() {
+        // GetThingRequest has an overlay entry: the error points at it. MakeThingRequest has
+        // none: the error names the upstream member.
+        let overlay =
+            "types:\n  GetThingRequest:\n    members:\n      Limit:\n        doc: How many.\n";
+        let unclassified = with_members(
+            sources(overlay),
+            &["OwnerMobile"],
+            &["NotifyEmail", "Remark"],
+        );
+        let err = generate(&unclassified).unwrap_err().to_string();
+        assert!(
+            err.contains("spec/overlay.yaml:11:3: error: member `OwnerMobile` of `GetThingRequest` looks like personal data or a secret, and nobody has classified it\n  = hint: in spec/overlay.yaml, under `types: GetThingRequest: members: OwnerMobile:`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("upstream api.json (tccli==1.0.0): error: member `NotifyEmail` of `MakeThingRequest` looks like personal data"),
+            "{err}"
+        );
+        assert!(!err.contains("Remark"), "{err}");
+        assert!(err.contains("2 problems"), "{err}");
+
+        // Classified either way, under the type or shared by name and type, it imports.
+        // (The fixture's overlay ends inside its shared `members:`.)
+        let overlay = "  NotifyEmail: {type: string, sensitive: true}\ntypes:\n  GetThingRequest:\n    members:\n      OwnerMobile:\n        sensitive: true\n";
+        let classified = with_members(sources(overlay), &["OwnerMobile"], &["NotifyEmail"]);
+        let text = generate(&classified).unwrap();
+        let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+        let member = |ty: &str, name: &str| {
+            spec.types
+                .get(ty)
+                .unwrap()
+                .members
+                .iter()
+                .find(|m| m.name.as_str() == name)
+                .unwrap()
+                .sensitive
+        };
+        assert_eq!(member("GetThingRequest", "OwnerMobile"), Some(true));
+        assert_eq!(member("MakeThingRequest", "NotifyEmail"), Some(true));
+        assert_eq!(member("MakeThingRequest", "ClientToken"), Some(false));
+    }
+
+    #[test]
+    fn a_shared_member_entry_that_matches_nothing_is_an_error() {
+        let overlay = format!("{OVERLAY_HEAD}  ThingId: {{type: int64, doc: The thing.}}\n");
+        let mut stale = sources("");
+        stale.overlay_text = overlay;
+        let err = generate(&stale).unwrap_err().to_string();
+        assert!(
+            err.contains("spec/overlay.yaml:10:3: error: shared member `ThingId` of type `int64` matches no upstream member"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn overlay_entries_that_match_nothing_upstream_are_errors_at_their_line() {
         let overlay = "actions:\n  GetThings:\n    rate_limit: 5\ntypes:\n  Unknown:\n    doc: x\n  GetThingRequest:\n    members:\n      Limt:\n        doc: x\n";
         let err = generate(&sources(overlay)).unwrap_err().to_string();
         assert!(
-            err.contains("spec/overlay.yaml:9:3: error: overlay action `GetThings` matches nothing upstream\n  = hint: did you mean `GetThing`?"),
+            err.contains("spec/overlay.yaml:11:3: error: overlay action `GetThings` matches nothing upstream\n  = hint: did you mean `GetThing`?"),
             "{err}"
         );
         assert!(
             err.contains(
-                "spec/overlay.yaml:12:3: error: overlay type `Unknown` matches nothing upstream"
+                "spec/overlay.yaml:14:3: error: overlay type `Unknown` matches nothing upstream"
             ),
             "{err}"
         );
         assert!(
-            err.contains("spec/overlay.yaml:16:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
+            err.contains("spec/overlay.yaml:18:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
             "{err}"
         );
     }
@@ -562,7 +706,7 @@ errors:
             "types:\n  GetThingRequest:\n    members:\n      Limit:\n        length: {max: 3}\n";
         let err = generate(&sources(overlay)).unwrap_err().to_string();
         assert!(
-            err.starts_with("spec/overlay.yaml:12:17: error: `GetThingRequest.Limit` has a length constraint but its type is `int64`"),
+            err.starts_with("spec/overlay.yaml:14:17: error: `GetThingRequest.Limit` has a length constraint but its type is `int64`"),
             "{err}"
         );
     }
@@ -579,7 +723,7 @@ errors:
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("spec/overlay.yaml:10:17: error: `MakeThing` is marked retry_safe, but its official title `创建东西` names no read"),
+            err.contains("spec/overlay.yaml:12:17: error: `MakeThing` is marked retry_safe, but its official title `创建东西` names no read"),
             "{err}"
         );
     }

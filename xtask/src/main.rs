@@ -14,6 +14,7 @@ mod expand;
 mod features;
 mod import;
 mod overlay;
+mod privacy;
 mod prose;
 mod upstream;
 mod yaml;

@@ -20,9 +20,28 @@ pub(crate) struct Overlay {
     /// Per-action facts.
     #[serde(default)]
     pub(crate) actions: NamedMap<ActionPatch>,
+    /// Facts shared by every member of one name and type, e.g. the `Operator` of 153
+    /// requests. A type's own entry for the member wins.
+    #[serde(default)]
+    pub(crate) members: NamedMap<SharedMemberPatch>,
     /// Per-type facts.
     #[serde(default)]
     pub(crate) types: NamedMap<TypePatch>,
+}
+
+/// Facts about every member of one name whose type is `ty`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SharedMemberPatch {
+    /// The spec type the member must have (`string`, `UserInfo`, `list<string>`); members of
+    /// the same name with another type are not covered.
+    #[serde(rename = "type")]
+    pub(crate) ty: Spanned<String>,
+    #[serde(default)]
+    pub(crate) doc: Option<String>,
+    /// See [`MemberPatch::sensitive`].
+    #[serde(default)]
+    pub(crate) sensitive: Option<bool>,
 }
 
 /// Service facts.
@@ -83,8 +102,10 @@ pub(crate) struct TypePatch {
 pub(crate) struct MemberPatch {
     #[serde(default)]
     pub(crate) doc: Option<String>,
+    /// `true`: personal data or a secret. `false`: reviewed, holds none although its name
+    /// looks personal. Absent: unclassified, which import refuses for such names.
     #[serde(default)]
-    pub(crate) sensitive: bool,
+    pub(crate) sensitive: Option<bool>,
     #[serde(default)]
     pub(crate) deprecated: bool,
     #[serde(default)]

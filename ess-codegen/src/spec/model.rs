@@ -194,9 +194,11 @@ pub struct Member {
     /// Superseded; kept for compatibility.
     #[serde(default)]
     pub deprecated: bool,
-    /// Personal data or secrets: never printed by `Debug` or logs.
+    /// Personal data or secrets (`true`): never printed by `Debug` or logs. `false` records a
+    /// review that found a member whose name looks personal to hold no such data; absent means
+    /// nobody has classified it.
     #[serde(default)]
-    pub sensitive: bool,
+    pub sensitive: Option<bool>,
     /// Length bounds, in characters (for strings) or items (for lists).
     #[serde(default)]
     pub length: Option<Spanned<Length>>,
@@ -209,6 +211,13 @@ pub struct Member {
     /// The value the service assumes when the member is absent (wire form).
     #[serde(default)]
     pub default: Option<Spanned<String>>,
+}
+
+impl Member {
+    /// Whether the member holds personal data or a secret.
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive == Some(true)
+    }
 }
 
 /// Length bounds. `exact` excludes `min` and `max`.

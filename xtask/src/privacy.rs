@@ -1,0 +1,119 @@
+//! Member names that look like personal data or secrets. Import insists that each member so
+//! named is classified in the overlay (`sensitive: true`, or `false` once reviewed), so a new
+//! upstream member carrying a phone number cannot reach `Debug` output unnoticed.
+
+/// Words of a PascalCase name that suggest personal data or a secret: contact details, names,
+/// addresses, links (the service's links are bearer credentials), codes and tokens, network
+/// addresses, and face or video verification data.
+const WORDS: &[&str] = &[
+    "mobile", "phone", "email", "mail", "name", "names", "address", "url", "urls", "link", "pin",
+    "password", "secret", "token", "ip", "face", "video", "qr", "qrcode",
+];
+
+/// Adjacent words that do: identity document and bank account numbers.
+const PAIRS: &[(&str, &str)] = &[
+    ("id", "card"),
+    ("id", "number"),
+    ("card", "number"),
+    ("bank", "account"),
+];
+
+const SCALARS: &[&str] = &["string", "int64", "uint64", "float", "bool"];
+
+/// Whether a member of this name and spec type needs a classification: its name looks
+/// personal and its value is a scalar or a list of scalars. Members of a named type are
+/// left to that type's own members.
+pub(crate) fn needs_classification(name: &str, ty: &str) -> bool {
+    let item = ty
+        .strip_prefix("list<")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(ty);
+    SCALARS.contains(&item) && looks_personal(name)
+}
+
+/// Whether a PascalCase member name looks like it carries personal data or a secret.
+pub(crate) fn looks_personal(name: &str) -> bool {
+    let words = words(name);
+    words.iter().any(|w| WORDS.contains(&w.as_str()))
+        || words
+            .windows(2)
+            .any(|pair| PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+}
+
+/// Splits `QRCodeUrl` into `qr`, `code`, `url` and `ApproverIdCardNumber` into `approver`,
+/// `id`, `card`, `number`.
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let starts_word = i > 0
+            && c.is_uppercase()
+            && (chars[i - 1].is_lowercase()
+                || chars[i - 1].is_ascii_digit()
+                || chars.get(i + 1).is_some_and(|n| n.is_lowercase()));
+        if starts_word && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_pascal_case_with_acronyms() {
+        assert_eq!(words("QRCodeUrl"), ["qr", "code", "url"]);
+        assert_eq!(
+            words("ApproverIdCardNumber"),
+            ["approver", "id", "card", "number"]
+        );
+        assert_eq!(words("ClientIp"), ["client", "ip"]);
+        assert_eq!(words("Url"), ["url"]);
+    }
+
+    #[test]
+    fn personal_names_match_and_lookalike_words_do_not() {
+        for name in [
+            "ApproverMobile",
+            "IdCardNumber",
+            "Email",
+            "SignUrl",
+            "ClientIp",
+            "CallbackToken",
+            "LiveNessVideo",
+            "WeixinQrcodeUrl",
+            "BankAccountNumber",
+            "LegalNameSame",
+        ] {
+            assert!(looks_personal(name), "{name}");
+        }
+        for name in [
+            "RecipientId",
+            "Description",
+            "TipText",
+            "FlowId",
+            "Tips",
+            "Pinned",
+        ] {
+            assert!(!looks_personal(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn only_scalar_values_need_a_classification() {
+        assert!(needs_classification("Mobile", "string"));
+        assert!(needs_classification("SignUrls", "list<string>"));
+        assert!(!needs_classification(
+            "FlowApproverUrlInfos",
+            "list<FlowApproverUrlInfo>"
+        ));
+        assert!(!needs_classification("FlowId", "string"));
+    }
+}
