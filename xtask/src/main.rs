@@ -5,9 +5,11 @@
 //! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
 //! - `cargo xtask verify-examples [FILE...]`: round-trip official examples through the types.
 //! - `cargo xtask bench [--compile]`: the performance budgets, measured against their anchors.
+//! - `cargo xtask coverage [--list]`: doc and personal-data classification coverage of the spec.
 
 mod api;
 mod bench;
+mod coverage;
 mod emit;
 mod examples;
 mod expand;
@@ -37,6 +39,8 @@ commands:
   bench [--compile]               measure the performance budgets (design.md section 8) side by
                                   side with their anchors (nginx + wrk, the official Python SDK;
                                   with --compile: aws-sdk-ssm 1.133); exits 1 if one is missed
+  coverage [--list]               how much of spec/ess.yaml is documented and classified; fails
+                                  below spec/coverage.toml; --list names what is missing
 ";
 
 fn main() -> ExitCode {
@@ -108,6 +112,14 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 _ => anyhow::bail!("usage: cargo xtask bench [--compile]\n\n{USAGE}"),
             };
             bench::run(&workspace_root(), compile)
+        }
+        "coverage" => {
+            let list = match rest {
+                [] => false,
+                [flag] if flag == "--list" => true,
+                _ => anyhow::bail!("usage: cargo xtask coverage [--list]\n\n{USAGE}"),
+            };
+            coverage::run(&workspace_root(), list)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
