@@ -319,15 +319,20 @@ fn field_doc(f: &FieldIr) -> TokenStream {
 fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
     let cfg = gate.any(s.used_by.iter().map(|a| feature_of(ir, a)));
     let name = ident(&s.name);
-    let mut doc = s
-        .doc
-        .clone()
-        .unwrap_or_else(|| format!("The `{}` structure of the ess API.", s.name));
+    let mut doc = match (&s.doc, &s.request_of, &s.response_of) {
+        (Some(doc), _, _) => doc.clone(),
+        (None, Some(action), _) => format!("Input of {action}."),
+        (None, None, Some(action)) => format!("Output of {action}."),
+        (None, None, None) => format!("The `{}` structure of the ess API.", s.name),
+    };
     if let Some(action) = &s.request_of {
         let method = names::snake(action);
         doc.push_str(&format!(
             "\n\nRequest of [`Client::{method}`]; built with `new` and setters."
         ));
+    } else if let Some(action) = &s.response_of {
+        let method = names::snake(action);
+        doc.push_str(&format!("\n\nReturned by [`Client::{method}`]."));
     }
     let doc = doc_attrs(&doc);
     let fields = s.fields.iter().map(|f| {

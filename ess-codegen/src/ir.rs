@@ -89,8 +89,10 @@ pub struct StructIr {
     pub all_optional: bool,
     /// Whether `validate()` has anything to check.
     pub needs_validation: bool,
-    /// The actions whose request is this type.
+    /// The action whose request is this type.
     pub request_of: Option<String>,
+    /// The action whose response is this type.
+    pub response_of: Option<String>,
     /// The actions that reach this type (for per-action cargo features).
     pub used_by: BTreeSet<String>,
 }
@@ -254,6 +256,11 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         .iter()
         .map(|(n, a)| (rust_of(&a.input), n.as_str()))
         .collect();
+    let response_of: BTreeMap<String, &str> = spec
+        .actions
+        .iter()
+        .map(|(n, a)| (rust_of(&a.output), n.as_str()))
+        .collect();
 
     let mut structs: Vec<StructIr> = Vec::new();
     for (name, def) in spec.types.iter() {
@@ -297,6 +304,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             all_optional,
             needs_validation: false,
             request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
+            response_of: response_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),
         });
     }

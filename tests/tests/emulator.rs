@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use ess_emulator::{DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, Fault, FaultRule};
 use ess_generated::{
-    Action, ApproverInfo, ApproverType, CallInfo, CancelFlowRequest, Client, Config, ConfigBuilder,
-    CreateDocumentRequest, CreateFlowByFilesRequest, CreateFlowRequest, CreateFlowSignUrlRequest,
-    Credentials, DescribeFlowInfoRequest, Endpoint, Error, ErrorCode, FlowCreateApprover,
-    HttpTransport, Intention, IntentionQuestion, IntentionType, RetryPolicy, SignTypeSelector,
-    SignVerifyType, StartFlowRequest, Transport, UrlType, UserInfo,
+    Action, ApproveStatus, ApproverInfo, ApproverType, CallInfo, CancelFlowRequest, Client, Config,
+    ConfigBuilder, CreateDocumentRequest, CreateFlowByFilesRequest, CreateFlowRequest,
+    CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint, Error, ErrorCode,
+    FlowCreateApprover, FlowStatus, HttpTransport, Intention, IntentionQuestion, IntentionType,
+    RetryPolicy, SignTypeSelector, SignVerifyType, StartFlowRequest, Transport, UrlType, UserInfo,
 };
 
 /// Every test is bounded: a hang fails instead of stalling CI.
@@ -290,13 +290,13 @@ async fn the_whole_flow_lifecycle() {
             detail.flow_status.unwrap(),
             approvers
                 .iter()
-                .map(|a| a.approve_status.unwrap())
+                .map(|a| a.approve_status.clone().unwrap())
                 .collect::<Vec<_>>(),
         )
     };
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
-        (0, vec![0, 0])
+        (FlowStatus::NotStarted, vec![ApproveStatus::NotStarted; 2])
     );
 
     let err = client
@@ -317,7 +317,7 @@ async fn the_whole_flow_lifecycle() {
     assert_eq!(started.status.as_deref(), Some("START"));
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
-        (1, vec![2, 2])
+        (FlowStatus::ToSign, vec![ApproveStatus::ToSign; 2])
     );
 
     let links =
@@ -326,13 +326,16 @@ async fn the_whole_flow_lifecycle() {
     assert_eq!(sign(&first).await.status().as_u16(), 200);
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
-        (2, vec![3, 2])
+        (
+            FlowStatus::PartlySigned,
+            vec![ApproveStatus::Signed, ApproveStatus::ToSign]
+        )
     );
     let (_, second) = one_link(&client, &links(employee())).await;
     assert_eq!(sign(&second).await.status().as_u16(), 200);
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
-        (4, vec![3, 3])
+        (FlowStatus::Signed, vec![ApproveStatus::Signed; 2])
     );
     let err = client
         .cancel_flow(&CancelFlowRequest::new(
@@ -500,7 +503,7 @@ async fn under_fault(
                 let request =
                     CreateFlowByFilesRequest::new(UserInfo::new(), "f", vec!["file-1".to_owned()])
                         .approvers(vec![
-                            ApproverInfo::new(1)
+                            ApproverInfo::new(ApproverType::Person)
                                 .approver_name(DEMO_PERSON.0)
                                 .approver_mobile(DEMO_PERSON.1),
                         ]);
