@@ -17,7 +17,7 @@ use ess_codegen::spec::{
 use crate::api::{ApiJson, parse_api, parse_error_codes};
 use crate::overlay::{MemberPatch, Overlay};
 use crate::upstream::{self, Pins};
-use crate::{emit, privacy, prose};
+use crate::{changes, emit, privacy, prose};
 
 /// Command-line options.
 #[derive(Debug, Default)]
@@ -32,6 +32,8 @@ const OVERLAY: &str = "spec/overlay.yaml";
 const PINS: &str = "spec/upstream.toml";
 const SPEC: &str = "spec/ess.yaml";
 const GENERATED_MANIFEST: &str = "ess-generated/Cargo.toml";
+/// Where the change report goes, for pasting into a changelog or pull request.
+const CHANGES: &str = "target/spec-changes.md";
 
 /// Values upstream writes where it has no example.
 const NO_EXAMPLE: &[&str] = &["", "无", "null", "None"];
@@ -41,6 +43,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     let sources = Sources::load(root, options.from.as_deref())?;
     let text = generate(&sources)?;
     let spec = ess_codegen::load_str(SPEC, &text).map_err(report)?;
+    report_changes(root, &spec, &text)?;
     let manifest_path = root.join(GENERATED_MANIFEST);
     let manifest = fs::read_to_string(&manifest_path)
         .with_context(|| format!("reading {GENERATED_MANIFEST}"))?;
@@ -77,6 +80,27 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what the new spec changes for users, and writes it to [`CHANGES`].
+fn report_changes(root: &Path, spec: &Spec, text: &str) -> Result<()> {
+    let committed = fs::read_to_string(root.join(SPEC)).unwrap_or_default();
+    if committed == text {
+        return Ok(());
+    }
+    let Ok(old) = ess_codegen::load_str(SPEC, &committed) else {
+        println!("the committed {SPEC} does not load, so there is no change report");
+        return Ok(());
+    };
+    let markdown = changes::diff(&old, spec).markdown();
+    print!("{markdown}");
+    let path = root.join(CHANGES);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    fs::write(&path, &markdown).with_context(|| format!("writing {CHANGES}"))?;
+    println!("(the change report is in {CHANGES})");
+    Ok(())
 }
 
 /// Everything import reads.
@@ -678,6 +702,69 @@ members:
             err.contains("spec/overlay.yaml:10:3: error: shared member `ThingId` of type `int64` matches no upstream member"),
             "{err}"
         );
+    }
+
+    /// A miniature upstream release under xtask/fixtures, with its overlay.
+    fn fixture(dir: &str, version: &str) -> Spec {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(dir);
+        let read = |file: &str| fs::read_to_string(base.join(file)).unwrap();
+        let pins_text = PINS_TEXT.replace("1.0.0", version);
+        let sources = Sources {
+            pins: toml::from_str(&pins_text).unwrap(),
+            pins_text,
+            overlay_text: read("overlay.yaml"),
+            api_text: read("api.json"),
+            error_codes_text: read("errorcodes.py"),
+            examples_json: None,
+        };
+        let text = generate(&sources).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        ess_codegen::load_str("spec/ess.yaml", &text).unwrap()
+    }
+
+    #[test]
+    fn the_change_report_names_each_kind_of_change_with_its_semver_impact() {
+        let before = fixture("upstream-before", "1.0.0");
+        let after = fixture("upstream-after", "1.1.0");
+        let report = changes::diff(&before, &after);
+        let text = report.markdown();
+        assert_eq!(report.verdict(), changes::Impact::Major, "{text}");
+        for line in [
+            "Upstream: tccli==1.0.0, tencentcloud-sdk-python-ess==1.0.0 -> tccli==1.1.0, tencentcloud-sdk-python-ess==1.1.0",
+            "Semver impact on ess-generated: **major**",
+            // Actions.
+            "- minor: new action `PaintThing` (粉刷东西)",
+            "- major: action `DropThing` removed",
+            "- patch: `GetThing` retitled: 查询东西 -> 查询东西详情",
+            // Types and members.
+            "- minor: new type `PaintThingRequest`",
+            "- major: type `DropThingRequest` removed",
+            "- major: type `OldPart` removed",
+            "- minor: new type `NewPart`",
+            "- major: `MakeThingRequest.Kind` added (required, `string`)",
+            "- minor: `MakeThingRequest.OwnerMobile` added (optional, `string`)",
+            "- minor: `Thing.Note` added (optional, `string`)",
+            "- major: `GetThingRequest.Legacy` removed",
+            "- major: `GetThingRequest.Size` retyped: `int64` -> `string`",
+            "- major: `GetThingRequest.Part` retyped: `OldPart` -> `NewPart`",
+            "- major: `GetThingRequest.Color` is now required",
+            // Enumerations and error codes.
+            "- minor: `Shade` value `BLUE` added",
+            "- minor: error code `FailedOperation.New` added",
+            "- major: error code `FailedOperation.Old` removed",
+            // What a person must decide.
+            "- new action `PaintThing` has no doc in spec/overlay.yaml",
+            "- `MakeThingRequest.OwnerMobile` looks like personal data: check that `sensitive` is right",
+            "- `Thing.Note` is new in a type with sensitive members: should it be sensitive too?",
+        ] {
+            assert!(text.contains(line), "missing `{line}` in:\n{text}");
+        }
+        // The same release twice: nothing to report.
+        let again = changes::diff(&after, &fixture("upstream-after", "1.1.0"));
+        assert!(again.is_empty());
+        assert!(again.markdown().contains("No changes."));
+        assert_eq!(again.verdict(), changes::Impact::Patch);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the maintainer commands of ess.
 //!
 //! - `cargo xtask import [--check] [--from DIR]`: rebuild spec/ess.yaml from the pinned
-//!   upstream packages (spec/upstream.toml) and the hand-kept spec/overlay.yaml.
+//!   upstream packages (spec/upstream.toml) and the hand-kept spec/overlay.yaml, and report
+//!   what changed for users (target/spec-changes.md).
 //! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
 //! - `cargo xtask verify-examples [FILE...]`: round-trip official examples through the types.
 //! - `cargo xtask bench [--compile]`: the performance budgets, measured against their anchors.
@@ -9,6 +10,7 @@
 
 mod api;
 mod bench;
+mod changes;
 mod coverage;
 mod emit;
 mod examples;

@@ -1,0 +1,387 @@
+//! What an import changes for users of ess-generated: the difference between the committed spec
+//! and the new one, the semver impact of each change, an overall verdict, and the changes that
+//! need a human decision (personal data, missing docs). Printed by `cargo xtask import` and
+//! written where a maintainer can paste it into a changelog or pull request.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+
+use ess_codegen::spec::{Member, NamedMap, Spec, Status, TypeDef, Usage};
+
+use crate::privacy;
+
+/// How a change affects the generated crate's semver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Impact {
+    /// Docs, limits or behaviour only; no API change.
+    Patch,
+    /// Additive: existing code keeps compiling (non-exhaustive structs and enums).
+    Minor,
+    /// Existing code may stop compiling: something removed, retyped or newly required.
+    Major,
+}
+
+impl fmt::Display for Impact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Impact::Patch => "patch",
+            Impact::Minor => "minor",
+            Impact::Major => "major",
+        })
+    }
+}
+
+/// One change, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change {
+    pub(crate) impact: Impact,
+    pub(crate) text: String,
+}
+
+/// Everything that changed, by section, and what needs a human decision.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    /// Upstream sources before and after.
+    pub(crate) upstream: (Vec<String>, Vec<String>),
+    pub(crate) actions: Vec<Change>,
+    pub(crate) types: Vec<Change>,
+    pub(crate) enums: Vec<Change>,
+    pub(crate) errors: Vec<Change>,
+    /// Changes a person must look at before releasing.
+    pub(crate) review: Vec<String>,
+}
+
+impl Report {
+    /// Whether nothing changed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+            && self.types.is_empty()
+            && self.enums.is_empty()
+            && self.errors.is_empty()
+            && self.review.is_empty()
+    }
+
+    /// The largest impact of any change.
+    pub(crate) fn verdict(&self) -> Impact {
+        [&self.actions, &self.types, &self.enums, &self.errors]
+            .into_iter()
+            .flatten()
+            .map(|c| c.impact)
+            .max()
+            .unwrap_or(Impact::Patch)
+    }
+
+    /// The report as Markdown.
+    pub(crate) fn markdown(&self) -> String {
+        let mut out = String::from("# Spec changes\n\n");
+        let (old, new) = &self.upstream;
+        if old != new {
+            let _ = writeln!(out, "Upstream: {} -> {}\n", old.join(", "), new.join(", "));
+        }
+        if self.is_empty() {
+            out.push_str("No changes.\n");
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "Semver impact on ess-generated: **{}** ({} major, {} minor, {} patch).\n",
+            self.verdict(),
+            self.count(Impact::Major),
+            self.count(Impact::Minor),
+            self.count(Impact::Patch)
+        );
+        for (title, changes) in [
+            ("Actions", &self.actions),
+            ("Types and members", &self.types),
+            ("Enumerations", &self.enums),
+            ("Error codes", &self.errors),
+        ] {
+            if changes.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "## {title}\n");
+            for c in changes {
+                let _ = writeln!(out, "- {}: {}", c.impact, c.text);
+            }
+            out.push('\n');
+        }
+        if !self.review.is_empty() {
+            out.push_str("## Needs a human decision\n\n");
+            for r in &self.review {
+                let _ = writeln!(out, "- {r}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn count(&self, impact: Impact) -> usize {
+        [&self.actions, &self.types, &self.enums, &self.errors]
+            .into_iter()
+            .flatten()
+            .filter(|c| c.impact == impact)
+            .count()
+    }
+}
+
+fn change(impact: Impact, text: impl Into<String>) -> Change {
+    Change {
+        impact,
+        text: text.into(),
+    }
+}
+
+fn by_name<T>(map: &NamedMap<T>) -> BTreeMap<&str, &T> {
+    map.iter().map(|(k, v)| (k.as_str(), v)).collect()
+}
+
+/// Compares the committed spec with the new one.
+pub(crate) fn diff(old: &Spec, new: &Spec) -> Report {
+    let strings = |v: &[ess_codegen::spec::Spanned<String>]| -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    };
+    let mut report = Report {
+        upstream: (strings(&old.upstream), strings(&new.upstream)),
+        ..Report::default()
+    };
+    diff_actions(old, new, &mut report);
+    diff_types(old, new, &mut report);
+    diff_enums(old, new, &mut report);
+    diff_errors(old, new, &mut report);
+    report
+}
+
+fn diff_actions(old: &Spec, new: &Spec, report: &mut Report) {
+    let (before, after) = (by_name(&old.actions), by_name(&new.actions));
+    for (name, action) in &after {
+        let Some(was) = before.get(name) else {
+            report.actions.push(change(
+                Impact::Minor,
+                format!("new action `{name}` ({})", action.title.as_str()),
+            ));
+            if action.doc.is_none() {
+                report.review.push(format!(
+                    "new action `{name}` has no doc in spec/overlay.yaml"
+                ));
+            }
+            continue;
+        };
+        if was.title.as_str() != action.title.as_str() {
+            report.actions.push(change(
+                Impact::Patch,
+                format!(
+                    "`{name}` retitled: {} -> {}",
+                    was.title.as_str(),
+                    action.title.as_str()
+                ),
+            ));
+        }
+        if *was.status != *action.status && *action.status == Status::Deprecated {
+            report
+                .actions
+                .push(change(Impact::Minor, format!("`{name}` is deprecated")));
+        }
+        if was.retry_safe != action.retry_safe {
+            report.actions.push(change(
+                Impact::Patch,
+                format!(
+                    "`{name}` is {} retried after failures that may have executed",
+                    if action.retry_safe {
+                        "now"
+                    } else {
+                        "no longer"
+                    }
+                ),
+            ));
+        }
+        let codes = |a: &ess_codegen::spec::Action| -> BTreeSet<String> {
+            a.errors.iter().map(|e| e.to_string()).collect()
+        };
+        let (was_codes, codes) = (codes(was), codes(action));
+        let added: Vec<&String> = codes.difference(&was_codes).collect();
+        let removed: Vec<&String> = was_codes.difference(&codes).collect();
+        if !added.is_empty() || !removed.is_empty() {
+            report.actions.push(change(
+                Impact::Patch,
+                format!(
+                    "`{name}` may return {} more and {} fewer error codes{}",
+                    added.len(),
+                    removed.len(),
+                    listed(" (new: ", &added, ")")
+                ),
+            ));
+        }
+    }
+    for name in before.keys().filter(|n| !after.contains_key(*n)) {
+        report
+            .actions
+            .push(change(Impact::Major, format!("action `{name}` removed")));
+    }
+}
+
+fn listed(prefix: &str, items: &[&String], suffix: &str) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    format!("{prefix}{}{suffix}", names.join(", "))
+}
+
+/// Whether callers build values of this type (requests and input types).
+fn is_input(spec: &Spec, name: &str, def: &TypeDef) -> bool {
+    matches!(def.usage, Some(Usage::In | Usage::Both))
+        || spec.actions.iter().any(|(_, a)| a.input.as_str() == name)
+}
+
+fn diff_types(old: &Spec, new: &Spec, report: &mut Report) {
+    let (before, after) = (by_name(&old.types), by_name(&new.types));
+    for (name, def) in &after {
+        let Some(was) = before.get(name) else {
+            report
+                .types
+                .push(change(Impact::Minor, format!("new type `{name}`")));
+            for m in &def.members {
+                review_member(name, def, m, report);
+            }
+            continue;
+        };
+        let input = is_input(new, name, def);
+        diff_members(name, was, def, input, report);
+    }
+    for name in before.keys().filter(|n| !after.contains_key(*n)) {
+        report
+            .types
+            .push(change(Impact::Major, format!("type `{name}` removed")));
+    }
+}
+
+fn diff_members(ty: &str, was: &TypeDef, def: &TypeDef, input: bool, report: &mut Report) {
+    let before: BTreeMap<&str, &Member> =
+        was.members.iter().map(|m| (m.name.as_str(), m)).collect();
+    for m in &def.members {
+        let name = m.name.as_str();
+        let Some(old) = before.get(name) else {
+            let (impact, how) = if m.required && input {
+                (Impact::Major, "required")
+            } else if m.required {
+                (Impact::Minor, "always sent by the service")
+            } else {
+                (Impact::Minor, "optional")
+            };
+            report.types.push(change(
+                impact,
+                format!("`{ty}.{name}` added ({how}, `{}`)", m.ty.as_str()),
+            ));
+            review_member(ty, was, m, report);
+            continue;
+        };
+        if old.ty.as_str() != m.ty.as_str() || old.enumeration != m.enumeration {
+            let shape = |m: &Member| match &m.enumeration {
+                Some(e) => format!("{} ({})", m.ty.as_str(), e.as_str()),
+                None => m.ty.as_str().to_owned(),
+            };
+            report.types.push(change(
+                Impact::Major,
+                format!("`{ty}.{name}` retyped: `{}` -> `{}`", shape(old), shape(m)),
+            ));
+        }
+        if old.required != m.required {
+            report.types.push(change(
+                Impact::Major,
+                format!(
+                    "`{ty}.{name}` is now {}",
+                    if m.required { "required" } else { "optional" }
+                ),
+            ));
+        }
+        if old.is_sensitive() != m.is_sensitive() {
+            report.types.push(change(
+                Impact::Patch,
+                format!(
+                    "`{ty}.{name}` is {} redacted in Debug output",
+                    if m.is_sensitive() { "now" } else { "no longer" }
+                ),
+            ));
+        }
+        if !old.deprecated && m.deprecated {
+            report.types.push(change(
+                Impact::Minor,
+                format!("`{ty}.{name}` is deprecated"),
+            ));
+        }
+    }
+    let names: BTreeSet<&str> = def.members.iter().map(|m| m.name.as_str()).collect();
+    for name in before.keys().filter(|n| !names.contains(*n)) {
+        report
+            .types
+            .push(change(Impact::Major, format!("`{ty}.{name}` removed")));
+    }
+}
+
+/// Flags a new member that may carry personal data.
+fn review_member(ty: &str, siblings: &TypeDef, m: &Member, report: &mut Report) {
+    let name = m.name.as_str();
+    if privacy::looks_personal(name) {
+        report.review.push(format!(
+            "`{ty}.{name}` looks like personal data: check that `sensitive` is right"
+        ));
+    } else if siblings.members.iter().any(|s| s.is_sensitive()) && !m.is_sensitive() {
+        report.review.push(format!(
+            "`{ty}.{name}` is new in a type with sensitive members: should it be sensitive too?"
+        ));
+    }
+}
+
+fn diff_enums(old: &Spec, new: &Spec, report: &mut Report) {
+    let (before, after) = (by_name(&old.enums), by_name(&new.enums));
+    for (name, def) in &after {
+        let values = |d: &ess_codegen::spec::EnumDef| -> BTreeSet<String> {
+            d.values.iter().map(|v| v.value.to_string()).collect()
+        };
+        let Some(was) = before.get(name) else {
+            report
+                .enums
+                .push(change(Impact::Minor, format!("new enum `{name}`")));
+            continue;
+        };
+        let (was_values, values) = (values(was), values(def));
+        for v in values.difference(&was_values) {
+            report
+                .enums
+                .push(change(Impact::Minor, format!("`{name}` value `{v}` added")));
+        }
+        for v in was_values.difference(&values) {
+            report.enums.push(change(
+                Impact::Major,
+                format!("`{name}` value `{v}` removed"),
+            ));
+        }
+    }
+    for name in before.keys().filter(|n| !after.contains_key(*n)) {
+        report
+            .enums
+            .push(change(Impact::Major, format!("enum `{name}` removed")));
+    }
+}
+
+fn diff_errors(old: &Spec, new: &Spec, report: &mut Report) {
+    let codes = |s: &Spec| -> BTreeSet<String> {
+        s.errors
+            .common
+            .iter()
+            .chain(&s.errors.service)
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let (before, after) = (codes(old), codes(new));
+    for c in after.difference(&before) {
+        report
+            .errors
+            .push(change(Impact::Minor, format!("error code `{c}` added")));
+    }
+    for c in before.difference(&after) {
+        report
+            .errors
+            .push(change(Impact::Major, format!("error code `{c}` removed")));
+    }
+}
