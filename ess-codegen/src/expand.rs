@@ -15,14 +15,14 @@ pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     let api_version = &ir.api_version;
     let enums = ir.enums.iter().map(|e| {
         let cfg = gate.any(e.used_by.iter().map(|a| feature_of(ir, a)));
-        let item = enum_item(e);
-        quote! { #cfg #item }
+        enum_item(e, &cfg)
     });
     let structs = ir.structs.iter().map(|s| struct_item(ir, s, gate));
     let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
     let error_code = error_code_item(ir);
     let client = client_item(ir, gate);
-    let roundtrip = roundtrip_item(ir, gate);
+    // Test tooling, for ess-generated's `__roundtrip` feature only: never in users' builds.
+    let roundtrip = gate.0.then(|| roundtrip_item(ir, gate));
     let action_names = ir.actions.iter().map(|a| {
         let cfg = gate.one(&a.feature);
         let wire = &a.wire;
@@ -161,7 +161,8 @@ impl IntoTokens for Literal {
     }
 }
 
-fn enum_item(e: &EnumIr) -> TokenStream {
+/// An enumeration and its impls, each behind `cfg` (the features of the actions that use it).
+fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
     let name = ident(&e.name);
     let doc = doc_attrs(e.doc.as_deref().unwrap_or("An enumeration of the ess API."));
     let raw = scalar_ty(e.scalar);
@@ -222,6 +223,7 @@ fn enum_item(e: &EnumIr) -> TokenStream {
         )
     };
     quote! {
+        #cfg
         #doc
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -231,6 +233,7 @@ fn enum_item(e: &EnumIr) -> TokenStream {
             Unknown(#raw),
         }
 
+        #cfg
         impl #name {
             #to_wire
 
@@ -240,6 +243,7 @@ fn enum_item(e: &EnumIr) -> TokenStream {
             }
         }
 
+        #cfg
         impl ::std::convert::From<#wire_ty> for #name {
             fn from(value: #wire_ty) -> Self {
                 match value {
@@ -248,12 +252,14 @@ fn enum_item(e: &EnumIr) -> TokenStream {
             }
         }
 
+        #cfg
         impl ::ess_runtime::__private::serde::Serialize for #name {
             fn serialize<S: ::ess_runtime::__private::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
                 #serialize
             }
         }
 
+        #cfg
         impl<'de> ::ess_runtime::__private::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::ess_runtime::__private::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                 #deserialize
@@ -262,18 +268,17 @@ fn enum_item(e: &EnumIr) -> TokenStream {
     }
 }
 
-fn field_doc(f: &FieldIr) -> TokenStream {
-    let mut text = String::new();
-    if let Some(t) = &f.doc.text {
-        text.push_str(t);
-        text.push_str("\n\n");
-    }
+/// A field's rustdoc: our words, then the facts (whether callers must set it, bounds, default,
+/// sensitivity). Output-only structures leave out "Required" and "Optional": callers read them.
+fn field_doc(f: &FieldIr, output_only: bool) -> TokenStream {
     let mut facts = Vec::new();
-    facts.push(if f.doc.required {
-        "Required.".to_owned()
-    } else {
-        "Optional.".to_owned()
-    });
+    if !output_only {
+        facts.push(if f.doc.required {
+            "Required.".to_owned()
+        } else {
+            "Optional.".to_owned()
+        });
+    }
     if let Some((min, max)) = f.length {
         let unit = if matches!(f.ty, FieldTy::List(_)) {
             "items"
@@ -308,12 +313,18 @@ fn field_doc(f: &FieldIr) -> TokenStream {
     if f.doc.deprecated {
         facts.push("Deprecated.".to_owned());
     }
-    text.push_str(&facts.join(" "));
-    if let Some(e) = &f.doc.example {
-        let e = e.replace('`', "'");
-        text.push_str(&format!("\n\nExample: `{e}`"));
+    facts.retain(|fact| !fact.is_empty());
+    let mut paragraphs: Vec<String> = f.doc.text.iter().cloned().collect();
+    if !facts.is_empty() {
+        paragraphs.push(facts.join(" "));
     }
-    doc_attrs(&text)
+    if let Some(e) = &f.doc.example {
+        paragraphs.push(format!("Example: `{}`", e.replace('`', "'")));
+    }
+    if paragraphs.is_empty() {
+        paragraphs.push(format!("The `{}` member.", f.wire));
+    }
+    doc_attrs(&paragraphs.join("\n\n"))
 }
 
 fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
@@ -339,12 +350,19 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
         let id = ident(&f.ident);
         let ty = full_ty(f);
         let wire = &f.wire;
-        let doc = field_doc(f);
-        let serde = if f.optional {
-            quote!(#[serde(rename = #wire, default, skip_serializing_if = "::std::option::Option::is_none")])
-        } else {
-            quote!(#[serde(rename = #wire)])
-        };
+        let doc = field_doc(f, s.output_only);
+        // The container renames to PascalCase; only fields it gets wrong carry a rename.
+        let mut args = Vec::new();
+        if names::serde_pascal(&f.ident) != *wire {
+            args.push(quote!(rename = #wire));
+        }
+        if f.optional {
+            args.push(quote!(default));
+            args.push(quote!(
+                skip_serializing_if = "::std::option::Option::is_none"
+            ));
+        }
+        let serde = (!args.is_empty()).then(|| quote!(#[serde(#(#args),*)]));
         quote! { #doc #serde pub #id: #ty }
     });
     let has_sensitive = s.fields.iter().any(|f| f.sensitive);
@@ -408,25 +426,75 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
         let item = validate_impl(ir, s);
         quote!(#cfg #item)
     });
+    // Callers only read output-only structures; the service builds them. Lists and strings
+    // get accessors, so reading an answer needs no `unwrap_or_default` chains.
+    let accessors: Vec<TokenStream> = if s.output_only {
+        s.fields
+            .iter()
+            .filter(|f| f.optional && !f.boxed)
+            .filter_map(|f| {
+                let id = ident(&f.ident);
+                let wire = &f.wire;
+                match &f.ty {
+                    FieldTy::List(inner) => {
+                        let inner = field_ty(inner);
+                        let doc = format!(" `{wire}`, empty when the answer leaves it out.");
+                        Some(quote! {
+                            #[doc = #doc]
+                            pub fn #id(&self) -> &[#inner] {
+                                self.#id.as_deref().unwrap_or_default()
+                            }
+                        })
+                    }
+                    FieldTy::Scalar(Scalar::String) => {
+                        let doc = format!(" `{wire}`, if the answer has it.");
+                        Some(quote! {
+                            #[doc = #doc]
+                            pub fn #id(&self) -> ::std::option::Option<&str> {
+                                self.#id.as_deref()
+                            }
+                        })
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let accessors = (!accessors.is_empty()).then(|| {
+        quote! {
+            #cfg
+            impl #name {
+                #(#accessors)*
+            }
+        }
+    });
+    let builders = (!s.output_only).then(|| {
+        quote! {
+            #cfg
+            impl #name {
+                #[doc = #new_doc]
+                #many_args
+                pub fn new(#(#new_params),*) -> Self {
+                    Self { #(#new_fields,)* }
+                }
+                #(#setters)*
+            }
+        }
+    });
     quote! {
         #cfg
         #doc
         #[derive(#(#derives,)* ::ess_runtime::__private::serde::Serialize, ::ess_runtime::__private::serde::Deserialize)]
-        #[serde(crate = "::ess_runtime::__private::serde")]
+        #[serde(crate = "::ess_runtime::__private::serde", rename_all = "PascalCase")]
         #[non_exhaustive]
         pub struct #name {
             #(#fields,)*
         }
 
-        #cfg
-        impl #name {
-            #[doc = #new_doc]
-            #many_args
-            pub fn new(#(#new_params),*) -> Self {
-                Self { #(#new_fields,)* }
-            }
-            #(#setters)*
-        }
+        #builders
+        #accessors
 
         #debug
         #validate
@@ -840,6 +908,7 @@ fn roundtrip_item(ir: &Ir, gate: Gate) -> TokenStream {
     quote! {
         /// Deserializes a request (or response) body of `action` into its generated type and
         /// serializes it back; `None` for an unknown action. Used to check official examples.
+        #[cfg(feature = "__roundtrip")]
         #[doc(hidden)]
         pub fn __roundtrip(
             action: &str,

@@ -89,6 +89,8 @@ pub struct StructIr {
     pub all_optional: bool,
     /// Whether `validate()` has anything to check.
     pub needs_validation: bool,
+    /// Only ever read from responses: no constructor, setters or `validate()`.
+    pub output_only: bool,
     /// The action whose request is this type.
     pub request_of: Option<String>,
     /// The action whose response is this type.
@@ -264,17 +266,22 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
 
     let mut structs: Vec<StructIr> = Vec::new();
     for (name, def) in spec.types.iter() {
+        let is_response = response_of.contains_key(&rust_of(name));
         let mut fields = Vec::new();
         for m in &def.members {
             let Ok(ty) = TypeRef::parse(&m.ty) else {
                 continue;
             };
+            // Every answer carries a RequestId (the runtime refuses one without), so a
+            // response's is a plain `String`.
+            let always_present = m.required
+                || (is_response && m.name.as_str() == "RequestId" && m.ty.as_str() == "string");
             let ident = names::snake(&m.name);
             fields.push(FieldIr {
                 wire: m.name.to_string(),
                 ident,
                 ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str), &rust),
-                optional: !m.required,
+                optional: !always_present,
                 boxed: false,
                 sensitive: m.is_sensitive(),
                 doc: FieldDoc {
@@ -303,12 +310,14 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             fields,
             all_optional,
             needs_validation: false,
+            output_only: false,
             request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             response_of: response_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),
         });
     }
     mark_boxed(&mut structs);
+    mark_output_only(spec, &mut structs, &rust_of);
     mark_validation(&mut structs);
 
     let index: BTreeMap<&str, usize> = structs
@@ -485,11 +494,27 @@ fn mark_boxed(structs: &mut [StructIr]) {
 
 /// A struct needs validation when a field has a constraint or an enum, or holds a struct
 /// that needs validation (fixed point over the type graph).
+/// Marks the structures no request reaches: callers only ever read them.
+fn mark_output_only(spec: &Spec, structs: &mut [StructIr], rust_of: &dyn Fn(&str) -> String) {
+    let index: BTreeMap<&str, usize> = structs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let mut inputs = BTreeSet::new();
+    for (_, action) in spec.actions.iter() {
+        collect_closure(structs, &index, &rust_of(&action.input), &mut inputs);
+    }
+    for s in structs.iter_mut() {
+        s.output_only = !inputs.contains(&s.name);
+    }
+}
+
 fn mark_validation(structs: &mut [StructIr]) {
     let mut needs: BTreeSet<String> = BTreeSet::new();
     loop {
         let before = needs.len();
-        for s in structs.iter() {
+        for s in structs.iter().filter(|s| !s.output_only) {
             let direct = s.fields.iter().any(|f| {
                 f.length.is_some()
                     || f.range.is_some()

@@ -55,6 +55,25 @@ pub fn snake(name: &str) -> String {
     name.to_snake_case()
 }
 
+/// The wire name serde's `rename_all = "PascalCase"` gives a snake_case field
+/// (`flow_id` -> `FlowId`, `qr_code_url` -> `QrCodeUrl`); generated fields whose wire name
+/// differs carry their own `rename`.
+pub fn serde_pascal(field: &str) -> String {
+    let mut pascal = String::with_capacity(field.len());
+    let mut capitalize = true;
+    for c in field.chars() {
+        if c == '_' {
+            capitalize = true;
+        } else if capitalize {
+            pascal.push(c.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            pascal.push(c);
+        }
+    }
+    pascal
+}
+
 /// The kebab-case cargo feature name of an action (`CreateFlowSignUrl` -> `create-flow-sign-url`).
 pub fn kebab(name: &str) -> String {
     name.to_kebab_case()
@@ -68,6 +87,17 @@ pub fn pascal(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_pascal_case_inverts_snake_case_except_for_acronyms() {
+        assert_eq!(serde_pascal("flow_id"), "FlowId");
+        assert_eq!(
+            serde_pascal(&snake("ApproverIdCardNumber")),
+            "ApproverIdCardNumber"
+        );
+        assert_eq!(serde_pascal(&snake("QRCodeUrl")), "QrCodeUrl");
+        assert_eq!(serde_pascal("type"), "Type");
+    }
 
     #[test]
     fn snake_case_of_wire_names() {

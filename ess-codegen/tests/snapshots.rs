@@ -1,11 +1,12 @@
-//! Snapshots of the generated code (review changes with `cargo insta review`). The same
-//! snapshots are compiled by the `ess-tests` crate, so a broken expansion cannot be blessed.
+//! Snapshots of the generated code (review changes with `cargo insta review`): one per
+//! action, and `ErrorCode`, which every action shares, once. The same snapshots are compiled
+//! by the `ess-tests` crate, so a broken expansion cannot be blessed.
 
 use std::path::Path;
 
 use ess_codegen::{Options, generate, load_file};
 
-fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
+fn generated(spec_path: &str, actions: Option<&[&str]>) -> syn::File {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec_path);
     let spec = load_file(&path).unwrap_or_else(|d| panic!("{d}"));
     let options = Options {
@@ -13,8 +14,38 @@ fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
         cargo_features: false,
     };
     let tokens = generate(&spec, spec_path, &options).unwrap_or_else(|d| panic!("{d}"));
-    // Formatted as `cargo xtask expand` prints it.
-    prettyplease::unparse(&syn::parse2(tokens).expect("generated code parses"))
+    syn::parse2(tokens).expect("generated code parses")
+}
+
+/// Formatted as `cargo xtask expand` prints it.
+fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
+    prettyplease::unparse(&generated(spec_path, actions))
+}
+
+/// Whether an item is `ErrorCode` or one of its impls: shared by every action, so it has a
+/// snapshot of its own and an error-code change touches one file.
+fn is_error_code(item: &syn::Item) -> bool {
+    let is_it = |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.is_ident("ErrorCode"));
+    match item {
+        syn::Item::Enum(e) => e.ident == "ErrorCode",
+        syn::Item::Impl(i) => is_it(&i.self_ty),
+        _ => false,
+    }
+}
+
+/// The items of one action's expansion, without the shared ones (`shared`) or with only them.
+fn part(file: &syn::File, shared: bool) -> String {
+    let items = file
+        .items
+        .iter()
+        .filter(|item| is_error_code(item) == shared)
+        .cloned()
+        .collect();
+    prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items,
+    })
 }
 
 #[test]
@@ -33,8 +64,11 @@ fn ess_actions() {
         "DescribeUserAutoSignStatus",
         "StartFlow",
     ] {
-        insta::assert_snapshot!(action, expand("../spec/ess.yaml", Some(&[action])));
+        let file = generated("../spec/ess.yaml", Some(&[action]));
+        insta::assert_snapshot!(action, part(&file, false));
     }
+    let file = generated("../spec/ess.yaml", Some(&["CreateFlowSignUrl"]));
+    insta::assert_snapshot!("ErrorCode", part(&file, true));
 }
 
 #[test]

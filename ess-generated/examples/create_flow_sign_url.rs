@@ -131,7 +131,7 @@ async fn on_emulator(args: Args) -> Result<()> {
                     vec![signer()],
                 ))
                 .await?;
-            let flow_id = created.flow_id.unwrap_or_default();
+            let flow_id = created.flow_id().unwrap_or_default().to_owned();
             println!("CreateFlow       -> FlowId {flow_id}");
             let document = client
                 .create_document(
@@ -141,14 +141,14 @@ async fn on_emulator(args: Args) -> Result<()> {
                 .await?;
             println!(
                 "CreateDocument   -> DocumentId {}",
-                document.document_id.unwrap_or_default()
+                document.document_id().unwrap_or_default()
             );
             let started = client
                 .start_flow(&StartFlowRequest::new(operator, flow_id.clone()))
                 .await?;
             println!(
                 "StartFlow        -> Status {}",
-                started.status.unwrap_or_default()
+                started.status().unwrap_or_default()
             );
             flow_id
         }
@@ -165,15 +165,12 @@ async fn on_emulator(args: Args) -> Result<()> {
 
 async fn print_links(client: &Client, request: &CreateFlowSignUrlRequest) -> Result<()> {
     let response = client.create_flow_sign_url(request).await?;
-    for info in response.flow_approver_url_infos.unwrap_or_default() {
+    for info in response.flow_approver_url_infos() {
         println!(
             "CreateFlowSignUrl -> {}",
-            info.sign_url.as_deref().unwrap_or("(no link)")
+            info.sign_url().unwrap_or("(no link)")
         );
     }
-    println!(
-        "RequestId {}",
-        response.request_id.as_deref().unwrap_or("-")
-    );
+    println!("RequestId {}", response.request_id);
     Ok(())
 }

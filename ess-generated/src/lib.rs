@@ -26,7 +26,7 @@ pub use ess_runtime::{
 ///
 /// let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
 /// match client.create_flow_sign_url(&request).await {
-///     Ok(response) => println!("{} links", response.flow_approver_url_infos.unwrap_or_default().len()),
+///     Ok(response) => println!("{} links", response.flow_approver_url_infos().len()),
 ///     Err(e) if e.code() == Some(&ErrorCode::ResourceNotFoundFlow) => println!("no such flow"),
 ///     Err(Error::Service(e)) => println!("{}: {} ({})", e.code, e.message, e.request_id),
 ///     Err(e) => println!("{e}"),

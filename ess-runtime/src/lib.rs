@@ -33,6 +33,7 @@ pub mod __private {
 
     /// Deserializes `value` as `T` and serializes it back (used by `cargo xtask
     /// verify-examples`); errors name the JSON path.
+    #[cfg(feature = "__roundtrip")]
     pub fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(
         value: serde_json::Value,
     ) -> Result<serde_json::Value, String> {

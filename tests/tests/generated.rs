@@ -97,7 +97,7 @@ fn unknown_enum_values_and_fields_round_trip() {
         json!({"RequestId": "r", "SomethingNew": {"A": 1}, "FlowApproverUrlInfos": []}),
     )
     .unwrap();
-    assert_eq!(response.request_id.as_deref(), Some("r"));
+    assert_eq!(response.request_id, "r");
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn the_client_validates_sends_and_decodes() {
     let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm")
         .flow_approver_infos(vec![approver(ApproverType::Person)]);
     let response = futures_executor::block_on(client.create_flow_sign_url(&request)).unwrap();
-    assert_eq!(response.request_id.as_deref(), Some("r-42"));
+    assert_eq!(response.request_id, "r-42");
     let infos = response.flow_approver_url_infos.unwrap();
     assert_eq!(infos[0].sign_url.as_deref(), Some("https://essurl.cn/x"));
     assert_eq!(infos[0].approver_type, Some(ApproverType::Person));

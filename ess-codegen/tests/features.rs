@@ -1,0 +1,77 @@
+//! With cargo features, every generated item sits behind the features of the actions that use
+//! it, and every impl behind the same gate as its type: a build with one action enabled must
+//! never meet an impl of a type it does not have.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ess_codegen::{Options, generate, load_file};
+use quote::ToTokens;
+
+fn cfg_of(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .find(|a| a.path().is_ident("cfg"))
+        .map(|a| a.to_token_stream().to_string())
+}
+
+fn self_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_impl_has_its_types_feature_gate() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
+    let spec = load_file(&path).unwrap();
+    let options = Options {
+        cargo_features: true,
+        ..Options::default()
+    };
+    let tokens = generate(&spec, "spec/ess.yaml", &options).unwrap();
+    let file: syn::File = syn::parse2(tokens).unwrap();
+
+    // Types defined without a gate are shared by every action (ErrorCode, Client).
+    let mut gates: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Struct(s) => {
+                gates.insert(s.ident.to_string(), cfg_of(&s.attrs));
+            }
+            syn::Item::Enum(e) => {
+                gates.insert(e.ident.to_string(), cfg_of(&e.attrs));
+            }
+            _ => {}
+        }
+    }
+    let ungated: Vec<&String> = gates
+        .iter()
+        .filter(|(_, g)| g.is_none())
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        ungated,
+        ["Client", "ErrorCode"],
+        "types every action shares"
+    );
+
+    let mut checked = 0;
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let Some(name) = self_type(&imp.self_ty) else {
+            continue;
+        };
+        let Some(gate) = gates.get(&name) else {
+            continue;
+        };
+        assert_eq!(
+            &cfg_of(&imp.attrs),
+            gate,
+            "an impl for `{name}` is gated differently from the type"
+        );
+        checked += 1;
+    }
+    assert!(checked > 500, "only {checked} impls checked");
+}
