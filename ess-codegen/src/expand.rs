@@ -186,11 +186,11 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
                 pub fn as_str(&self) -> &str {
                     match self {
                         #(Self::#variants => #wire_values,)*
-                        Self::Unknown(value) => value,
+                        Self::Unknown(value) => value.get(),
                     }
                 }
             },
-            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(value.to_owned()), },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value.to_owned())), },
             quote!(&str),
             quote!(serializer.serialize_str(self.as_str())),
             quote! {
@@ -205,11 +205,11 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
                 pub fn value(&self) -> #raw {
                     match self {
                         #(Self::#variants => #wire_values,)*
-                        Self::Unknown(value) => *value,
+                        Self::Unknown(value) => *value.get(),
                     }
                 }
             },
-            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(value), },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value)), },
             raw.clone(),
             if e.scalar == Scalar::Uint64 {
                 quote!(serializer.serialize_u64(self.value()))
@@ -229,8 +229,10 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         #[non_exhaustive]
         pub enum #name {
             #(#docs #variants,)*
-            /// A value this version of the spec does not list; kept as sent.
-            Unknown(#raw),
+            /// A value this version of the spec does not list; kept as sent (`value()` or
+            /// `as_str()` reads it). Only `From` makes one, so it never stands for a value a
+            /// named variant covers.
+            Unknown(::ess_runtime::UnknownValue<#raw>),
         }
 
         #cfg
@@ -764,8 +766,9 @@ fn error_code_item(ir: &Ir) -> TokenStream {
         #[non_exhaustive]
         pub enum ErrorCode {
             #(#[doc = #docs] #variants,)*
-            /// A code this version of the spec does not list; kept as sent.
-            Unknown(::std::string::String),
+            /// A code this version of the spec does not list; kept as sent (`as_str()` reads
+            /// it). Only `From` makes one, so it never stands for a code a variant covers.
+            Unknown(::ess_runtime::UnknownValue<::std::string::String>),
         }
 
         impl ErrorCode {
@@ -778,7 +781,7 @@ fn error_code_item(ir: &Ir) -> TokenStream {
             pub fn as_str(&self) -> &str {
                 match self {
                     #(Self::#variants => #codes,)*
-                    Self::Unknown(code) => code,
+                    Self::Unknown(code) => code.get(),
                 }
             }
         }
@@ -787,7 +790,7 @@ fn error_code_item(ir: &Ir) -> TokenStream {
             fn from(code: &str) -> Self {
                 match code {
                     #(#codes => Self::#variants,)*
-                    other => Self::Unknown(other.to_owned()),
+                    other => Self::Unknown(::ess_runtime::UnknownValue::__new(other.to_owned())),
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod rate_limit;
 mod redact;
 pub mod retry;
 pub mod signer;
+mod unknown;
 mod validate;
 
 pub use action::{Action, CallInfo, Transport, call, decode};
@@ -23,6 +24,7 @@ pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;
 pub use redact::Redacted;
 pub use retry::RetryPolicy;
+pub use unknown::UnknownValue;
 pub use validate::{Validate, Violation, Violations, check};
 
 /// Re-exports generated code relies on, so users need no direct dependency on them.
