@@ -13,6 +13,12 @@ use crate::names;
 /// The only schema version this crate reads.
 pub const SPEC_VERSION: u32 = 1;
 
+/// Types the generator emits besides the spec's own.
+const GENERATED_TYPES: &[&str] = &["Client", "ErrorCode"];
+
+/// Methods `Client` has besides one per action.
+const CLIENT_METHODS: &[&str] = &["new", "transport", "from_config", "from_env"];
+
 /// Checks `spec` (loaded from `file`) and returns every problem found, in file order.
 pub fn validate(spec: &Spec, file: &str) -> Vec<Diagnostic> {
     let mut v = Validator {
@@ -127,7 +133,51 @@ impl<'a> Validator<'a> {
                 all.insert(code.as_str());
             }
         }
+        self.check_error_variants();
         all
+    }
+
+    /// Each code becomes an `ErrorCode` variant: it must be a usable identifier, not the
+    /// variant reserved for unlisted codes, and not shared with another code.
+    fn check_error_variants(&mut self) {
+        let errors = &self.spec.errors;
+        let mut variants: HashMap<String, &Spanned<String>> = HashMap::new();
+        for code in errors.common.iter().chain(&errors.service) {
+            if !is_error_code(code) {
+                continue;
+            }
+            let variant = names::pascal(&code.replace('.', "_"));
+            if variant == "Unknown" {
+                self.hint(
+                    code.span(),
+                    format!("error code `{}` becomes `ErrorCode::Unknown`, which is reserved", &**code),
+                    "`ErrorCode::Unknown` holds the codes the spec does not list; this code cannot be one of them",
+                );
+            } else if names::is_unescapable_keyword(&variant) {
+                self.hint(
+                    code.span(),
+                    format!(
+                        "error code `{}` becomes `ErrorCode::{variant}`, a Rust keyword that `r#` cannot escape",
+                        &**code
+                    ),
+                    "such a code cannot be generated; leave it out of the spec",
+                );
+            }
+            match variants.get(&variant) {
+                Some(first) if first.as_str() != code.as_str() => {
+                    let line = line_of(first.span());
+                    let message = format!(
+                        "error codes `{}` and `{}` both become `ErrorCode::{variant}`",
+                        &***first, &**code
+                    );
+                    self.hint(code.span(), message, format!("the first is at line {line}"));
+                }
+                Some(_) => {}
+                None => {
+                    variants.insert(variant, code);
+                }
+            }
+        }
     }
 
     /// Type and enum names share the Rust type namespace.
@@ -182,6 +232,16 @@ impl<'a> Validator<'a> {
     }
 
     fn check_type_name(&mut self, name: &Spanned<String>, what: &str) {
+        if GENERATED_TYPES.contains(&name.as_str()) {
+            self.hint(
+                name.span(),
+                format!(
+                    "{what} name `{}` collides with the generated `{}`",
+                    &**name, &**name
+                ),
+                "give the type another Rust name with `rust_name:` (in spec/overlay.yaml), or rename the enum",
+            );
+        }
         if !names::is_pascal_ident(name) {
             self.hint(
                 name.span(),
@@ -542,6 +602,27 @@ impl<'a> Validator<'a> {
                 format!("action name `{}` is not a PascalCase identifier", &**name),
                 "use ASCII letters and digits, starting with an uppercase letter",
             );
+        } else {
+            let method = names::snake(name);
+            if names::is_unescapable_keyword(&method) {
+                self.hint(
+                    name.span(),
+                    format!(
+                        "action `{}` becomes the method `{method}`, a Rust keyword that `r#` cannot escape",
+                        &**name
+                    ),
+                    "rename the action in the spec",
+                );
+            } else if CLIENT_METHODS.contains(&method.as_str()) {
+                self.hint(
+                    name.span(),
+                    format!(
+                        "action `{}` becomes the method `Client::{method}`, which the client already has",
+                        &**name
+                    ),
+                    "rename the action in the spec",
+                );
+            }
         }
         for (role, ty) in [("input", &action.input), ("output", &action.output)] {
             if self.spec.types.get(ty).is_none() {

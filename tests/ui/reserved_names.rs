@@ -1,0 +1,3 @@
+ess_derive::generate!("specs/reserved_names.yaml");
+
+fn main() {}
