@@ -264,6 +264,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         .map(|(n, a)| (rust_of(&a.output), n.as_str()))
         .collect();
 
+    let inputs = spec.input_types();
     let mut structs: Vec<StructIr> = Vec::new();
     for (name, def) in spec.types.iter() {
         let is_response = response_of.contains_key(&rust_of(name));
@@ -310,14 +311,13 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             fields,
             all_optional,
             needs_validation: false,
-            output_only: false,
+            output_only: !inputs.contains(name.as_str()),
             request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             response_of: response_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),
         });
     }
     mark_boxed(&mut structs);
-    mark_output_only(spec, &mut structs, &rust_of);
     mark_validation(&mut structs);
 
     let index: BTreeMap<&str, usize> = structs
@@ -494,22 +494,6 @@ fn mark_boxed(structs: &mut [StructIr]) {
 
 /// A struct needs validation when a field has a constraint or an enum, or holds a struct
 /// that needs validation (fixed point over the type graph).
-/// Marks the structures no request reaches: callers only ever read them.
-fn mark_output_only(spec: &Spec, structs: &mut [StructIr], rust_of: &dyn Fn(&str) -> String) {
-    let index: BTreeMap<&str, usize> = structs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let mut inputs = BTreeSet::new();
-    for (_, action) in spec.actions.iter() {
-        collect_closure(structs, &index, &rust_of(&action.input), &mut inputs);
-    }
-    for s in structs.iter_mut() {
-        s.output_only = !inputs.contains(&s.name);
-    }
-}
-
 fn mark_validation(structs: &mut [StructIr]) {
     let mut needs: BTreeSet<String> = BTreeSet::new();
     loop {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
-use ess_codegen::spec::{Member, NamedMap, Spec, Status, TypeDef, Usage};
+use ess_codegen::spec::{Member, NamedMap, Spec, Status, TypeDef};
 
 use crate::privacy;
 
@@ -227,14 +227,9 @@ fn listed(prefix: &str, items: &[&String], suffix: &str) -> String {
     format!("{prefix}{}{suffix}", names.join(", "))
 }
 
-/// Whether callers build values of this type (requests and input types).
-fn is_input(spec: &Spec, name: &str, def: &TypeDef) -> bool {
-    matches!(def.usage, Some(Usage::In | Usage::Both))
-        || spec.actions.iter().any(|(_, a)| a.input.as_str() == name)
-}
-
 fn diff_types(old: &Spec, new: &Spec, report: &mut Report) {
     let (before, after) = (by_name(&old.types), by_name(&new.types));
+    let inputs = new.input_types();
     for (name, def) in &after {
         let Some(was) = before.get(name) else {
             report
@@ -245,8 +240,7 @@ fn diff_types(old: &Spec, new: &Spec, report: &mut Report) {
             }
             continue;
         };
-        let input = is_input(new, name, def);
-        diff_members(name, was, def, input, report);
+        diff_members(name, was, def, inputs.contains(name), report);
     }
     for name in before.keys().filter(|n| !after.contains_key(*n)) {
         report

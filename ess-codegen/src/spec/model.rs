@@ -3,12 +3,15 @@
 //! Every value a diagnostic may point at is wrapped in [`Spanned`], so validation can report
 //! `file:line:col`. Maps keep the order of the file; the importer writes them sorted.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
 
 use marked_yaml::Spanned;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
+
+use super::typeref::TypeRef;
 
 /// A whole spec file.
 #[derive(Debug, Deserialize)]
@@ -30,6 +33,32 @@ pub struct Spec {
     pub actions: NamedMap<Action>,
     /// Structures (requests, responses and shared types), by wire name.
     pub types: NamedMap<TypeDef>,
+}
+
+impl Spec {
+    /// The types some request reaches (requests included), by wire name: what callers build.
+    /// Every other type is only ever read from responses.
+    pub fn input_types(&self) -> BTreeSet<&str> {
+        let mut reached = BTreeSet::new();
+        let mut pending: Vec<&str> = self.actions.iter().map(|(_, a)| a.input.as_str()).collect();
+        while let Some(name) = pending.pop() {
+            let Some((name, def)) = self.types.iter().find(|(k, _)| k.as_str() == name) else {
+                continue;
+            };
+            if !reached.insert(name.as_str()) {
+                continue;
+            }
+            for m in &def.members {
+                if let Ok(ty) = TypeRef::parse(&m.ty)
+                    && let TypeRef::Named(inner) = ty.item()
+                    && let Some((k, _)) = self.types.iter().find(|(k, _)| k.as_str() == inner)
+                {
+                    pending.push(k.as_str());
+                }
+            }
+        }
+        reached
+    }
 }
 
 /// Service metadata.
