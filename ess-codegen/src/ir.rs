@@ -392,23 +392,14 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
     let mut codes: BTreeSet<&str> = BTreeSet::new();
     codes.extend(spec.errors.common.iter().map(|c| c.as_str()));
     codes.extend(spec.errors.service.iter().map(|c| c.as_str()));
-    let mut variants: BTreeMap<String, &str> = BTreeMap::new();
-    let mut error_codes = Vec::new();
-    for code in codes {
-        let variant = names::pascal(&code.replace('.', "_"));
-        if let Some(first) = variants.insert(variant.clone(), code) {
-            diags.push(Diagnostic::new(
-                file,
-                0,
-                0,
-                format!("error codes `{first}` and `{code}` both become `ErrorCode::{variant}`"),
-            ));
-        }
-        error_codes.push(ErrorCodeIr {
+    // Validation has checked that the variants are distinct, usable identifiers.
+    let error_codes = codes
+        .into_iter()
+        .map(|code| ErrorCodeIr {
             code: code.to_owned(),
-            variant,
-        });
-    }
+            variant: names::error_variant(code),
+        })
+        .collect();
 
     let enums = spec
         .enums

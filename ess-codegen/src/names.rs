@@ -74,6 +74,11 @@ pub fn serde_pascal(field: &str) -> String {
     pascal
 }
 
+/// The `ErrorCode` variant of an error code (`ResourceNotFound.Flow` -> `ResourceNotFoundFlow`).
+pub fn error_variant(code: &str) -> String {
+    pascal(&code.replace('.', "_"))
+}
+
 /// The kebab-case cargo feature name of an action (`CreateFlowSignUrl` -> `create-flow-sign-url`).
 pub fn kebab(name: &str) -> String {
     name.to_kebab_case()

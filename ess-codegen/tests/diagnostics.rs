@@ -91,10 +91,14 @@ fn every_bad_fixture_reports_exactly_what_it_expects() {
 }
 
 #[test]
-fn good_fixtures_load() {
+fn good_fixtures_load_and_generate_rust() {
     for path in fixtures("good") {
-        if let Err(d) = ess_codegen::load_file(&path) {
-            panic!("{} should load:\n{d}", path.display());
+        let spec = ess_codegen::load_file(&path)
+            .unwrap_or_else(|d| panic!("{} should load:\n{d}", path.display()));
+        let tokens = ess_codegen::generate(&spec, "good.yaml", &ess_codegen::Options::default())
+            .unwrap_or_else(|d| panic!("{} should generate:\n{d}", path.display()));
+        if let Err(e) = syn::parse2::<syn::File>(tokens) {
+            panic!("{}: generated code does not parse: {e}", path.display());
         }
     }
 }

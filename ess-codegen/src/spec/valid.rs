@@ -146,7 +146,7 @@ impl<'a> Validator<'a> {
             if !is_error_code(code) {
                 continue;
             }
-            let variant = names::pascal(&code.replace('.', "_"));
+            let variant = names::error_variant(code);
             if variant == "Unknown" {
                 self.hint(
                     code.span(),
@@ -186,6 +186,18 @@ impl<'a> Validator<'a> {
         let mut type_names: HashMap<&str, &Spanned<String>> = HashMap::new();
         for (name, def) in spec.types.iter() {
             self.check_type_name(name, "type");
+            // The Rust name is what could collide: `rust_name` fixes a type named `Client`.
+            let rust = def.rust_name.as_ref().unwrap_or(name);
+            if GENERATED_TYPES.contains(&rust.as_str()) {
+                self.hint(
+                    rust.span(),
+                    format!(
+                        "type `{}` collides with the generated `{}`",
+                        &**rust, &**rust
+                    ),
+                    "give it another Rust name with `rust_name:` (in spec/overlay.yaml)",
+                );
+            }
             match &def.rust_name {
                 Some(rust) => {
                     self.check_type_name(rust, "rust_name");
@@ -220,6 +232,16 @@ impl<'a> Validator<'a> {
         }
         for (name, _) in spec.enums.iter() {
             self.check_type_name(name, "enum");
+            if GENERATED_TYPES.contains(&name.as_str()) {
+                self.hint(
+                    name.span(),
+                    format!(
+                        "enum `{}` collides with the generated `{}`",
+                        &**name, &**name
+                    ),
+                    "rename the enum",
+                );
+            }
             if let Some(ty) = type_names.get(name.as_str()) {
                 let line = line_of(ty.span());
                 self.hint(
@@ -232,16 +254,6 @@ impl<'a> Validator<'a> {
     }
 
     fn check_type_name(&mut self, name: &Spanned<String>, what: &str) {
-        if GENERATED_TYPES.contains(&name.as_str()) {
-            self.hint(
-                name.span(),
-                format!(
-                    "{what} name `{}` collides with the generated `{}`",
-                    &**name, &**name
-                ),
-                "give the type another Rust name with `rust_name:` (in spec/overlay.yaml), or rename the enum",
-            );
-        }
         if !names::is_pascal_ident(name) {
             self.hint(
                 name.span(),
