@@ -338,18 +338,9 @@ fn diff_enums(old: &Spec, new: &Spec, report: &mut Report) {
                 .push(change(Impact::Minor, format!("new enum `{name}`")));
             continue;
         };
-        let (was_values, values) = (values(was), values(def));
-        for v in values.difference(&was_values) {
-            report
-                .enums
-                .push(change(Impact::Minor, format!("`{name}` value `{v}` added")));
-        }
-        for v in was_values.difference(&values) {
-            report.enums.push(change(
-                Impact::Major,
-                format!("`{name}` value `{v}` removed"),
-            ));
-        }
+        added_and_removed(&mut report.enums, &values(was), &values(def), |v, how| {
+            format!("`{name}` value `{v}` {how}")
+        });
     }
     for name in before.keys().filter(|n| !after.contains_key(*n)) {
         report
@@ -367,15 +358,23 @@ fn diff_errors(old: &Spec, new: &Spec, report: &mut Report) {
             .map(|c| c.to_string())
             .collect()
     };
-    let (before, after) = (codes(old), codes(new));
-    for c in after.difference(&before) {
-        report
-            .errors
-            .push(change(Impact::Minor, format!("error code `{c}` added")));
+    added_and_removed(&mut report.errors, &codes(old), &codes(new), |c, how| {
+        format!("error code `{c}` {how}")
+    });
+}
+
+/// Values added to a set (minor: enums and `ErrorCode` are non-exhaustive) and removed from
+/// it (major: a variant disappears).
+fn added_and_removed(
+    out: &mut Vec<Change>,
+    before: &BTreeSet<String>,
+    after: &BTreeSet<String>,
+    text: impl Fn(&str, &str) -> String,
+) {
+    for v in after.difference(before) {
+        out.push(change(Impact::Minor, text(v, "added")));
     }
-    for c in before.difference(&after) {
-        report
-            .errors
-            .push(change(Impact::Major, format!("error code `{c}` removed")));
+    for v in before.difference(after) {
+        out.push(change(Impact::Major, text(v, "removed")));
     }
 }

@@ -108,19 +108,11 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             examples::run(&workspace_root(), &files)
         }
         "bench" => {
-            let compile = match rest {
-                [] => false,
-                [flag] if flag == "--compile" => true,
-                _ => anyhow::bail!("usage: cargo xtask bench [--compile]\n\n{USAGE}"),
-            };
+            let compile = one_flag(rest, "bench", "--compile")?;
             bench::run(&workspace_root(), compile)
         }
         "coverage" => {
-            let list = match rest {
-                [] => false,
-                [flag] if flag == "--list" => true,
-                _ => anyhow::bail!("usage: cargo xtask coverage [--list]\n\n{USAGE}"),
-            };
+            let list = one_flag(rest, "coverage", "--list")?;
             coverage::run(&workspace_root(), list)
         }
         "help" | "--help" | "-h" => {
@@ -128,6 +120,15 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         other => anyhow::bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// Arguments of a command that takes at most `flag`: whether it was given.
+fn one_flag(rest: &[String], command: &str, flag: &str) -> anyhow::Result<bool> {
+    match rest {
+        [] => Ok(false),
+        [arg] if arg == flag => Ok(true),
+        _ => anyhow::bail!("usage: cargo xtask {command} [{flag}]\n\n{USAGE}"),
     }
 }
 
