@@ -1,24 +1,31 @@
-//! The HTTP transport: signs each attempt (TC3), sends it with a pooled keep-alive reqwest
-//! client, rate-limits per action, retries only what cannot run a write twice, and recovers
-//! once from clock skew using the server's `Date`. One deadline bounds the whole call.
-//! Cloning shares the pool, the limiter and the key cache.
+//! The HTTP transport: signs each attempt (TC3), sends it over pooled keep-alive
+//! connections, rate-limits per action, retries only what cannot run a write twice, and
+//! recovers once from clock skew using the server's `Date`. One deadline bounds the whole
+//! call. Cloning shares the pools, the limiter and the key cache.
+//!
+//! Requests go straight over HTTP/1.1 ([`crate::h1`]) to a plain `http://` endpoint that no
+//! proxy intercepts; through reqwest to `https://` endpoints, through proxies, and with a
+//! client the application supplied.
 
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderValue};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderName, HeaderValue,
+};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::action::{CallInfo, Probe, Transport};
 use crate::config::Config;
-use crate::credentials::Credentials;
 use crate::error::{Error, TransportError};
+use crate::h1;
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Failure, is_retryable};
 use crate::signer::{self, Signer};
+use hyper_util::client::proxy::matcher::Matcher;
 
 const JSON: &str = "application/json";
 
@@ -37,7 +44,6 @@ pub struct HttpTransport {
 #[derive(Debug)]
 struct Inner {
     config: Config,
-    http: reqwest::Client,
     signer: Signer,
     limiter: RateLimiter,
     /// The parsed URL and `Host` of each endpoint group, worked out once.
@@ -53,32 +59,74 @@ struct Inner {
 #[derive(Debug)]
 struct Target {
     url: reqwest::Url,
+    /// The `Host` header: the URL's authority.
     host: String,
-    host_header: HeaderValue,
+    route: Route,
+}
+
+/// How requests reach a target.
+#[derive(Debug)]
+enum Route {
+    /// Our own HTTP/1.1 connections.
+    Direct(h1::Pool),
+    /// A reqwest client (TLS, proxies, or the application's own client).
+    Reqwest(reqwest::Client),
 }
 
 impl Target {
-    fn new(base: &str) -> Result<Target, Error> {
+    fn new(base: &str, config: &Config, proxies: &Matcher) -> Result<Target, Error> {
         let bad = |problem: &str| TransportError::new(format!("endpoint `{base}`: {problem}"));
         let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
             .map_err(|e| Error::Transport(bad("not a URL").with_source(e)))?;
         let host = authority(&url).ok_or_else(|| Error::Transport(bad("no host")))?;
-        let host_header =
-            HeaderValue::from_str(&host).map_err(|_| Error::Transport(bad("unusable host")))?;
-        Ok(Target {
-            url,
-            host,
-            host_header,
-        })
+        HeaderValue::from_str(&host).map_err(|_| Error::Transport(bad("unusable host")))?;
+        let route = match (&config.http, direct_address(&url, proxies)) {
+            (None, Some(address)) => Route::Direct(h1::Pool::new(address, POOL_IDLE_TIMEOUT)),
+            (Some(client), _) => Route::Reqwest(client.clone()),
+            (None, None) => Route::Reqwest(reqwest_client(config)?),
+        };
+        Ok(Target { url, host, route })
     }
+}
+
+/// How long an unused connection stays in a pool.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where to connect for `url` when requests can go there directly: a plain `http://` URL
+/// that the environment's (or system's) proxy settings leave alone, as reqwest reads them.
+fn direct_address(url: &reqwest::Url, proxies: &Matcher) -> Option<h1::Address> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    let uri = url.as_str().parse::<::http::Uri>().ok()?;
+    if proxies.intercept(&uri).is_some() {
+        return None;
+    }
+    let port = url.port_or_known_default()?;
+    Some(match url.host()? {
+        url::Host::Ipv4(ip) => h1::Address::Ip((ip, port).into()),
+        url::Host::Ipv6(ip) => h1::Address::Ip((ip, port).into()),
+        url::Host::Domain(name) => h1::Address::Name(name.to_owned(), port),
+    })
+}
+
+fn reqwest_client(config: &Config) -> Result<reqwest::Client, Error> {
+    tls(reqwest::Client::builder())
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build()
+        .map_err(|e| {
+            Error::Transport(TransportError::new("cannot build the HTTP client").with_source(e))
+        })
 }
 
 /// Header values every request carries unchanged, validated once.
 #[derive(Debug)]
 struct FixedHeaders {
-    language: HeaderValue,
-    request_client: HeaderValue,
-    region: Option<HeaderValue>,
+    language: &'static str,
+    request_client: String,
+    region: Option<String>,
 }
 
 /// Header names, parsed once.
@@ -101,7 +149,7 @@ enum Attempt {
         body: Vec<u8>,
         code: Option<String>,
         /// The raw `Date` header, parsed only when needed (clock skew).
-        date: Option<HeaderValue>,
+        date: Option<String>,
     },
     /// Anything else.
     Failed { error: Error, failure: FailureKind },
@@ -117,43 +165,21 @@ enum FailureKind {
 impl HttpTransport {
     /// A transport for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let http = match &config.http {
-            Some(client) => client.clone(),
-            None => tls(reqwest::Client::builder())
-                .connect_timeout(config.connect_timeout)
-                .timeout(config.timeout)
-                .pool_idle_timeout(Duration::from_secs(60))
-                .build()
-                .map_err(|e| {
-                    Error::Transport(
-                        TransportError::new("cannot build the HTTP client").with_source(e),
-                    )
-                })?,
-        };
-        let header = |name: &str, text: &str| {
-            HeaderValue::from_str(text).map_err(|_| {
-                Error::Transport(TransportError::new(format!(
-                    "`{name}` cannot be sent as a header value"
-                )))
-            })
-        };
+        // Config::build checked these values; `Headers::check` checks every attempt's.
         let fixed = FixedHeaders {
-            language: HeaderValue::from_static(config.language.as_str()),
-            request_client: header("X-TC-RequestClient", &config.request_client)?,
-            region: match config.region.as_deref().filter(|r| !r.is_empty()) {
-                Some(region) => Some(header("X-TC-Region", region)?),
-                None => None,
-            },
+            language: config.language.as_str(),
+            request_client: config.request_client.clone(),
+            region: config.region.clone().filter(|r| !r.is_empty()),
         };
+        let proxies = Matcher::from_system();
         let targets = [
-            Target::new(&config.endpoint.base_url("default"))?,
-            Target::new(&config.endpoint.base_url("file"))?,
+            Target::new(&config.endpoint.base_url("default"), &config, &proxies)?,
+            Target::new(&config.endpoint.base_url("file"), &config, &proxies)?,
         ];
         Ok(Self {
             inner: Arc::new(Inner {
                 targets,
                 fixed,
-                http,
                 signer: Signer::new(),
                 limiter: config.limiter.clone(),
                 clock_offset: Mutex::new(None),
@@ -228,53 +254,40 @@ impl HttpTransport {
                 timestamp,
             },
         );
-        let headers = match self.headers(info, target, timestamp, &authorization, &credentials) {
-            Ok(headers) => headers,
-            Err(error) => {
-                return Attempt::Failed {
-                    error,
-                    failure: FailureKind::Fatal,
-                };
-            }
+        let timestamp = timestamp.to_string();
+        let headers = Headers {
+            info,
+            fixed: &self.inner.fixed,
+            host: &target.host,
+            timestamp: &timestamp,
+            authorization: &authorization,
+            token: credentials.token().map(|t| t.expose()),
         };
-        let sent = self
-            .inner
-            .http
-            .post(target.url.clone())
-            .headers(headers)
-            .body(body.clone())
-            .send()
-            .await;
-        let mut response = match sent {
-            Ok(r) => r,
-            Err(e) => return failed_request(e, config),
-        };
-        let status = response.status().as_u16();
-        let date = response.headers().get(DATE).cloned();
-        let limit = config.max_response_bytes;
-        if response.content_length().is_some_and(|len| len > limit) {
+        if let Err(error) = headers.check() {
             return Attempt::Failed {
-                error: Error::ResponseTooLarge { limit },
+                error,
                 failure: FailureKind::Fatal,
             };
         }
-        // Read chunk by chunk, never past the cap (Content-Length may lie or be absent).
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() as u64 + chunk.len() as u64 > limit {
-                        return Attempt::Failed {
-                            error: Error::ResponseTooLarge { limit },
-                            failure: FailureKind::Fatal,
-                        };
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return failed_request(e, config),
+        let limit = config.max_response_bytes;
+        let answer = match &target.route {
+            Route::Direct(pool) => {
+                let mut request = Vec::with_capacity(640 + body.len());
+                request.extend_from_slice(b"POST / HTTP/1.1\r\n");
+                headers.each(|name, value, _| h1::header(&mut request, name.as_str(), value));
+                h1::header(&mut request, "content-length", &body.len().to_string());
+                request.extend_from_slice(b"\r\n");
+                request.extend_from_slice(body);
+                pool.exchange(&request, limit, config.connect_timeout)
+                    .await
+                    .map_err(|e| failed_exchange(e, config))
             }
-        }
+            Route::Reqwest(client) => via_reqwest(client, target, &headers, body, config).await,
+        };
+        let h1::Answer { status, date, body } = match answer {
+            Ok(answer) => answer,
+            Err(failed) => return failed,
+        };
         let probe = serde_json::from_slice::<Probe>(&body).ok();
         let request_id = probe.as_ref().and_then(|p| p.response.request_id());
         if let Some(id) = request_id {
@@ -315,45 +328,112 @@ impl HttpTransport {
             (Some(_), Some(_)) => Attempt::Answer { body, code, date },
         }
     }
+}
 
-    /// The request's headers; a value that cannot be sent is an error, never dropped.
-    fn headers(
-        &self,
-        info: &CallInfo,
-        target: &Target,
-        timestamp: i64,
-        authorization: &str,
-        credentials: &Credentials,
-    ) -> Result<HeaderMap, Error> {
-        let fixed = &self.inner.fixed;
-        let value = |name: &str, text: &str| {
-            HeaderValue::from_str(text).map_err(|_| {
-                Error::Transport(TransportError::new(format!(
-                    "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
-                )))
-            })
-        };
-        let mut headers = HeaderMap::with_capacity(10);
-        headers.insert(&names::ACTION, value("X-TC-Action", info.action)?);
-        headers.insert(&names::VERSION, value("X-TC-Version", info.version)?);
-        headers.insert(&names::TIMESTAMP, HeaderValue::from(timestamp));
-        headers.insert(&names::LANGUAGE, fixed.language.clone());
-        headers.insert(&names::REQUEST_CLIENT, fixed.request_client.clone());
+/// The headers of one attempt.
+struct Headers<'a> {
+    info: &'a CallInfo,
+    fixed: &'a FixedHeaders,
+    host: &'a str,
+    timestamp: &'a str,
+    authorization: &'a str,
+    token: Option<&'a str>,
+}
+
+impl Headers<'_> {
+    /// Calls `f` with each header's name, value and whether it is a secret.
+    fn each(&self, mut f: impl FnMut(&HeaderName, &str, bool)) {
+        let fixed = self.fixed;
+        f(&HOST, self.host, false);
+        f(&CONTENT_TYPE, JSON, false);
+        f(&names::ACTION, self.info.action, false);
+        f(&names::VERSION, self.info.version, false);
+        f(&names::TIMESTAMP, self.timestamp, false);
+        f(&names::LANGUAGE, fixed.language, false);
+        f(&names::REQUEST_CLIENT, &fixed.request_client, false);
         if let Some(region) = &fixed.region {
-            headers.insert(&names::REGION, region.clone());
+            f(&names::REGION, region, false);
         }
-        if let Some(token) = credentials.token() {
-            let mut token = value("X-TC-Token", token.expose())?;
-            token.set_sensitive(true);
-            headers.insert(&names::TOKEN, token);
+        if let Some(token) = self.token {
+            f(&names::TOKEN, token, true);
         }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-        headers.insert(HOST, target.host_header.clone());
-        let mut authorization = value("Authorization", authorization)?;
-        authorization.set_sensitive(true);
-        headers.insert(AUTHORIZATION, authorization);
-        Ok(headers)
+        f(&AUTHORIZATION, self.authorization, true);
     }
+
+    /// A value that cannot be sent is an error, never dropped or sent broken.
+    fn check(&self) -> Result<(), Error> {
+        let mut bad = None;
+        self.each(|name, value, _| {
+            if bad.is_none() && !sendable(value) {
+                bad = Some(name.clone());
+            }
+        });
+        match bad {
+            None => Ok(()),
+            Some(name) => Err(Error::Transport(TransportError::new(format!(
+                "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
+            )))),
+        }
+    }
+}
+
+/// Whether `value` is a header value as sent (visible ASCII, spaces and tabs).
+fn sendable(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// One exchange through reqwest.
+async fn via_reqwest(
+    client: &reqwest::Client,
+    target: &Target,
+    headers: &Headers<'_>,
+    body: &Bytes,
+    config: &Config,
+) -> Result<h1::Answer, Attempt> {
+    let limit = config.max_response_bytes;
+    let mut map = HeaderMap::with_capacity(10);
+    headers.each(|name, value, secret| {
+        // Checked by `Headers::check`.
+        if let Ok(mut value) = HeaderValue::from_str(value) {
+            value.set_sensitive(secret);
+            map.insert(name.clone(), value);
+        }
+    });
+    let sent = client
+        .post(target.url.clone())
+        .headers(map)
+        .body(body.clone())
+        .send()
+        .await;
+    let too_large = || Attempt::Failed {
+        error: Error::ResponseTooLarge { limit },
+        failure: FailureKind::Fatal,
+    };
+    let mut response = sent.map_err(|e| failed_request(e, config))?;
+    let status = response.status().as_u16();
+    let date = response
+        .headers()
+        .get(DATE)
+        .and_then(|d| d.to_str().ok())
+        .map(str::to_owned);
+    if response.content_length().is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    // Read chunk by chunk, never past the cap (Content-Length may lie or be absent).
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| failed_request(e, config))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(h1::Answer { status, date, body })
 }
 
 /// The TLS backend the crate's features chose.
@@ -385,6 +465,31 @@ fn unix(at: SystemTime) -> i64 {
 /// of a non-JSON body).
 fn bad_answer(status: u16, message: &str, body: &[u8], failure: FailureKind) -> Attempt {
     let error = Error::Transport(TransportError::with_response(status, message, body));
+    Attempt::Failed { error, failure }
+}
+
+fn failed_exchange(error: h1::H1Error, config: &Config) -> Attempt {
+    let (error, failure) = match error {
+        // Nothing was sent, timed out or not: safe to retry for any action.
+        h1::H1Error::Connect(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            (Error::Timeout(config.connect_timeout), FailureKind::Connect)
+        }
+        h1::H1Error::Connect(e) => (
+            Error::Transport(TransportError::new("cannot connect").with_source(e)),
+            FailureKind::Connect,
+        ),
+        h1::H1Error::TooLarge => (
+            Error::ResponseTooLarge {
+                limit: config.max_response_bytes,
+            },
+            FailureKind::Fatal,
+        ),
+        // The request went out (or partly): it may have executed.
+        e @ (h1::H1Error::Io(_) | h1::H1Error::Closed | h1::H1Error::Malformed(_)) => (
+            Error::Transport(TransportError::new("the request failed").with_source(e)),
+            FailureKind::Network,
+        ),
+    };
     Attempt::Failed { error, failure }
 }
 
@@ -449,18 +554,28 @@ impl Transport for HttpTransport {
                         return Err(timed_out);
                     }
                 }
+                let sent = Instant::now();
+                // Tokio's timers fire on the driver's next turn: a deadline that has
+                // passed is checked here, so no attempt starts after it.
+                if sent >= deadline {
+                    return Err(timed_out);
+                }
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
-                let sent = Instant::now();
-                let outcome = match tokio::time::timeout_at(
-                    deadline,
-                    self.attempt(info, target, &body),
-                )
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => return Err(timed_out),
-                };
+                // One timer bounds the attempt: its own timeout, or the call's deadline.
+                let attempt_ends = deadline.min(sent + config.timeout);
+                let outcome =
+                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body))
+                        .await
+                    {
+                        Ok(outcome) => outcome,
+                        // The request may be out: retried only where that is safe.
+                        Err(_) if attempt_ends < deadline => Attempt::Failed {
+                            error: Error::Timeout(config.timeout),
+                            failure: FailureKind::Network,
+                        },
+                        Err(_) => return Err(timed_out),
+                    };
                 let latency_ms = sent.elapsed().as_millis() as u64;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
@@ -482,7 +597,6 @@ impl Transport for HttpTransport {
                             && !resigned
                             && let Some(server) = date
                                 .as_ref()
-                                .and_then(|d| d.to_str().ok())
                                 .and_then(|d| httpdate::parse_http_date(d).ok())
                             && self.learn_clock_offset(server)
                         {
@@ -527,6 +641,32 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_goes_direct_unless_a_proxy_takes_it() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        let none = Matcher::builder().build();
+        assert!(matches!(
+            direct_address(&url("http://127.0.0.1:8080/"), &none),
+            Some(h1::Address::Ip(a)) if a.to_string() == "127.0.0.1:8080"
+        ));
+        assert!(matches!(
+            direct_address(&url("http://[::1]/"), &none),
+            Some(h1::Address::Ip(a)) if a.to_string() == "[::1]:80"
+        ));
+        assert!(matches!(
+            direct_address(&url("http://localhost:9/"), &none),
+            Some(h1::Address::Name(host, 9)) if host == "localhost"
+        ));
+        assert!(direct_address(&url("https://ess.tencentcloudapi.com/"), &none).is_none());
+        let proxied = Matcher::builder().http("http://proxy.example:3128").build();
+        assert!(direct_address(&url("http://10.1.2.3:8080/"), &proxied).is_none());
+        let exempt = Matcher::builder()
+            .http("http://proxy.example:3128")
+            .no("10.1.2.3")
+            .build();
+        assert!(direct_address(&url("http://10.1.2.3:8080/"), &exempt).is_some());
+    }
 
     #[test]
     fn host_is_the_rfc_authority() {

@@ -6,6 +6,7 @@ mod action;
 pub mod config;
 pub mod credentials;
 mod error;
+mod h1;
 mod http;
 pub mod rate_limit;
 mod redact;

@@ -20,24 +20,46 @@ async fn requests_carry_the_official_headers_and_a_valid_signature() {
     let pong = call(&t, &Safe(ping())).await.unwrap();
     assert_eq!(pong.request_id, "r-ok");
     let seen = server.seen.lock().unwrap()[0].clone();
-    assert_eq!(header(&seen, "x-tc-action"), Some("CreateFlowSignUrl"));
-    assert_eq!(header(&seen, "x-tc-version"), Some("2020-11-11"));
-    assert_eq!(header(&seen, "x-tc-language"), Some("zh-CN"));
-    assert_eq!(header(&seen, "x-tc-requestclient"), Some("ess-rs"));
-    assert_eq!(header(&seen, "x-tc-token"), Some(TOKEN));
+    assert_official_request(&seen, &url);
+}
+
+#[tokio::test]
+async fn an_application_http_client_sends_the_same_request() {
+    // The application's reqwest client carries the request instead of our own connections.
+    let (url, server) = serve(vec![]).await;
+    let config = Config::builder(credentials().with_token(TOKEN).unwrap())
+        .endpoint(Endpoint::Url(url.clone()))
+        .http_client(reqwest::Client::new())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let pong = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
+        .await
+        .unwrap();
+    assert_eq!(pong.request_id, "r-ok");
+    let seen = server.seen.lock().unwrap()[0].clone();
+    assert_official_request(&seen, &url);
+}
+
+fn assert_official_request(seen: &Seen, url: &str) {
+    assert_eq!(header(seen, "x-tc-action"), Some("CreateFlowSignUrl"));
+    assert_eq!(header(seen, "x-tc-version"), Some("2020-11-11"));
+    assert_eq!(header(seen, "x-tc-language"), Some("zh-CN"));
+    assert_eq!(header(seen, "x-tc-requestclient"), Some("ess-rs"));
+    assert_eq!(header(seen, "x-tc-token"), Some(TOKEN));
     assert_eq!(
-        header(&seen, "x-tc-region"),
+        header(seen, "x-tc-region"),
         None,
         "no region is configured"
     );
-    assert_eq!(header(&seen, "content-type"), Some("application/json"));
+    assert_eq!(header(seen, "content-type"), Some("application/json"));
     let host = url.trim_start_matches("http://");
     assert_eq!(
-        header(&seen, "host"),
+        header(seen, "host"),
         Some(host),
         "Host is the RFC authority"
     );
-    let timestamp: i64 = header(&seen, "x-tc-timestamp").unwrap().parse().unwrap();
+    let timestamp: i64 = header(seen, "x-tc-timestamp").unwrap().parse().unwrap();
     assert!((unix_now() - timestamp).abs() < 5);
     // The signature covers exactly the body and headers that arrived.
     let request = SignedRequest {
@@ -48,7 +70,7 @@ async fn requests_carry_the_official_headers_and_a_valid_signature() {
         timestamp,
     };
     let expected = Signer::new().authorization("AKIDtest", SECRET_KEY, &request);
-    assert_eq!(header(&seen, "authorization"), Some(expected.as_str()));
+    assert_eq!(header(seen, "authorization"), Some(expected.as_str()));
 }
 
 #[tokio::test]
@@ -384,24 +406,39 @@ async fn network_failures_are_retried_only_for_retry_safe_actions() {
     assert_eq!(*count.lock().unwrap(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn timeouts_are_errors_of_their_own() {
-    let late: fn(&Seen) -> Response = |_| {
-        // Blocks one server worker; the client runs on the other.
+    // A server on a thread of its own that answers after 600 ms: late for a 200 ms timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut socket, _) = listener.accept().unwrap();
+        let _ = socket.read(&mut [0u8; 4096]);
         std::thread::sleep(Duration::from_millis(600));
-        json(StatusCode::OK, r#"{"Response":{"RequestId":"late"}}"#)
-    };
-    let (url, _server) = serve(vec![Box::new(late)]).await;
+        let body = r#"{"Response":{"RequestId":"late"}}"#;
+        let _ = write!(
+            socket,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    });
     let config = Config::builder(credentials())
         .endpoint(Endpoint::Url(url))
         .timeout(Duration::from_millis(200))
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
+    let started = Instant::now();
     let err = call(&HttpTransport::new(config).unwrap(), &Unsafe(ping()))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(
+        matches!(err, Error::Timeout(d) if d == Duration::from_millis(200)),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(550));
+    server.join().unwrap();
 }
 
 #[tokio::test]
