@@ -547,7 +547,7 @@ fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
     };
     quote! {
         impl ::ess_runtime::Validate for #name {
-            fn validate_into(&self, #path: &str, #out: &mut ::std::vec::Vec<::ess_runtime::Violation>) {
+            fn validate_into(&self, #path: &::ess_runtime::Path<'_>, #out: &mut ::std::vec::Vec<::ess_runtime::Violation>) {
                 #(#checks)*
                 #(#requirements)*
             }
@@ -567,17 +567,19 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
             FieldTy::List(_) => (quote!(value.len()), "items"),
             _ => (quote!(value.chars().count()), "characters"),
         };
-        body.push(quote!(::ess_runtime::check::length(out, ::ess_runtime::check::join(path, #wire), #len, #min, #max, #unit);));
+        body.push(quote!(::ess_runtime::check::length(out, &path.member(#wire), #len, #min, #max, #unit);));
     }
     if let (Some((min, max)), FieldTy::Scalar(scalar)) = (&f.range, &f.ty) {
         let min = opt_lit(*scalar, min.as_deref());
         let max = opt_lit(*scalar, max.as_deref());
-        body.push(quote!(::ess_runtime::check::range(out, ::ess_runtime::check::join(path, #wire), *value, #min, #max);));
+        body.push(
+            quote!(::ess_runtime::check::range(out, &path.member(#wire), *value, #min, #max);),
+        );
     }
     match &f.ty {
         FieldTy::Enum(e) => body.push(quote! {
             if !value.is_known() {
-                ::ess_runtime::check::unknown_value(out, ::ess_runtime::check::join(path, #wire), #e);
+                ::ess_runtime::check::unknown_value(out, &path.member(#wire), #e);
             }
         }),
         FieldTy::List(inner) => {
@@ -585,7 +587,7 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
                 body.push(quote! {
                     for (index, item) in value.iter().enumerate() {
                         if !item.is_known() {
-                            ::ess_runtime::check::unknown_value(out, ::std::format!("{}[{}]", ::ess_runtime::check::join(path, #wire), index), #e);
+                            ::ess_runtime::check::unknown_value(out, &path.member(#wire).index(index), #e);
                         }
                     }
                 });
@@ -594,7 +596,7 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
         _ => {}
     }
     if f.ty.inner_struct().is_some_and(needs) {
-        body.push(quote!(::ess_runtime::Validate::validate_into(value, &::ess_runtime::check::join(path, #wire), out);));
+        body.push(quote!(::ess_runtime::Validate::validate_into(value, &path.member(#wire), out);));
     }
     if body.is_empty() {
         return TokenStream::new();
@@ -639,7 +641,7 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
             (false, true) => quote!(!target.#id.is_empty()),
             (false, false) => return None,
         };
-        Some(quote!(::ess_runtime::check::required(out, ::ess_runtime::check::join(&here, #wire), #present, #action_name);))
+        Some(quote!(::ess_runtime::check::required(out, &here.member(#wire), #present, #action_name);))
     });
     let mut inner = quote! { #(#members)* };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {
@@ -672,19 +674,20 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
         let parent_path = if depth == 0 {
             quote!(path)
         } else {
-            quote!(&parent_here)
+            quote!(parent_here)
         };
         let body = if step.list {
             quote! {
+                let list = #parent_path.member(#wire);
                 for (index, target) in items.iter().enumerate() {
-                    let here = ::std::format!("{}[{}]", ::ess_runtime::check::join(#parent_path, #wire), index);
+                    let here = list.index(index);
                     #code
                 }
             }
         } else {
             quote! {
                 let target = items;
-                let here = ::ess_runtime::check::join(#parent_path, #wire);
+                let here = #parent_path.member(#wire);
                 #code
             }
         };

@@ -254,12 +254,12 @@ impl HttpTransport {
                 timestamp,
             },
         );
-        let timestamp = timestamp.to_string();
+        let mut timestamp_text = itoa::Buffer::new();
         let headers = Headers {
             info,
             fixed: &self.inner.fixed,
             host: &target.host,
-            timestamp: &timestamp,
+            timestamp: timestamp_text.format(timestamp),
             authorization: &authorization,
             token: credentials.token().map(|t| t.expose()),
         };
@@ -275,7 +275,11 @@ impl HttpTransport {
                 let mut request = Vec::with_capacity(640 + body.len());
                 request.extend_from_slice(b"POST / HTTP/1.1\r\n");
                 headers.each(|name, value, _| h1::header(&mut request, name.as_str(), value));
-                h1::header(&mut request, "content-length", &body.len().to_string());
+                h1::header(
+                    &mut request,
+                    "content-length",
+                    itoa::Buffer::new().format(body.len()),
+                );
                 request.extend_from_slice(b"\r\n");
                 request.extend_from_slice(body);
                 pool.exchange(&request, limit, config.connect_timeout)
@@ -360,20 +364,21 @@ impl Headers<'_> {
         f(&AUTHORIZATION, self.authorization, true);
     }
 
-    /// A value that cannot be sent is an error, never dropped or sent broken.
+    /// A value that cannot be sent is an error, never dropped or sent broken. Credentials,
+    /// the host and the configured values were checked when they were built; the action
+    /// and version come with each call.
     fn check(&self) -> Result<(), Error> {
-        let mut bad = None;
-        self.each(|name, value, _| {
-            if bad.is_none() && !sendable(value) {
-                bad = Some(name.clone());
+        for (name, value) in [
+            ("X-TC-Action", self.info.action),
+            ("X-TC-Version", self.info.version),
+        ] {
+            if !sendable(value) {
+                return Err(Error::Transport(TransportError::new(format!(
+                    "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
+                ))));
             }
-        });
-        match bad {
-            None => Ok(()),
-            Some(name) => Err(Error::Transport(TransportError::new(format!(
-                "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
-            )))),
         }
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ pub use http::HttpTransport;
 pub use redact::Redacted;
 pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;
-pub use validate::{Validate, Violation, Violations, check};
+pub use validate::{Path, Validate, Violation, Violations, check};
 
 /// Re-exports generated code relies on, so users need no direct dependency on them.
 #[doc(hidden)]

@@ -62,14 +62,45 @@ impl Signer {
         secret_key: &str,
         request: &Request<'_>,
     ) -> String {
-        let date = utc_date(request.timestamp);
-        let key = self.signing_key(secret_key, &date, request.service);
-        let string_to_sign = string_to_sign(request, &date);
-        let signature = hex(&hmac(&key, string_to_sign.as_bytes()));
-        format!(
-            "{ALGORITHM} Credential={secret_id}/{date}/{}/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
-            request.service
-        )
+        let date = Date::of(request.timestamp);
+        let key = self.signing_key(secret_key, date.as_str(), request.service);
+        // The canonical request and the string to sign stream into their hashes: the
+        // same bytes as `canonical_request` and `string_to_sign`, without building them.
+        let canonical = Sha256::new()
+            .chain_update("POST\n/\n\ncontent-type:")
+            .chain_update(request.content_type)
+            .chain_update("\nhost:")
+            .chain_update(request.host)
+            .chain_update("\n\ncontent-type;host\n")
+            .chain_update(hex_array(&Sha256::digest(request.payload).into()))
+            .finalize();
+        let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
+        mac.update(ALGORITHM.as_bytes());
+        mac.update(b"\n");
+        mac.update(itoa::Buffer::new().format(request.timestamp).as_bytes());
+        mac.update(b"\n");
+        mac.update(date.as_str().as_bytes());
+        mac.update(b"/");
+        mac.update(request.service.as_bytes());
+        mac.update(b"/tc3_request\n");
+        mac.update(&hex_array(&canonical.into()));
+        let signature = hex_array(&mac.finalize().into_bytes().into());
+        let mut out = String::with_capacity(160 + secret_id.len());
+        for part in [
+            ALGORITHM,
+            " Credential=",
+            secret_id,
+            "/",
+            date.as_str(),
+            "/",
+            request.service,
+            "/tc3_request, SignedHeaders=content-type;host, Signature=",
+            // Hex digits are ASCII.
+            std::str::from_utf8(&signature).unwrap_or_default(),
+        ] {
+            out.push_str(part);
+        }
+        out
     }
 
     fn signing_key(&self, secret_key: &str, date: &str, service: &str) -> [u8; 32] {
@@ -128,6 +159,17 @@ fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// A SHA-256 value in lowercase hex, on the stack.
+fn hex_array(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[(b >> 4) as usize];
+        out[2 * i + 1] = DIGITS[(b & 15) as usize];
+    }
+    out
+}
+
 /// Lowercase hex, as TC3 writes hashes and signatures.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -141,18 +183,44 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `YYYY-MM-DD` of a Unix timestamp in UTC (the proleptic Gregorian calendar).
 pub fn utc_date(timestamp: i64) -> String {
-    let days = timestamp.div_euclid(86_400);
-    // Days to civil date (H. Hinnant's algorithm), valid for any i64 day count we can meet.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    Date::of(timestamp).as_str().to_owned()
+}
+
+/// A `YYYY-MM-DD` date, on the stack.
+struct Date([u8; 10]);
+
+impl Date {
+    fn of(timestamp: i64) -> Date {
+        let days = timestamp.div_euclid(86_400);
+        // Days to civil date (H. Hinnant's algorithm), valid for any i64 day count we can meet.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = (yoe + era * 400 + i64::from(month <= 2)).clamp(0, 9999);
+        let digit = |n: i64| b'0' + n as u8;
+        Date([
+            digit(year / 1000),
+            digit(year / 100 % 10),
+            digit(year / 10 % 10),
+            digit(year % 10),
+            b'-',
+            digit(month / 10),
+            digit(month % 10),
+            b'-',
+            digit(day / 10),
+            digit(day % 10),
+        ])
+    }
+
+    fn as_str(&self) -> &str {
+        // Digits and dashes only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +257,27 @@ mod tests {
             "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, \
              SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
         );
+    }
+
+    #[test]
+    fn streamed_hashes_sign_the_documented_strings() {
+        let mut request = golden();
+        for (host, payload, timestamp) in [
+            ("127.0.0.1:8080", &b"{}"[..], 0),
+            (
+                "ess.tencentcloudapi.com",
+                "{\"FlowId\":\"\u{5f20}\"}".as_bytes(),
+                1_764_460_800,
+            ),
+        ] {
+            (request.host, request.payload, request.timestamp) = (host, payload, timestamp);
+            let date = utc_date(timestamp);
+            let key = derive_key("secret", &date, request.service);
+            let expected = hex(&hmac(&key, string_to_sign(&request, &date).as_bytes()));
+            let auth = Signer::new().authorization("id", "secret", &request);
+            assert!(auth.ends_with(&format!("Signature={expected}")), "{auth}");
+            assert!(auth.contains(&format!("Credential=id/{date}/cvm/tc3_request,")));
+        }
     }
 
     #[test]

@@ -49,15 +49,51 @@ impl fmt::Display for Violations {
 
 impl std::error::Error for Violations {}
 
+/// Where a value sits in a request (`FlowApproverInfos[0].ApproverMobile`), built up on the
+/// stack as validation descends and written out only for a violation: a valid request
+/// costs no path strings.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The request itself.
+    Root,
+    /// A member of the value at the parent path.
+    Member(&'a Path<'a>, &'static str),
+    /// An item of the list at the parent path.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// The path of member `name` (its wire name) of the value here.
+    pub fn member(&self, name: &'static str) -> Path<'_> {
+        Path::Member(self, name)
+    }
+
+    /// The path of item `index` of the list here.
+    pub fn index(&self, index: usize) -> Path<'_> {
+        Path::Index(self, index)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member(Path::Root, name) => f.write_str(name),
+            Path::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
 /// Checks a value against the constraints of the spec.
 pub trait Validate {
-    /// Appends every violation under `path` (the wire path of `self`, empty at the root).
-    fn validate_into(&self, path: &str, out: &mut Vec<Violation>);
+    /// Appends every violation under `path` (the wire path of `self`).
+    fn validate_into(&self, path: &Path<'_>, out: &mut Vec<Violation>);
 
     /// Every violation, or `Ok` when there is none.
     fn validate(&self) -> Result<(), Violations> {
         let mut out = Vec::new();
-        self.validate_into("", &mut out);
+        self.validate_into(&Path::Root, &mut out);
         if out.is_empty() {
             Ok(())
         } else {
@@ -67,7 +103,7 @@ pub trait Validate {
 }
 
 impl<T: Validate> Validate for Option<T> {
-    fn validate_into(&self, path: &str, out: &mut Vec<Violation>) {
+    fn validate_into(&self, path: &Path<'_>, out: &mut Vec<Violation>) {
         if let Some(value) = self {
             value.validate_into(path, out);
         }
@@ -75,40 +111,34 @@ impl<T: Validate> Validate for Option<T> {
 }
 
 impl<T: Validate> Validate for Vec<T> {
-    fn validate_into(&self, path: &str, out: &mut Vec<Violation>) {
+    fn validate_into(&self, path: &Path<'_>, out: &mut Vec<Violation>) {
         for (i, item) in self.iter().enumerate() {
-            item.validate_into(&format!("{path}[{i}]"), out);
+            item.validate_into(&path.index(i), out);
         }
     }
 }
 
 impl<T: Validate> Validate for Box<T> {
-    fn validate_into(&self, path: &str, out: &mut Vec<Violation>) {
+    fn validate_into(&self, path: &Path<'_>, out: &mut Vec<Violation>) {
         (**self).validate_into(path, out);
     }
 }
 
 /// Constraint checks generated code calls. Each pushes at most one violation.
 pub mod check {
-    use super::Violation;
+    use super::{Path, Violation};
 
-    /// `parent.Member`, or `Member` at the root.
-    pub fn join(parent: &str, member: &str) -> String {
-        if parent.is_empty() {
-            member.to_owned()
-        } else {
-            format!("{parent}.{member}")
-        }
-    }
-
-    fn push(out: &mut Vec<Violation>, path: String, message: String) {
-        out.push(Violation { path, message });
+    fn push(out: &mut Vec<Violation>, path: &Path<'_>, message: String) {
+        out.push(Violation {
+            path: path.to_string(),
+            message,
+        });
     }
 
     /// A string's length in characters, or a list's in items, within bounds.
     pub fn length(
         out: &mut Vec<Violation>,
-        path: String,
+        path: &Path<'_>,
         len: usize,
         min: Option<usize>,
         max: Option<usize>,
@@ -137,7 +167,7 @@ pub mod check {
     /// A number within inclusive bounds.
     pub fn range<N: PartialOrd + std::fmt::Display>(
         out: &mut Vec<Violation>,
-        path: String,
+        path: &Path<'_>,
         value: N,
         min: Option<N>,
         max: Option<N>,
@@ -157,14 +187,36 @@ pub mod check {
     }
 
     /// A value the spec's enumeration does not list.
-    pub fn unknown_value(out: &mut Vec<Violation>, path: String, enumeration: &str) {
+    pub fn unknown_value(out: &mut Vec<Violation>, path: &Path<'_>, enumeration: &str) {
         push(out, path, format!("is not a known {enumeration} value"));
     }
 
     /// A member an action requires.
-    pub fn required(out: &mut Vec<Violation>, path: String, present: bool, action: &str) {
+    pub fn required(out: &mut Vec<Violation>, path: &Path<'_>, present: bool, action: &str) {
         if !present {
             push(out, path, format!("is required by {action}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_read_as_wire_paths() {
+        let root = Path::Root;
+        let list = root.member("FlowApproverInfos");
+        let item = list.index(2);
+        assert_eq!(root.to_string(), "");
+        assert_eq!(list.to_string(), "FlowApproverInfos");
+        assert_eq!(
+            item.member("ApproverMobile").to_string(),
+            "FlowApproverInfos[2].ApproverMobile"
+        );
+        assert_eq!(
+            item.member("Components").index(0).index(1).to_string(),
+            "FlowApproverInfos[2].Components[0][1]"
+        );
     }
 }

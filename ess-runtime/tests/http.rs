@@ -47,11 +47,7 @@ fn assert_official_request(seen: &Seen, url: &str) {
     assert_eq!(header(seen, "x-tc-language"), Some("zh-CN"));
     assert_eq!(header(seen, "x-tc-requestclient"), Some("ess-rs"));
     assert_eq!(header(seen, "x-tc-token"), Some(TOKEN));
-    assert_eq!(
-        header(seen, "x-tc-region"),
-        None,
-        "no region is configured"
-    );
+    assert_eq!(header(seen, "x-tc-region"), None, "no region is configured");
     assert_eq!(header(seen, "content-type"), Some("application/json"));
     let host = url.trim_start_matches("http://");
     assert_eq!(

@@ -43,7 +43,7 @@ macro_rules! action {
         #[derive(Serialize)]
         pub struct $name(pub Ping);
         impl Validate for $name {
-            fn validate_into(&self, _path: &str, _out: &mut Vec<Violation>) {}
+            fn validate_into(&self, _path: &ess_runtime::Path<'_>, _out: &mut Vec<Violation>) {}
         }
         impl Action for $name {
             const NAME: &'static str = "CreateFlowSignUrl";
