@@ -128,20 +128,27 @@ fn client_token() -> String {
 pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
     let not_api =
         |message: &str| Error::Transport(TransportError::with_response(200, message, bytes));
-    let probe: Probe =
-        serde_json::from_slice(bytes).map_err(|_| not_api("the body is not an API response"))?;
-    if let Some(code) = probe.response.error_code() {
-        return Err(Error::Service(probe.response.service_error(&code)));
-    }
     #[derive(serde::Deserialize)]
     struct Envelope<R> {
         #[serde(rename = "Response")]
         response: R,
     }
-    // The fast path tracks no paths; a failure is decoded again to name where it failed.
-    if let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
+    // Most answers are successes whose bytes hold no `"Error"` key (which could only hide
+    // behind a `\u` escape): those decode in one pass, tracking no paths.
+    let may_be_error = memchr::memmem::find(bytes, b"\"Error\"").is_some()
+        || memchr::memmem::find(bytes, b"\\u").is_some();
+    if !may_be_error && let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
         return Ok(envelope.response);
     }
+    let probe: Probe =
+        serde_json::from_slice(bytes).map_err(|_| not_api("the body is not an API response"))?;
+    if let Some(code) = probe.response.error_code() {
+        return Err(Error::Service(probe.response.service_error(&code)));
+    }
+    if may_be_error && let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
+        return Ok(envelope.response);
+    }
+    // A failure is decoded again to name where it failed.
     let mut json = serde_json::Deserializer::from_slice(bytes);
     let error = match serde_path_to_error::deserialize::<_, Envelope<R>>(&mut json) {
         Ok(envelope) => return Ok(envelope.response),
@@ -267,5 +274,22 @@ mod tests {
             panic!("expected a decode error")
         };
         assert_eq!(path, "$.Items[1]");
+    }
+
+    #[test]
+    fn errors_are_found_however_the_answer_spells_them() {
+        // An escaped key, and an error after members the success type would accept.
+        for body in [
+            &br#"{"Response":{"Error":{"Code":"FailedOperation","Message":"m"},"RequestId":"r"}}"#
+                [..],
+            br#"{"Response":{"RequestId":"r","Items":[],"Error":{"Code":"FailedOperation"}}}"#,
+        ] {
+            let err = decode::<Out>(body).unwrap_err();
+            assert_eq!(err.code_str(), Some("FailedOperation"), "{err}");
+        }
+        // Text that merely mentions the word is no error.
+        let ok: Out =
+            decode(br#"{"Response":{"RequestId":"Error","Note":"\"Error\" \u00e9"}}"#).unwrap();
+        assert_eq!(ok.request_id, "Error");
     }
 }

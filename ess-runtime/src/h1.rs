@@ -91,14 +91,16 @@ impl Pool {
 
     /// Sends `request` (a complete HTTP/1.1 message) and reads the answer, whose body may be
     /// at most `limit` bytes. Connecting is bounded by `connect_timeout`; the caller bounds
-    /// the whole exchange (dropping the future closes the connection).
+    /// the whole exchange (dropping the future closes the connection). `now` is when the
+    /// exchange starts: the caller has it, and clock reads are not free everywhere.
     pub(crate) async fn exchange(
         &self,
         request: &[u8],
         limit: u64,
         connect_timeout: Duration,
+        now: Instant,
     ) -> Result<Answer, H1Error> {
-        let mut conn = match self.checkout() {
+        let mut conn = match self.checkout(now) {
             Some(conn) => {
                 tracing::trace!("reusing a pooled connection");
                 conn
@@ -118,32 +120,30 @@ impl Pool {
             "answer read"
         );
         if reusable {
-            self.checkin(conn);
+            // Idle since the exchange began: a little early, so it expires a little early.
+            self.checkin(conn, now);
         }
         Ok(answer)
     }
 
     /// The most recently used idle connection that is still open.
-    fn checkout(&self) -> Option<Conn> {
+    fn checkout(&self, now: Instant) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(Idle { conn, since }) = idle.pop() {
-            if since.elapsed() < self.idle_timeout && conn.is_open() {
+            if now.saturating_duration_since(since) < self.idle_timeout && conn.is_open() {
                 return Some(conn);
             }
         }
         None
     }
 
-    fn checkin(&self, mut conn: Conn) {
+    fn checkin(&self, mut conn: Conn, since: Instant) {
         if conn.buf.capacity() > KEEP_BUFFER_BYTES {
             conn.buf = Vec::new();
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < MAX_IDLE {
-            idle.push(Idle {
-                conn,
-                since: Instant::now(),
-            });
+            idle.push(Idle { conn, since });
         }
     }
 
@@ -352,10 +352,10 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, H1Error> {
     let (mut date, mut length, mut chunked, mut transfer_encoding) = (None, None, false, false);
     let mut connection = (false, false); // (close, keep-alive)
     for header in response.headers.iter() {
-        let value = std::str::from_utf8(header.value).ok();
         let name = header.name;
+        let value = || std::str::from_utf8(header.value).ok();
         if name.eq_ignore_ascii_case("content-length") {
-            let parsed = value
+            let parsed = value()
                 .map(str::trim)
                 .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|v| v.parse::<u64>().ok())
@@ -367,16 +367,16 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, H1Error> {
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = true;
             // Chunked counts only as the final coding.
-            chunked = value
+            chunked = value()
                 .and_then(|v| v.rsplit(',').next())
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
         } else if name.eq_ignore_ascii_case("connection") {
-            for token in value.unwrap_or_default().split(',').map(str::trim) {
+            for token in value().unwrap_or_default().split(',').map(str::trim) {
                 connection.0 |= token.eq_ignore_ascii_case("close");
                 connection.1 |= token.eq_ignore_ascii_case("keep-alive");
             }
         } else if name.eq_ignore_ascii_case("date") {
-            date = value.map(str::to_owned);
+            date = value().map(str::to_owned);
         }
     }
     // Transfer-Encoding overrides Content-Length; a non-chunked coding runs to the close.
@@ -441,13 +441,22 @@ mod tests {
             b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\n\r\n",
         ]])
         .await;
-        let first = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let first = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!((first.status, &first.body[..]), (200, &b"hello"[..]));
         assert_eq!(first.date.as_deref(), Some("Mon, 30 Nov 2026 10:00:00 GMT"));
-        let second = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let second = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!((second.status, &second.body[..]), (200, &b"abcde"[..]));
         // The server accepts one connection only: the third call must reuse it.
-        let third = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let third = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!((third.status, third.body.len()), (503, 0));
         server.await.unwrap();
     }
@@ -460,12 +469,21 @@ mod tests {
             vec![b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlast"],
         ])
         .await;
-        let first = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let first = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!(&first.body[..], b"until the end");
-        let second = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let second = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!(&second.body[..], b"ok");
         assert!(pool.idle.lock().unwrap().is_empty());
-        let third = pool.exchange(REQUEST, 100, SECOND).await.unwrap();
+        let third = pool
+            .exchange(REQUEST, 100, SECOND, Instant::now())
+            .await
+            .unwrap();
         assert_eq!(&third.body[..], b"last");
         server.await.unwrap();
     }
@@ -477,11 +495,23 @@ mod tests {
             vec![b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"],
         ])
         .await;
-        assert_eq!(pool.exchange(REQUEST, 10, SECOND).await.unwrap().body, b"a");
+        assert_eq!(
+            pool.exchange(REQUEST, 10, SECOND, Instant::now())
+                .await
+                .unwrap()
+                .body,
+            b"a"
+        );
         // The server closed the first connection after its answer; once that is visible,
         // the request must go out on a new connection, not into the closed one.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(pool.exchange(REQUEST, 10, SECOND).await.unwrap().body, b"b");
+        assert_eq!(
+            pool.exchange(REQUEST, 10, SECOND, Instant::now())
+                .await
+                .unwrap()
+                .body,
+            b"b"
+        );
         server.await.unwrap();
     }
 
@@ -496,7 +526,7 @@ mod tests {
         .await;
         for _ in 0..4 {
             assert!(matches!(
-                pool.exchange(REQUEST, 100, SECOND).await,
+                pool.exchange(REQUEST, 100, SECOND, Instant::now()).await,
                 Err(H1Error::Closed)
             ));
         }
@@ -513,7 +543,7 @@ mod tests {
         .await;
         for _ in 0..3 {
             assert!(matches!(
-                pool.exchange(REQUEST, 10, SECOND).await,
+                pool.exchange(REQUEST, 10, SECOND, Instant::now()).await,
                 Err(H1Error::TooLarge)
             ));
         }
@@ -529,7 +559,7 @@ mod tests {
             .unwrap();
         let pool = Pool::new(Address::Ip(addr), Duration::from_secs(60));
         assert!(matches!(
-            pool.exchange(REQUEST, 10, SECOND).await,
+            pool.exchange(REQUEST, 10, SECOND, Instant::now()).await,
             Err(H1Error::Connect(_))
         ));
     }

@@ -230,7 +230,13 @@ impl HttpTransport {
         true
     }
 
-    async fn attempt(&self, info: &CallInfo, target: &Target, body: &Bytes) -> Attempt {
+    async fn attempt(
+        &self,
+        info: &CallInfo,
+        target: &Target,
+        body: &Bytes,
+        started: Instant,
+    ) -> Attempt {
         let config = &self.inner.config;
         // Asked per attempt, so rotated keys take effect without rebuilding the client.
         let credentials = match config.credentials.credentials().await {
@@ -282,7 +288,7 @@ impl HttpTransport {
                 );
                 request.extend_from_slice(b"\r\n");
                 request.extend_from_slice(body);
-                pool.exchange(&request, limit, config.connect_timeout)
+                pool.exchange(&request, limit, config.connect_timeout, started)
                     .await
                     .map_err(|e| failed_exchange(e, config))
             }
@@ -461,6 +467,11 @@ fn tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     builder
 }
 
+/// Milliseconds since `start` (evaluated only when the event that reports it is enabled).
+fn ms_since(start: Instant) -> u64 {
+    start.elapsed().as_millis() as u64
+}
+
 fn unix(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -545,11 +556,14 @@ impl Transport for HttpTransport {
             request_id = tracing::field::Empty
         );
         let policy = &config.retry;
-        let deadline = Instant::now() + policy.deadline;
+        let started = Instant::now();
+        let deadline = started + policy.deadline;
         let timed_out = Error::Timeout(policy.deadline);
         async {
             let mut attempt = 0u32;
             let mut resigned = false;
+            // The time read at the start, until anything may have waited.
+            let mut fresh = Some(started);
             loop {
                 if config.rate_limit
                     && let Some(limit) = info.rate_limit
@@ -558,8 +572,9 @@ impl Transport for HttpTransport {
                     if tokio::time::timeout_at(deadline, wait).await.is_err() {
                         return Err(timed_out);
                     }
+                    fresh = None;
                 }
-                let sent = Instant::now();
+                let sent = fresh.take().unwrap_or_else(Instant::now);
                 // Tokio's timers fire on the driver's next turn: a deadline that has
                 // passed is checked here, so no attempt starts after it.
                 if sent >= deadline {
@@ -570,7 +585,7 @@ impl Transport for HttpTransport {
                 // One timer bounds the attempt: its own timeout, or the call's deadline.
                 let attempt_ends = deadline.min(sent + config.timeout);
                 let outcome =
-                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body))
+                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body, sent))
                         .await
                     {
                         Ok(outcome) => outcome,
@@ -581,7 +596,6 @@ impl Transport for HttpTransport {
                         },
                         Err(_) => return Err(timed_out),
                     };
-                let latency_ms = sent.elapsed().as_millis() as u64;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
                     Attempt::Answer {
@@ -589,7 +603,7 @@ impl Transport for HttpTransport {
                         code: None,
                         ..
                     } => {
-                        tracing::debug!(latency_ms, "ok");
+                        tracing::debug!(latency_ms = ms_since(sent), "ok");
                         return Ok(answer);
                     }
                     Attempt::Answer {
@@ -597,7 +611,7 @@ impl Transport for HttpTransport {
                         code: Some(code),
                         date,
                     } => {
-                        tracing::debug!(latency_ms, code = %code, "service error");
+                        tracing::debug!(latency_ms = ms_since(sent), code = %code, "service error");
                         if code == "AuthFailure.SignatureExpire"
                             && !resigned
                             && let Some(server) = date
@@ -615,7 +629,7 @@ impl Transport for HttpTransport {
                         Ok(answer)
                     }
                     Attempt::Failed { error, failure } => {
-                        tracing::debug!(latency_ms, error = %error, "attempt failed");
+                        tracing::debug!(latency_ms = ms_since(sent), error = %error, "attempt failed");
                         let failure = match failure {
                             FailureKind::Connect => Failure::Connect,
                             FailureKind::Network => Failure::Network,
