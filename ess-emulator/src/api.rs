@@ -108,7 +108,16 @@ async fn process(
     }
 }
 
-type Answer = Result<Map<String, Value>, (&'static str, String)>;
+type Answer = Result<Reply, (&'static str, String)>;
+
+/// What a handler answers: the members of `Response` (without its RequestId).
+#[derive(Clone)]
+pub(crate) enum Reply {
+    /// As a tree.
+    Tree(Map<String, Value>),
+    /// Already serialized: one JSON object.
+    Json(Vec<u8>),
+}
 
 impl Shared {
     /// Authenticates, routes and runs one call.
@@ -227,39 +236,30 @@ impl Shared {
         let now = self.now();
         let mut flows = lock(&self.flows);
         let result = match name {
-            "CreateFlow" => flows.create(request, now, false),
-            "CreateFlowByFiles" => flows.create(request, now, true),
-            "CreateDocument" => flows.create_document(request, &self.url),
-            "StartFlow" => flows.start(request),
-            "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url),
-            "DescribeFlowInfo" => flows.describe(request),
-            "CancelFlow" => flows.cancel(request),
-            _ => Ok(self.schema.example_response(action).clone()),
+            "CreateFlow" => flows.create(request, now, false).map(Reply::Tree),
+            "CreateFlowByFiles" => flows.create(request, now, true).map(Reply::Tree),
+            "CreateDocument" => flows.create_document(request, &self.url).map(Reply::Tree),
+            "StartFlow" => flows.start(request).map(Reply::Tree),
+            "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url).map(Reply::Tree),
+            "DescribeFlowInfo" => flows.describe(request).map(Reply::Json),
+            "CancelFlow" => flows.cancel(request).map(Reply::Tree),
+            _ => Ok(Reply::Tree(self.schema.example_response(action).clone())),
         };
         result.map_err(|r| (r.code, r.message))
     }
 
-    /// `{"Response": {...}}` with a RequestId, and the error code if it is an error.
-    fn envelope(
-        &self,
-        answer: Result<Map<String, Value>, (&str, String)>,
-    ) -> (Value, Option<String>) {
+    /// The body `{"Response": {...}}` with a RequestId, and the error code if it is an error.
+    fn envelope(&self, answer: Result<Reply, (&str, String)>) -> (Vec<u8>, Option<String>) {
         let request_id = request_id();
-        match answer {
-            Ok(mut response) => {
-                response.insert("RequestId".to_owned(), Value::String(request_id));
-                (envelope_of(response), None)
-            }
+        let (members, code) = match answer {
+            Ok(Reply::Tree(members)) => (serde_json::to_vec(&members).unwrap_or_default(), None),
+            Ok(Reply::Json(members)) => (members, None),
             Err((code, message)) => {
-                let mut response = Map::new();
-                let mut error = Map::new();
-                error.insert("Code".to_owned(), Value::String(code.to_owned()));
-                error.insert("Message".to_owned(), Value::String(message));
-                response.insert("Error".to_owned(), Value::Object(error));
-                response.insert("RequestId".to_owned(), Value::String(request_id));
-                (envelope_of(response), Some(code.to_owned()))
+                let error = serde_json::json!({"Error": {"Code": code, "Message": message}});
+                (error.to_string().into_bytes(), Some(code.to_owned()))
             }
-        }
+        };
+        (envelope_of(&members, &request_id), code)
     }
 
     fn refuse(&self, mut received: Record, code: &'static str, message: String) -> Response {
@@ -275,10 +275,22 @@ impl Shared {
     }
 }
 
-fn envelope_of(response: Map<String, Value>) -> Value {
-    let mut envelope = Map::new();
-    envelope.insert("Response".to_owned(), Value::Object(response));
-    Value::Object(envelope)
+/// `{"Response":` the members of `object` (a serialized JSON object) and the RequestId `}`.
+fn envelope_of(object: &[u8], request_id: &str) -> Vec<u8> {
+    let members = object
+        .strip_prefix(b"{")
+        .and_then(|o| o.strip_suffix(b"}"))
+        .unwrap_or_default();
+    let mut body = Vec::with_capacity(object.len() + 80);
+    body.extend_from_slice(b"{\"Response\":{");
+    body.extend_from_slice(members);
+    if !members.is_empty() {
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"RequestId\":\"");
+    body.extend_from_slice(request_id.as_bytes());
+    body.extend_from_slice(b"\"}}");
+    body
 }
 
 /// Every problem, each with its path; the code is the first problem's.
@@ -308,8 +320,7 @@ fn request_id() -> String {
 
 /// HTTP 200, exactly `Content-Type: application/json` (the Python SDK recognises errors only
 /// with that header), and a `Date` from the emulator's clock.
-fn json_response(shared: &Shared, envelope: Value) -> Response {
-    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+fn json_response(shared: &Shared, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(
@@ -320,7 +331,7 @@ fn json_response(shared: &Shared, envelope: Value) -> Response {
     response
 }
 
-fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
+fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>) -> Response {
     let html = |status: StatusCode, text: &str| {
         let mut response = (status, pages::error_page(text)).into_response();
         response.headers_mut().insert(
@@ -345,8 +356,8 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
             response
         }
         Fault::Truncated => {
-            let envelope = envelope.unwrap_or_else(|| shared.envelope(Ok(Map::new())).0);
-            let mut body = serde_json::to_vec(&envelope).unwrap_or_default();
+            let mut body =
+                envelope.unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new()))).0);
             body.truncate(body.len() / 2);
             let mut response = Response::new(Body::from(body));
             response.headers_mut().insert(
@@ -358,6 +369,6 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Value>) -> Response {
         Fault::Error { code, message } => {
             json_response(shared, shared.envelope(Err((&code, message))).0)
         }
-        Fault::Delay(_) => json_response(shared, envelope.unwrap_or(Value::Null)),
+        Fault::Delay(_) => json_response(shared, envelope.unwrap_or_else(|| b"null".to_vec())),
     }
 }

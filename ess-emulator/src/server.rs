@@ -428,7 +428,7 @@ pub(crate) struct Shared {
 /// token gets the first answer instead of running again.
 #[derive(Default)]
 pub(crate) struct Replays {
-    pub(crate) answers: HashMap<(String, String, String), Map<String, Value>>,
+    pub(crate) answers: HashMap<(String, String, String), crate::api::Reply>,
     pub(crate) order: VecDeque<(String, String, String)>,
 }
 

@@ -133,10 +133,8 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
         #[serde(rename = "Response")]
         response: R,
     }
-    // Most answers are successes whose bytes hold no `"Error"` key (which could only hide
-    // behind a `\u` escape): those decode in one pass, tracking no paths.
-    let may_be_error = memchr::memmem::find(bytes, b"\"Error\"").is_some()
-        || memchr::memmem::find(bytes, b"\\u").is_some();
+    // Most answers are successes: those decode in one pass, tracking no paths.
+    let may_be_error = may_hold_error(bytes);
     if !may_be_error && let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
         return Ok(envelope.response);
     }
@@ -165,6 +163,16 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
         path: format!("${inner}"),
         message: error.into_inner().to_string(),
     })
+}
+
+/// Whether `bytes` may be an error envelope: they spell an `"Error"` key, or hold a `\u`
+/// escape one could hide behind. `false` proves the answer is no error, with no parse.
+pub(crate) fn may_hold_error(bytes: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    static ERROR_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"Error\""));
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    ERROR_KEY.find(bytes).is_some() || ESCAPE.find(bytes).is_some()
 }
 
 /// Just enough of `{"Response": {"Error": {..}, "RequestId": ..}}` to classify an answer,

@@ -18,7 +18,7 @@ use reqwest::header::{
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::action::{CallInfo, Probe, Transport};
+use crate::action::{CallInfo, Probe, Transport, may_hold_error};
 use crate::config::Config;
 use crate::error::{Error, TransportError};
 use crate::h1;
@@ -236,6 +236,7 @@ impl HttpTransport {
         target: &Target,
         body: &Bytes,
         started: Instant,
+        traced: bool,
     ) -> Attempt {
         let config = &self.inner.config;
         // Asked per attempt, so rotated keys take effect without rebuilding the client.
@@ -298,6 +299,15 @@ impl HttpTransport {
             Ok(answer) => answer,
             Err(failed) => return failed,
         };
+        // A plain success that nobody traces needs no probe: `decode` reads it once, and
+        // refuses it there if it is no API answer or lacks its RequestId.
+        if status == 200 && !traced && !may_hold_error(&body) {
+            return Attempt::Answer {
+                body,
+                code: None,
+                date,
+            };
+        }
         let probe = serde_json::from_slice::<Probe>(&body).ok();
         let request_id = probe.as_ref().and_then(|p| p.response.request_id());
         if let Some(id) = request_id {
@@ -555,6 +565,7 @@ impl Transport for HttpTransport {
             attempt = tracing::field::Empty,
             request_id = tracing::field::Empty
         );
+        let traced = !span.is_disabled();
         let policy = &config.retry;
         let started = Instant::now();
         let deadline = started + policy.deadline;
@@ -585,7 +596,7 @@ impl Transport for HttpTransport {
                 // One timer bounds the attempt: its own timeout, or the call's deadline.
                 let attempt_ends = deadline.min(sent + config.timeout);
                 let outcome =
-                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body, sent))
+                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body, sent, traced))
                         .await
                     {
                         Ok(outcome) => outcome,

@@ -131,18 +131,25 @@ async fn bad_responses_are_classified() {
         "ResourceNotFound.Flow: m (RequestId r-err)"
     );
 
-    // A success needs a RequestId.
-    let anonymous: fn(&Seen) -> Response =
+    // A success needs a RequestId (a string): refused when decoded, and not retried.
+    let numbered: fn(&Seen) -> Response =
         |_| json(StatusCode::OK, r#"{"Response":{"RequestId":7}}"#);
-    let (url, _server) = serve(vec![Box::new(anonymous)]).await;
-    let err = call(&transport(&url, fast_retries(1)), &Safe(ping()))
-        .await
-        .unwrap_err();
-    let Error::Transport(t) = &err else {
-        panic!("{err}")
-    };
-    assert!(t.message.contains("no RequestId"), "{err}");
-    assert_eq!(t.body_excerpt, None, "JSON bodies are never excerpted");
+    let anonymous: fn(&Seen) -> Response = |_| json(StatusCode::OK, r#"{"Response":{}}"#);
+    for (reply, path) in [(numbered, "$.RequestId"), (anonymous, "$")] {
+        let (url, server) = serve(vec![Box::new(reply)]).await;
+        let err = call(&transport(&url, fast_retries(3)), &Safe(ping()))
+            .await
+            .unwrap_err();
+        let Error::Decode { path: at, message } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(at, path);
+        assert!(
+            message.contains("RequestId") || message.contains("string"),
+            "{err}"
+        );
+        assert_eq!(server.seen.lock().unwrap().len(), 1);
+    }
 
     // A response of the wrong shape names the JSON path.
     let wrong: fn(&Seen) -> Response = |_| {
