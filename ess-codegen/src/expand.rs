@@ -375,6 +375,7 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
     if s.all_optional {
         derives.push(quote!(Default));
     }
+    let wire = wire_derives(s, gate);
     let required: Vec<&FieldIr> = s.fields.iter().filter(|f| !f.optional).collect();
     let new_params = required.iter().map(|f| {
         let id = ident(&f.ident);
@@ -488,7 +489,8 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
     quote! {
         #cfg
         #doc
-        #[derive(#(#derives,)* ::ess_runtime::__private::serde::Serialize, ::ess_runtime::__private::serde::Deserialize)]
+        #[derive(#(#derives,)*)]
+        #wire
         #[serde(crate = "::ess_runtime::__private::serde", rename_all = "PascalCase")]
         #[non_exhaustive]
         pub struct #name {
@@ -605,6 +607,27 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
         quote! { if let ::std::option::Option::Some(value) = &self.#id { #(#body)* } }
     } else {
         quote! { { let value = &self.#id; #(#body)* } }
+    }
+}
+
+/// The serde derives of a struct: `Serialize` for what requests carry, `Deserialize` for
+/// what responses carry. The other direction, which only the workspace's round-trip checks
+/// use, exists with the `__roundtrip` feature (in cargo-features mode): compiling serde
+/// code no caller runs is most of a build.
+fn wire_derives(s: &StructIr, gate: Gate) -> TokenStream {
+    let serialize = quote!(::ess_runtime::__private::serde::Serialize);
+    let deserialize = quote!(::ess_runtime::__private::serde::Deserialize);
+    let (always, roundtrip_only) = match (s.output_only, s.input_only) {
+        (true, _) => (deserialize, Some(serialize)),
+        (false, true) => (serialize, Some(deserialize)),
+        (false, false) => (quote!(#serialize, #deserialize), None),
+    };
+    let extra = roundtrip_only
+        .filter(|_| gate.0)
+        .map(|extra| quote!(#[cfg_attr(feature = "__roundtrip", derive(#extra))]));
+    quote! {
+        #[derive(#always)]
+        #extra
     }
 }
 

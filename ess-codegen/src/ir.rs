@@ -91,6 +91,8 @@ pub struct StructIr {
     pub needs_validation: bool,
     /// Only ever read from responses: no constructor, setters or `validate()`.
     pub output_only: bool,
+    /// Only ever sent: no response reaches it.
+    pub input_only: bool,
     /// The action whose request is this type.
     pub request_of: Option<String>,
     /// The action whose response is this type.
@@ -265,6 +267,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         .collect();
 
     let inputs = spec.input_types();
+    let outputs = spec.output_types();
     let mut structs: Vec<StructIr> = Vec::new();
     for (name, def) in spec.types.iter() {
         let is_response = response_of.contains_key(&rust_of(name));
@@ -312,6 +315,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
             all_optional,
             needs_validation: false,
             output_only: !inputs.contains(name.as_str()),
+            input_only: !outputs.contains(name.as_str()),
             request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             response_of: response_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),

@@ -75,3 +75,65 @@ fn every_impl_has_its_types_feature_gate() {
     }
     assert!(checked > 500, "only {checked} impls checked");
 }
+
+/// Requests serialize and responses deserialize in users' builds; the other direction of a
+/// one-sided type exists only for the workspace's round trips (`__roundtrip`).
+#[test]
+fn serde_derives_follow_the_direction_of_travel() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
+    let spec = load_file(&path).unwrap();
+    let options = Options {
+        cargo_features: true,
+        ..Options::default()
+    };
+    let file: syn::File = syn::parse2(generate(&spec, "spec/ess.yaml", &options).unwrap()).unwrap();
+    let derives = |name: &str| -> (String, String) {
+        let item = file
+            .items
+            .iter()
+            .find_map(|i| match i {
+                syn::Item::Struct(s) if s.ident == name => Some(s),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no struct {name}"));
+        let text = |path: &str| {
+            item.attrs
+                .iter()
+                .filter(|a| a.path().is_ident(path))
+                .map(|a| a.to_token_stream().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        (text("derive"), text("cfg_attr"))
+    };
+    let has = |text: &str, what: &str| text.contains(&format!(":: {what}"));
+
+    // Sent only.
+    let (always, roundtrip) = derives("CreateFlowSignUrlRequest");
+    assert!(
+        has(&always, "Serialize") && !has(&always, "Deserialize"),
+        "{always}"
+    );
+    assert!(roundtrip.contains("__roundtrip") && has(&roundtrip, "Deserialize"));
+    // Received only.
+    let (always, roundtrip) = derives("CreateFlowSignUrlResponse");
+    assert!(
+        has(&always, "Deserialize") && !has(&always, "Serialize"),
+        "{always}"
+    );
+    assert!(roundtrip.contains("__roundtrip") && has(&roundtrip, "Serialize"));
+    // Both: a type a request and a response reach.
+    let both: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            _ => None,
+        })
+        .filter(|name| {
+            let (always, roundtrip) = derives(name);
+            has(&always, "Serialize") && has(&always, "Deserialize") && roundtrip.is_empty()
+        })
+        .collect();
+    assert!(both.iter().any(|n| n == "Component"), "{both:?}");
+}

@@ -39,21 +39,36 @@ impl Spec {
     /// The types some request reaches (requests included), by wire name: what callers build.
     /// Every other type is only ever read from responses.
     pub fn input_types(&self) -> BTreeSet<&str> {
+        self.reachable(self.actions.iter().map(|(_, a)| a.input.as_str()))
+    }
+
+    /// The types responses reach: the outputs and every type their members name,
+    /// transitively. Types outside it are only ever sent.
+    pub fn output_types(&self) -> BTreeSet<&str> {
+        self.reachable(self.actions.iter().map(|(_, a)| a.output.as_str()))
+    }
+
+    fn reachable<'a>(&'a self, roots: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
+        let by_name: std::collections::BTreeMap<&str, &TypeDef> = self
+            .types
+            .iter()
+            .map(|(k, def)| (k.as_str(), def))
+            .collect();
         let mut reached = BTreeSet::new();
-        let mut pending: Vec<&str> = self.actions.iter().map(|(_, a)| a.input.as_str()).collect();
+        let mut pending: Vec<&str> = roots.collect();
         while let Some(name) = pending.pop() {
-            let Some((name, def)) = self.types.iter().find(|(k, _)| k.as_str() == name) else {
+            let Some((name, def)) = by_name.get_key_value(name) else {
                 continue;
             };
-            if !reached.insert(name.as_str()) {
+            if !reached.insert(*name) {
                 continue;
             }
             for m in &def.members {
                 if let Ok(ty) = TypeRef::parse(&m.ty)
                     && let TypeRef::Named(inner) = ty.item()
-                    && let Some((k, _)) = self.types.iter().find(|(k, _)| k.as_str() == inner)
+                    && let Some((k, _)) = by_name.get_key_value(inner.as_str())
                 {
-                    pending.push(k.as_str());
+                    pending.push(k);
                 }
             }
         }
