@@ -271,6 +271,9 @@ impl Conn {
         loop {
             let (line, size) = match httparse::parse_chunk_size(&self.buf[at..]) {
                 Ok(httparse::Status::Complete(found)) => found,
+                Ok(httparse::Status::Partial) if self.buf.len() - at > MAX_HEAD_BYTES => {
+                    return Err(H1Error::Malformed("a chunk-size line is too long"));
+                }
                 Ok(httparse::Status::Partial) => {
                     self.fill().await?;
                     continue;
@@ -314,13 +317,16 @@ impl Conn {
 
     async fn read_to_close(&mut self, start: usize, limit: u64) -> Result<Vec<u8>, H1Error> {
         loop {
+            let closed = match self.fill().await {
+                Ok(()) => false,
+                Err(H1Error::Closed) => true,
+                Err(e) => return Err(e),
+            };
             if (self.buf.len() - start) as u64 > limit {
                 return Err(H1Error::TooLarge);
             }
-            match self.fill().await {
-                Ok(()) => {}
-                Err(H1Error::Closed) => return Ok(self.buf[start..].to_vec()),
-                Err(e) => return Err(e),
+            if closed {
+                return Ok(self.buf[start..].to_vec());
             }
         }
     }
@@ -548,6 +554,19 @@ mod tests {
             ));
         }
         server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_endless_chunk_size_line_is_refused_not_buffered() {
+        let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=".to_vec();
+        answer.resize(answer.len() + 2 * MAX_HEAD_BYTES, b'a');
+        let (pool, server) = serve(vec![vec![answer.leak()]]).await;
+        assert!(matches!(
+            pool.exchange(REQUEST, 1 << 20, SECOND, Instant::now())
+                .await,
+            Err(H1Error::Malformed(_))
+        ));
+        server.abort();
     }
 
     #[tokio::test]
