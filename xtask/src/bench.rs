@@ -107,6 +107,11 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
     }
     let sequential_ratio = median_ratio(&sequential, &wrk1);
     let concurrent_ratio = median_ratio(&concurrent, &wrk32);
+    println!(
+        "per-round ratios: sequential {}; 32 in flight {}",
+        round_ratios(&sequential, &wrk1),
+        round_ratios(&concurrent, &wrk32)
+    );
     let (wrk1, wrk32) = (median(wrk1), median(wrk32));
     let sequential = median_load(sequential);
     let concurrent = median_load(concurrent);
@@ -425,6 +430,15 @@ const ROUNDS: usize = 5;
 /// The median over rounds of our rate divided by the anchor's in the same round.
 fn median_ratio(ours: &[Load], anchor: &[f64]) -> f64 {
     median(ours.iter().zip(anchor).map(|(o, a)| o.rate() / a).collect())
+}
+
+fn round_ratios(ours: &[Load], anchor: &[f64]) -> String {
+    let ratios: Vec<String> = ours
+        .iter()
+        .zip(anchor)
+        .map(|(o, a)| format!("{:.2}", o.rate() / a))
+        .collect();
+    ratios.join(" ")
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
