@@ -179,7 +179,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         .iter()
         .map(|(w, _, _)| literal(e.scalar, w))
         .collect();
-    let (to_wire, from_wire_arms, wire_ty, serialize, deserialize) = if e.scalar == Scalar::String {
+    let (to_wire, from_wire_arms, wire_ty, serde_kind) = if e.scalar == Scalar::String {
         (
             quote! {
                 /// The value as sent on the wire.
@@ -192,11 +192,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
             },
             quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value.to_owned())), },
             quote!(&str),
-            quote!(serializer.serialize_str(self.as_str())),
-            quote! {
-                let value = <::std::string::String as ::ess_runtime::__private::serde::Deserialize>::deserialize(deserializer)?;
-                ::std::result::Result::Ok(Self::from(value.as_str()))
-            },
+            quote!(str),
         )
     } else {
         (
@@ -211,15 +207,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
             },
             quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value)), },
             raw.clone(),
-            if e.scalar == Scalar::Uint64 {
-                quote!(serializer.serialize_u64(self.value()))
-            } else {
-                quote!(serializer.serialize_i64(self.value()))
-            },
-            quote! {
-                let value = <#raw as ::ess_runtime::__private::serde::Deserialize>::deserialize(deserializer)?;
-                ::std::result::Result::Ok(Self::from(value))
-            },
+            raw.clone(),
         )
     };
     quote! {
@@ -255,18 +243,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         }
 
         #cfg
-        impl ::ess_runtime::__private::serde::Serialize for #name {
-            fn serialize<S: ::ess_runtime::__private::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                #serialize
-            }
-        }
-
-        #cfg
-        impl<'de> ::ess_runtime::__private::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::ess_runtime::__private::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                #deserialize
-            }
-        }
+        ::ess_runtime::__wire_enum_serde!(#name, #serde_kind);
     }
 }
 

@@ -59,15 +59,23 @@ fn every_impl_has_its_types_feature_gate() {
 
     let mut checked = 0;
     for item in &file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        let Some(name) = self_type(&imp.self_ty) else {
-            continue;
+        // Impls, and the runtime macros that write impls (their first argument is the type).
+        let (name, attrs) = match item {
+            syn::Item::Impl(imp) => match self_type(&imp.self_ty) {
+                Some(name) => (name, &imp.attrs),
+                None => continue,
+            },
+            syn::Item::Macro(m) => match m.mac.tokens.clone().into_iter().next() {
+                Some(proc_macro2::TokenTree::Ident(name)) => (name.to_string(), &m.attrs),
+                _ => continue,
+            },
+            _ => continue,
         };
         let Some(gate) = gates.get(&name) else {
             continue;
         };
         assert_eq!(
-            &cfg_of(&imp.attrs),
+            &cfg_of(attrs),
             gate,
             "an impl for `{name}` is gated differently from the type"
         );

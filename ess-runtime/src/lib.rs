@@ -28,6 +28,51 @@ pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;
 pub use validate::{Path, Validate, Violation, Violations, check};
 
+/// Serde for a generated enum, one line per enum in generated code: the enum travels as its
+/// wire value (`as_str()` for `str`, `value()` for an integer type), and every wire value
+/// reads back through its `From` impl, unknown ones included.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wire_enum_serde {
+    ($name:ident, str) => {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let value: ::std::string::String =
+                    $crate::__private::serde::Deserialize::deserialize(deserializer)?;
+                ::core::result::Result::Ok(Self::from(value.as_str()))
+            }
+        }
+    };
+    ($name:ident, $raw:ty) => {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::__private::serde::Serialize::serialize(&self.value(), serializer)
+            }
+        }
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                <$raw as $crate::__private::serde::Deserialize>::deserialize(deserializer)
+                    .map(Self::from)
+            }
+        }
+    };
+}
+
 /// Re-exports generated code relies on, so users need no direct dependency on them.
 #[doc(hidden)]
 pub mod __private {
