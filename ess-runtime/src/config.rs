@@ -271,11 +271,16 @@ impl ConfigBuilder {
 /// Whether a TLS backend was compiled in.
 const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
 
-fn header_value(what: &'static str, value: &str) -> Result<(), ConfigError> {
-    if value
+/// Whether `value` can be sent as a header value as it is: visible ASCII, spaces and tabs
+/// (no line breaks that would end the header, no bytes a server may refuse).
+pub(crate) fn is_header_value(value: &str) -> bool {
+    value
         .bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-    {
+}
+
+fn header_value(what: &'static str, value: &str) -> Result<(), ConfigError> {
+    if is_header_value(value) {
         Ok(())
     } else {
         Err(ConfigError::HeaderValue(what))

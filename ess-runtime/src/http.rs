@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::action::{CallInfo, Probe, Transport, may_hold_error};
-use crate::config::Config;
+use crate::config::{Config, is_header_value};
 use crate::error::{Error, TransportError};
 use crate::h1;
 use crate::rate_limit::RateLimiter;
@@ -48,8 +48,6 @@ struct Inner {
     limiter: RateLimiter,
     /// The parsed URL and `Host` of each endpoint group, worked out once.
     targets: [Target; 2],
-    /// Header values that are the same on every request.
-    fixed: FixedHeaders,
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
     /// and when it was learned.
     clock_offset: Mutex<Option<(i64, Instant)>>,
@@ -74,16 +72,27 @@ enum Route {
 }
 
 impl Target {
-    fn new(base: &str, config: &Config, proxies: &Matcher) -> Result<Target, Error> {
+    /// The target for `base`. `client` is the reqwest client targets share: the
+    /// application's, or one built by the first target that needs it.
+    fn new(
+        base: &str,
+        config: &Config,
+        proxies: &Matcher,
+        client: &mut Option<reqwest::Client>,
+    ) -> Result<Target, Error> {
         let bad = |problem: &str| TransportError::new(format!("endpoint `{base}`: {problem}"));
         let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
             .map_err(|e| Error::Transport(bad("not a URL").with_source(e)))?;
         let host = authority(&url).ok_or_else(|| Error::Transport(bad("no host")))?;
-        HeaderValue::from_str(&host).map_err(|_| Error::Transport(bad("unusable host")))?;
-        let route = match (&config.http, direct_address(&url, proxies)) {
-            (None, Some(address)) => Route::Direct(h1::Pool::new(address, POOL_IDLE_TIMEOUT)),
-            (Some(client), _) => Route::Reqwest(client.clone()),
-            (None, None) => Route::Reqwest(reqwest_client(config)?),
+        if !is_header_value(&host) {
+            return Err(Error::Transport(bad("unusable host")));
+        }
+        let route = match direct_address(&url, proxies).filter(|_| config.http.is_none()) {
+            Some(address) => Route::Direct(h1::Pool::new(address, POOL_IDLE_TIMEOUT)),
+            None => Route::Reqwest(match client {
+                Some(client) => client.clone(),
+                None => client.insert(reqwest_client(config)?).clone(),
+            }),
         };
         Ok(Target { url, host, route })
     }
@@ -119,14 +128,6 @@ fn reqwest_client(config: &Config) -> Result<reqwest::Client, Error> {
         .map_err(|e| {
             Error::Transport(TransportError::new("cannot build the HTTP client").with_source(e))
         })
-}
-
-/// Header values every request carries unchanged, validated once.
-#[derive(Debug)]
-struct FixedHeaders {
-    language: &'static str,
-    request_client: String,
-    region: Option<String>,
 }
 
 /// Header names, parsed once.
@@ -165,21 +166,25 @@ enum FailureKind {
 impl HttpTransport {
     /// A transport for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        // Config::build checked these values; `Headers::check` checks every attempt's.
-        let fixed = FixedHeaders {
-            language: config.language.as_str(),
-            request_client: config.request_client.clone(),
-            region: config.region.clone().filter(|r| !r.is_empty()),
-        };
         let proxies = Matcher::from_system();
+        let mut client = config.http.clone();
         let targets = [
-            Target::new(&config.endpoint.base_url("default"), &config, &proxies)?,
-            Target::new(&config.endpoint.base_url("file"), &config, &proxies)?,
+            Target::new(
+                &config.endpoint.base_url("default"),
+                &config,
+                &proxies,
+                &mut client,
+            )?,
+            Target::new(
+                &config.endpoint.base_url("file"),
+                &config,
+                &proxies,
+                &mut client,
+            )?,
         ];
         Ok(Self {
             inner: Arc::new(Inner {
                 targets,
-                fixed,
                 signer: Signer::new(),
                 limiter: config.limiter.clone(),
                 clock_offset: Mutex::new(None),
@@ -264,7 +269,7 @@ impl HttpTransport {
         let mut timestamp_text = itoa::Buffer::new();
         let headers = Headers {
             info,
-            fixed: &self.inner.fixed,
+            config,
             host: &target.host,
             timestamp: timestamp_text.format(timestamp),
             authorization: &authorization,
@@ -353,7 +358,8 @@ impl HttpTransport {
 /// The headers of one attempt.
 struct Headers<'a> {
     info: &'a CallInfo,
-    fixed: &'a FixedHeaders,
+    /// Its language, request client and region were checked by `Config::build`.
+    config: &'a Config,
     host: &'a str,
     timestamp: &'a str,
     authorization: &'a str,
@@ -363,15 +369,15 @@ struct Headers<'a> {
 impl Headers<'_> {
     /// Calls `f` with each header's name, value and whether it is a secret.
     fn each(&self, mut f: impl FnMut(&HeaderName, &str, bool)) {
-        let fixed = self.fixed;
+        let config = self.config;
         f(&HOST, self.host, false);
         f(&CONTENT_TYPE, JSON, false);
         f(&names::ACTION, self.info.action, false);
         f(&names::VERSION, self.info.version, false);
         f(&names::TIMESTAMP, self.timestamp, false);
-        f(&names::LANGUAGE, fixed.language, false);
-        f(&names::REQUEST_CLIENT, &fixed.request_client, false);
-        if let Some(region) = &fixed.region {
+        f(&names::LANGUAGE, config.language.as_str(), false);
+        f(&names::REQUEST_CLIENT, &config.request_client, false);
+        if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
             f(&names::REGION, region, false);
         }
         if let Some(token) = self.token {
@@ -388,7 +394,7 @@ impl Headers<'_> {
             ("X-TC-Action", self.info.action),
             ("X-TC-Version", self.info.version),
         ] {
-            if !sendable(value) {
+            if !is_header_value(value) {
                 return Err(Error::Transport(TransportError::new(format!(
                     "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
                 ))));
@@ -396,13 +402,6 @@ impl Headers<'_> {
         }
         Ok(())
     }
-}
-
-/// Whether `value` is a header value as sent (visible ASCII, spaces and tabs).
-fn sendable(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// One exchange through reqwest.
