@@ -143,10 +143,8 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
     if let Some(code) = probe.response.error_code() {
         return Err(Error::Service(probe.response.service_error(&code)));
     }
-    if may_be_error && let Ok(envelope) = serde_json::from_slice::<Envelope<R>>(bytes) {
-        return Ok(envelope.response);
-    }
-    // A failure is decoded again to name where it failed.
+    // No error: decoded (again, if the fast path failed) tracking paths, to name where a
+    // failure is.
     let mut json = serde_json::Deserializer::from_slice(bytes);
     let error = match serde_path_to_error::deserialize::<_, Envelope<R>>(&mut json) {
         Ok(envelope) => return Ok(envelope.response),
