@@ -22,16 +22,20 @@ fn self_type(ty: &syn::Type) -> Option<String> {
     }
 }
 
-#[test]
-fn every_impl_has_its_types_feature_gate() {
+/// The whole spec generated with cargo features, as ess-generated compiles it.
+fn generated() -> syn::File {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
     let spec = load_file(&path).unwrap();
     let options = Options {
         cargo_features: true,
         ..Options::default()
     };
-    let tokens = generate(&spec, "spec/ess.yaml", &options).unwrap();
-    let file: syn::File = syn::parse2(tokens).unwrap();
+    syn::parse2(generate(&spec, "spec/ess.yaml", &options).unwrap()).unwrap()
+}
+
+#[test]
+fn every_impl_has_its_types_feature_gate() {
+    let file = generated();
 
     // Types defined without a gate are shared by every action (ErrorCode, Client).
     let mut gates: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -88,13 +92,7 @@ fn every_impl_has_its_types_feature_gate() {
 /// one-sided type exists only for the workspace's round trips (`__roundtrip`).
 #[test]
 fn serde_derives_follow_the_direction_of_travel() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
-    let spec = load_file(&path).unwrap();
-    let options = Options {
-        cargo_features: true,
-        ..Options::default()
-    };
-    let file: syn::File = syn::parse2(generate(&spec, "spec/ess.yaml", &options).unwrap()).unwrap();
+    let file = generated();
     let derives = |name: &str| -> (String, String) {
         let item = file
             .items
