@@ -16,7 +16,9 @@ pub use model::*;
 pub use typeref::{Scalar, TypeRef};
 pub use valid::{SPEC_VERSION, is_error_code, validate};
 
+use marked_yaml::spanned_serde::NodeDeserializer;
 use marked_yaml::{FromYamlError, LoadError, LoaderOptions};
+use serde::Deserialize;
 
 /// Deeper nesting than this is refused before parsing (the YAML parser recurses per level).
 const MAX_NESTING: usize = 256;
@@ -63,8 +65,24 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(
         .into());
     }
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    marked_yaml::from_yaml_with_options(0, text, options)
-        .map_err(|e| from_yaml_error(file, text, e).into())
+    let node = marked_yaml::parse_yaml_with_options(0, text, options)
+        .map_err(|e| from_yaml_error(file, text, FromYamlError::ParseYaml(e)))?;
+    // The plain deserializer first: tracking the path of every value costs a fifth of the
+    // load, and only a failure needs it, so a failure is deserialized again with tracking.
+    T::deserialize(NodeDeserializer::new(&node)).or_else(|_| {
+        let error = marked_yaml::from_node::<T>(&node).err().map_or_else(
+            || {
+                Diagnostic::new(
+                    file,
+                    0,
+                    0,
+                    "the spec failed to load, then loaded on a retry",
+                )
+            },
+            |e| from_yaml_error(file, text, FromYamlError::FromNode(e)),
+        );
+        Err(error.into())
+    })
 }
 
 fn from_yaml_error(file: &str, text: &str, error: FromYamlError) -> Diagnostic {
@@ -168,19 +186,24 @@ fn find_key(text: &str, from: (usize, usize), key: &str) -> Option<(usize, usize
 fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut depth = 0usize;
     for (line_no, line) in text.lines().enumerate() {
-        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        let bytes = line.as_bytes();
+        let indent = bytes
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'-')
+            .count();
         if indent / 2 > MAX_NESTING {
             return Some((line_no + 1, 1));
         }
-        for (col, c) in line.chars().enumerate() {
-            match c {
-                '[' | '{' => depth += 1,
-                ']' | '}' => depth = depth.saturating_sub(1),
-                '#' => break,
-                _ => {}
+        for (at, &b) in bytes.iter().enumerate() {
+            match b {
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b'#' => break,
+                _ => continue,
             }
             if depth > MAX_NESTING {
-                return Some((line_no + 1, col + 1));
+                // Brackets are ASCII, so the column counts the characters up to this byte.
+                return Some((line_no + 1, line[..=at].chars().count()));
             }
         }
     }
