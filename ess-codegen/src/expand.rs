@@ -1,5 +1,7 @@
-//! IR -> tokens: the Rust code users see. Generated code names the runtime and the prelude by
-//! full path, so spec names (upstream has a type called `Option`) can never shadow them.
+//! IR -> tokens: the Rust code users see. The items assume a module of their own: they open
+//! with the imports they use ([`names::IMPORTED`]) and name prelude items plainly, and
+//! validation keeps every generated type name off those names (upstream's type `Option` gets a
+//! `rust_name`).
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -29,6 +31,16 @@ pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         quote!(#cfg #wire)
     });
     quote! {
+        // Each import is unused when the enabled actions need none of its items.
+        #[allow(unused_imports)]
+        use ::ess_runtime::__private::serde::{Deserialize, Serialize};
+        #[allow(unused_imports)]
+        use ::ess_runtime::{
+            check, Action, Path, Redacted, UnknownValue, Validate, Violation,
+        };
+        use ::ess_runtime::{call, Config, Error, HttpTransport, Transport};
+        use ::std::fmt;
+
         /// Short name of the service.
         pub const SERVICE: &str = #service;
         /// API version sent with every request.
@@ -98,7 +110,7 @@ fn doc_attrs(text: &str) -> TokenStream {
 
 fn scalar_ty(s: Scalar) -> TokenStream {
     match s {
-        Scalar::String => quote!(::std::string::String),
+        Scalar::String => quote!(String),
         Scalar::Int64 => quote!(i64),
         Scalar::Uint64 => quote!(u64),
         Scalar::Float => quote!(f64),
@@ -115,7 +127,7 @@ fn field_ty(ty: &FieldTy) -> TokenStream {
         }
         FieldTy::List(inner) => {
             let inner = field_ty(inner);
-            quote!(::std::vec::Vec<#inner>)
+            quote!(Vec<#inner>)
         }
     }
 }
@@ -124,10 +136,10 @@ fn field_ty(ty: &FieldTy) -> TokenStream {
 fn full_ty(f: &FieldIr) -> TokenStream {
     let mut ty = field_ty(&f.ty);
     if f.boxed {
-        ty = quote!(::std::boxed::Box<#ty>);
+        ty = quote!(Box<#ty>);
     }
     if f.optional {
-        ty = quote!(::std::option::Option<#ty>);
+        ty = quote!(Option<#ty>);
     }
     ty
 }
@@ -190,7 +202,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
                     }
                 }
             },
-            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value.to_owned())), },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(UnknownValue::__new(value.to_owned())), },
             quote!(&str),
             quote!(str),
         )
@@ -205,7 +217,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
                     }
                 }
             },
-            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(::ess_runtime::UnknownValue::__new(value)), },
+            quote! { #(#wire_values => Self::#variants,)* _ => Self::Unknown(UnknownValue::__new(value)), },
             raw.clone(),
             raw.clone(),
         )
@@ -220,7 +232,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
             /// A value this version of the spec does not list; kept as sent (`value()` or
             /// `as_str()` reads it). Only `From` makes one, so it never stands for a value a
             /// named variant covers.
-            Unknown(::ess_runtime::UnknownValue<#raw>),
+            Unknown(UnknownValue<#raw>),
         }
 
         #cfg
@@ -234,7 +246,7 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         }
 
         #cfg
-        impl ::std::convert::From<#wire_ty> for #name {
+        impl From<#wire_ty> for #name {
             fn from(value: #wire_ty) -> Self {
                 match value {
                     #from_wire_arms
@@ -335,11 +347,9 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
         if names::serde_pascal(&f.ident) != *wire {
             args.push(quote!(rename = #wire));
         }
+        // A missing `Option` member deserializes as `None` without `default`.
         if f.optional {
-            args.push(quote!(default));
-            args.push(quote!(
-                skip_serializing_if = "::std::option::Option::is_none"
-            ));
+            args.push(quote!(skip_serializing_if = "Option::is_none"));
         }
         let serde = (!args.is_empty()).then(|| quote!(#[serde(#(#args),*)]));
         quote! { #doc #serde pub #id: #ty }
@@ -357,12 +367,12 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
     let new_params = required.iter().map(|f| {
         let id = ident(&f.ident);
         let ty = full_ty(f);
-        quote!(#id: impl ::std::convert::Into<#ty>)
+        quote!(#id: impl Into<#ty>)
     });
     let new_fields = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
         if f.optional {
-            quote!(#id: ::std::option::Option::None)
+            quote!(#id: None)
         } else {
             quote!(#id: #id.into())
         }
@@ -376,14 +386,14 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
         };
         let mut inner = field_ty(&f.ty);
         if f.boxed {
-            inner = quote!(::std::boxed::Box<#inner>);
+            inner = quote!(Box<#inner>);
         }
         let wire = &f.wire;
         let doc = format!(" Sets `{wire}`.");
         quote! {
             #[doc = #doc]
-            pub fn #setter(mut self, value: impl ::std::convert::Into<#inner>) -> Self {
-                self.#id = ::std::option::Option::Some(value.into());
+            pub fn #setter(mut self, value: impl Into<#inner>) -> Self {
+                self.#id = Some(value.into());
                 self
             }
         }
@@ -430,7 +440,7 @@ fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
                         let doc = format!(" `{wire}`, if the answer has it.");
                         Some(quote! {
                             #[doc = #doc]
-                            pub fn #id(&self) -> ::std::option::Option<&str> {
+                            pub fn #id(&self) -> Option<&str> {
                                 self.#id.as_deref()
                             }
                         })
@@ -489,14 +499,14 @@ fn debug_impl(s: &StructIr) -> TokenStream {
         let id = ident(&f.ident);
         let label = &f.ident;
         if f.sensitive {
-            quote!(.field(#label, &::ess_runtime::Redacted(&self.#id)))
+            quote!(.field(#label, &Redacted(&self.#id)))
         } else {
             quote!(.field(#label, &self.#id))
         }
     });
     quote! {
-        impl ::std::fmt::Debug for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        impl fmt::Debug for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(#label) #(#fields)* .finish()
             }
         }
@@ -525,8 +535,8 @@ fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
         (quote!(_path), quote!(_out))
     };
     quote! {
-        impl ::ess_runtime::Validate for #name {
-            fn validate_into(&self, #path: &::ess_runtime::Path<'_>, #out: &mut ::std::vec::Vec<::ess_runtime::Violation>) {
+        impl Validate for #name {
+            fn validate_into(&self, #path: &Path<'_>, #out: &mut Vec<Violation>) {
                 #(#checks)*
                 #(#requirements)*
             }
@@ -546,19 +556,19 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
             FieldTy::List(_) => (quote!(value.len()), "items"),
             _ => (quote!(value.chars().count()), "characters"),
         };
-        body.push(quote!(::ess_runtime::check::length(out, &path.member(#wire), #len, #min, #max, #unit);));
+        body.push(quote!(check::length(out, &path.member(#wire), #len, #min, #max, #unit);));
     }
     if let (Some((min, max)), FieldTy::Scalar(scalar)) = (&f.range, &f.ty) {
         let min = opt_lit(*scalar, min.as_deref());
         let max = opt_lit(*scalar, max.as_deref());
         body.push(
-            quote!(::ess_runtime::check::range(out, &path.member(#wire), *value, #min, #max);),
+            quote!(check::range(out, &path.member(#wire), *value, #min, #max);),
         );
     }
     match &f.ty {
         FieldTy::Enum(e) => body.push(quote! {
             if !value.is_known() {
-                ::ess_runtime::check::unknown_value(out, &path.member(#wire), #e);
+                check::unknown_value(out, &path.member(#wire), #e);
             }
         }),
         FieldTy::List(inner) => {
@@ -566,7 +576,7 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
                 body.push(quote! {
                     for (index, item) in value.iter().enumerate() {
                         if !item.is_known() {
-                            ::ess_runtime::check::unknown_value(out, &path.member(#wire).index(index), #e);
+                            check::unknown_value(out, &path.member(#wire).index(index), #e);
                         }
                     }
                 });
@@ -575,13 +585,13 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
         _ => {}
     }
     if f.ty.inner_struct().is_some_and(needs) {
-        body.push(quote!(::ess_runtime::Validate::validate_into(value, &path.member(#wire), out);));
+        body.push(quote!(Validate::validate_into(value, &path.member(#wire), out);));
     }
     if body.is_empty() {
         return TokenStream::new();
     }
     if f.optional {
-        quote! { if let ::std::option::Option::Some(value) = &self.#id { #(#body)* } }
+        quote! { if let Some(value) = &self.#id { #(#body)* } }
     } else {
         quote! { { let value = &self.#id; #(#body)* } }
     }
@@ -592,8 +602,8 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
 /// use, exists with the `__roundtrip` feature (in cargo-features mode): compiling serde
 /// code no caller runs is most of a build.
 fn wire_derives(s: &StructIr, gate: Gate) -> TokenStream {
-    let serialize = quote!(::ess_runtime::__private::serde::Serialize);
-    let deserialize = quote!(::ess_runtime::__private::serde::Deserialize);
+    let serialize = quote!(Serialize);
+    let deserialize = quote!(Deserialize);
     let (always, roundtrip_only) = match (s.output_only, s.input_only) {
         (true, _) => (deserialize, Some(serialize)),
         (false, true) => (serialize, Some(deserialize)),
@@ -612,9 +622,9 @@ fn opt_usize(v: Option<u64>) -> TokenStream {
     match v {
         Some(v) => {
             let v = Literal::usize_unsuffixed(v as usize);
-            quote!(::std::option::Option::Some(#v))
+            quote!(Some(#v))
         }
-        None => quote!(::std::option::Option::None),
+        None => quote!(None),
     }
 }
 
@@ -622,9 +632,9 @@ fn opt_lit(scalar: Scalar, v: Option<&str>) -> TokenStream {
     match v {
         Some(v) => {
             let lit = literal(scalar, v);
-            quote!(::std::option::Option::Some(#lit))
+            quote!(Some(#lit))
         }
-        None => quote!(::std::option::Option::None),
+        None => quote!(None),
     }
 }
 
@@ -641,7 +651,7 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
             (false, true) => quote!(!target.#id.is_empty()),
             (false, false) => return None,
         };
-        Some(quote!(::ess_runtime::check::required(out, &here.member(#wire), #present, #action_name);))
+        Some(quote!(check::required(out, &here.member(#wire), #present, #action_name);))
     });
     let mut inner = quote! { #(#members)* };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {
@@ -692,7 +702,7 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
             }
         };
         code = if step.optional {
-            quote! { if let ::std::option::Option::Some(items) = &#parent.#id { #body } }
+            quote! { if let Some(items) = &#parent.#id { #body } }
         } else {
             quote! { { let items = &#parent.#id; #body } }
         };
@@ -710,21 +720,21 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     let wire = &a.wire;
     let endpoint = &a.endpoint;
     let rate = match a.rate_limit {
-        Some(r) => quote!(::std::option::Option::Some(#r)),
-        None => quote!(::std::option::Option::None),
+        Some(r) => quote!(Some(#r)),
+        None => quote!(None),
     };
     let retry = a.retry_safe;
     let client_token = a.client_token.as_deref().map(|field| {
         let field = ident(field);
         quote! {
             const CLIENT_TOKEN: bool = true;
-            fn with_client_token(&self, token: &str) -> ::std::option::Option<Self> {
+            fn with_client_token(&self, token: &str) -> Option<Self> {
                 if self.#field.as_deref().is_some_and(|t| !t.is_empty()) {
-                    return ::std::option::Option::None;
+                    return None;
                 }
-                let mut filled = ::std::clone::Clone::clone(self);
-                filled.#field = ::std::option::Option::Some(::std::borrow::ToOwned::to_owned(token));
-                ::std::option::Option::Some(filled)
+                let mut filled = self.clone();
+                filled.#field = Some(token.to_owned());
+                Some(filled)
             }
         }
     });
@@ -738,12 +748,12 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
         .map(|e| ident(&e.variant));
     quote! {
         #cfg
-        impl ::ess_runtime::Action for #request {
+        impl Action for #request {
             const NAME: &'static str = #wire;
             const SERVICE: &'static str = #signing_service;
             const VERSION: &'static str = #api_version;
             const ENDPOINT: &'static str = #endpoint;
-            const RATE_LIMIT: ::std::option::Option<u32> = #rate;
+            const RATE_LIMIT: Option<u32> = #rate;
             const RETRY_SAFE: bool = #retry;
             const ERRORS: &'static [&'static str] = &[#(#errors),*];
             type Response = #response;
@@ -771,7 +781,7 @@ fn error_code_item(ir: &Ir) -> TokenStream {
             #(#[doc = #docs] #variants,)*
             /// A code this version of the spec does not list; kept as sent (`as_str()` reads
             /// it). Only `From` makes one, so it never stands for a code a variant covers.
-            Unknown(::ess_runtime::UnknownValue<::std::string::String>),
+            Unknown(UnknownValue<String>),
         }
 
         impl ErrorCode {
@@ -789,22 +799,22 @@ fn error_code_item(ir: &Ir) -> TokenStream {
             }
         }
 
-        impl ::std::convert::From<&str> for ErrorCode {
+        impl From<&str> for ErrorCode {
             fn from(code: &str) -> Self {
                 match code {
                     #(#codes => Self::#variants,)*
-                    other => Self::Unknown(::ess_runtime::UnknownValue::__new(other.to_owned())),
+                    other => Self::Unknown(UnknownValue::__new(other.to_owned())),
                 }
             }
         }
 
-        impl ::std::fmt::Display for ErrorCode {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        impl fmt::Display for ErrorCode {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl ::std::convert::AsRef<str> for ErrorCode {
+        impl AsRef<str> for ErrorCode {
             fn as_ref(&self) -> &str {
                 self.as_str()
             }
@@ -846,8 +856,8 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
             #cfg
             #doc
             #deprecated
-            pub async fn #method(&self, request: &#request) -> ::std::result::Result<#response, ::ess_runtime::Error<ErrorCode>> {
-                ::ess_runtime::call(&self.transport, request).await
+            pub async fn #method(&self, request: &#request) -> Result<#response, Error<ErrorCode>> {
+                call(&self.transport, request).await
             }
         }
     });
@@ -855,24 +865,24 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
         /// The ess client: one method per action. Cloning shares the transport (its connection
         /// pool, rate limiter and signing-key cache).
         #[derive(Clone, Debug)]
-        pub struct Client<T = ::ess_runtime::HttpTransport> {
+        pub struct Client<T = HttpTransport> {
             transport: T,
         }
 
-        impl Client<::ess_runtime::HttpTransport> {
+        impl Client<HttpTransport> {
             /// A client sending signed HTTP requests as `config` says.
-            pub fn from_config(config: ::ess_runtime::Config) -> ::std::result::Result<Self, ::ess_runtime::Error<ErrorCode>> {
-                ::ess_runtime::HttpTransport::new(config)
+            pub fn from_config(config: Config) -> Result<Self, Error<ErrorCode>> {
+                HttpTransport::new(config)
                     .map(Self::new)
-                    .map_err(::ess_runtime::Error::typed)
+                    .map_err(Error::typed)
             }
 
             /// A client with default settings: credentials from `TENCENTCLOUD_SECRET_ID` /
             /// `TENCENTCLOUD_SECRET_KEY` (or `~/.tencentcloud/credentials`), the endpoint from
             /// `ESS_ENDPOINT` (production when unset).
-            pub fn from_env() -> ::std::result::Result<Self, ::ess_runtime::Error<ErrorCode>> {
-                ::ess_runtime::Config::from_env()
-                    .map_err(::ess_runtime::Error::typed)
+            pub fn from_env() -> Result<Self, Error<ErrorCode>> {
+                Config::from_env()
+                    .map_err(Error::typed)
                     .and_then(Self::from_config)
             }
         }
@@ -889,7 +899,7 @@ fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
             }
         }
 
-        impl<T: ::ess_runtime::Transport + ::std::marker::Sync> Client<T> {
+        impl<T: Transport + Sync> Client<T> {
             #(#methods)*
         }
     }
@@ -904,7 +914,7 @@ fn roundtrip_item(ir: &Ir, gate: Gate) -> TokenStream {
         let response = ident(&a.response);
         quote! {
             #cfg
-            #wire => ::std::option::Option::Some(if response {
+            #wire => Some(if response {
                 ::ess_runtime::__private::roundtrip::<#response>(value)
             } else {
                 ::ess_runtime::__private::roundtrip::<#request>(value)
@@ -920,12 +930,12 @@ fn roundtrip_item(ir: &Ir, gate: Gate) -> TokenStream {
             action: &str,
             response: bool,
             value: ::ess_runtime::__private::serde_json::Value,
-        ) -> ::std::option::Option<::std::result::Result<::ess_runtime::__private::serde_json::Value, ::std::string::String>> {
+        ) -> Option<Result<::ess_runtime::__private::serde_json::Value, String>> {
             match action {
                 #(#arms)*
                 _ => {
                     let _ = (response, value);
-                    ::std::option::Option::None
+                    None
                 }
             }
         }

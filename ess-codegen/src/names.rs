@@ -1,7 +1,7 @@
 //! Rust names for spec names: snake_case members and methods, PascalCase types, and the
-//! keywords and prelude names they must not become. (Upstream has a type named `Option`:
-//! generated code spells prelude items by full path, and the spec gives that type another
-//! `rust_name` so users' glob imports do not shadow `std::option::Option`.)
+//! keywords, imported and prelude names they must not become. (Upstream has a type named
+//! `Option`: the spec gives it another `rust_name`, so that neither the generated code nor
+//! users' glob imports see `std::option::Option` shadowed.)
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -17,14 +17,44 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be written as raw identifiers (`r#self` is not allowed).
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Prelude items a glob import (`use ess_generated::*`) of a same-named type would shadow.
-const PRELUDE: &[&str] = &[
-    "Box", "Err", "None", "Ok", "Option", "Result", "Some", "String", "Vec",
+/// Items the generator emits besides the spec's types.
+const GENERATED: &[&str] = &["Client", "ErrorCode"];
+
+/// Items the generated code imports, by the path it imports them from.
+pub const IMPORTED: &[(&str, &str)] = &[
+    ("Action", "ess_runtime::Action"),
+    ("Config", "ess_runtime::Config"),
+    ("Deserialize", "serde::Deserialize"),
+    ("Error", "ess_runtime::Error"),
+    ("HttpTransport", "ess_runtime::HttpTransport"),
+    ("Path", "ess_runtime::Path"),
+    ("Redacted", "ess_runtime::Redacted"),
+    ("Serialize", "serde::Serialize"),
+    ("Transport", "ess_runtime::Transport"),
+    ("UnknownValue", "ess_runtime::UnknownValue"),
+    ("Validate", "ess_runtime::Validate"),
+    ("Violation", "ess_runtime::Violation"),
 ];
 
-/// Whether a type named `name` would shadow a prelude item in users' code.
-pub fn is_prelude_name(name: &str) -> bool {
-    PRELUDE.contains(&name)
+/// Prelude items the generated code names plainly, and that users' glob imports
+/// (`use ess_generated::*`) of a same-named type would shadow.
+const PRELUDE: &[&str] = &[
+    "AsRef", "Box", "Err", "From", "Into", "None", "Ok", "Option", "Result", "Some", "String",
+    "Sync", "Vec",
+];
+
+/// Why a generated type cannot be named `name`, if it cannot: the name collides with an item
+/// the generated code defines or imports, or shadows a prelude item it uses.
+pub fn reserved(name: &str) -> Option<String> {
+    if GENERATED.contains(&name) {
+        Some(format!("collides with the generated `{name}`"))
+    } else if let Some((_, path)) = IMPORTED.iter().find(|(n, _)| *n == name) {
+        Some(format!("collides with `{path}`, which the generated code imports"))
+    } else if PRELUDE.contains(&name) {
+        Some(format!("would shadow `{name}` from the Rust prelude"))
+    } else {
+        None
+    }
 }
 
 /// Whether `name` is a Rust keyword.
@@ -122,5 +152,13 @@ mod tests {
         assert!(!is_pascal_ident("User-Info"));
         assert!(is_wire_ident("Foo_bar1"));
         assert!(!is_wire_ident("1Foo"));
+    }
+
+    #[test]
+    fn reserved_names_say_why() {
+        assert!(reserved("Client").unwrap().contains("generated `Client`"));
+        assert!(reserved("Path").unwrap().contains("ess_runtime::Path"));
+        assert!(reserved("Option").unwrap().contains("prelude"));
+        assert_eq!(reserved("FlowApproverInfo"), None);
     }
 }

@@ -6,8 +6,11 @@
 //! ess_derive::generate!("spec/ess.yaml", cargo_features = true);
 //! ```
 //!
-//! The path is relative to the invoking crate's manifest directory. All work happens in
-//! `ess-codegen`; spec diagnostics become compile errors naming `file:line:col`.
+//! The path is relative to the invoking crate's manifest directory. The expansion opens with
+//! the imports the generated items use, so invoke the macro in a module of its own and
+//! re-export what you need (`mod api { ess_derive::generate!(..); } pub use api::*;`). All
+//! work happens in `ess-codegen`; spec diagnostics become compile errors naming
+//! `file:line:col`.
 
 use proc_macro::TokenStream;
 

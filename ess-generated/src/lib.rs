@@ -9,8 +9,14 @@
 //! ess-generated = { version = "0.1", default-features = false, features = ["create-flow-sign-url"] }
 //! ```
 
-// `ess.yaml` is spec/ess.yaml (a link, so the published package carries the spec).
-ess_derive::generate!("ess.yaml", cargo_features = true);
+/// The generated items, in a module of their own because they bring their imports with them;
+/// everything public is re-exported at the crate root.
+mod generated {
+    // `ess.yaml` is spec/ess.yaml (a link, so the published package carries the spec).
+    ess_derive::generate!("ess.yaml", cargo_features = true);
+}
+
+pub use generated::*;
 
 pub use ess_runtime::{
     Action, CallInfo, Config, ConfigBuilder, ConfigError, Credentials, CredentialsError,

@@ -18,7 +18,6 @@ pub use valid::{SPEC_VERSION, is_error_code, validate};
 
 use marked_yaml::spanned_serde::NodeDeserializer;
 use marked_yaml::{FromYamlError, LoadError, LoaderOptions};
-use serde::Deserialize;
 
 /// Deeper nesting than this is refused before parsing (the YAML parser recurses per level).
 const MAX_NESTING: usize = 256;

@@ -13,9 +13,6 @@ use crate::names;
 /// The only schema version this crate reads.
 pub const SPEC_VERSION: u32 = 1;
 
-/// Types the generator emits besides the spec's own.
-const GENERATED_TYPES: &[&str] = &["Client", "ErrorCode"];
-
 /// Methods `Client` has besides one per action.
 const CLIENT_METHODS: &[&str] = &["new", "transport", "from_config", "from_env"];
 
@@ -188,57 +185,32 @@ impl<'a> Validator<'a> {
             self.check_type_name(name, "type");
             // The Rust name is what could collide: `rust_name` fixes a type named `Client`.
             let rust = def.rust_name.as_ref().unwrap_or(name);
-            if GENERATED_TYPES.contains(&rust.as_str()) {
+            if let Some(why) = names::reserved(rust) {
+                let what = if def.rust_name.is_some() { "rust_name" } else { "type" };
                 self.hint(
                     rust.span(),
-                    format!(
-                        "type `{}` collides with the generated `{}`",
-                        &**rust, &**rust
-                    ),
+                    format!("{what} `{}` {why}", &**rust),
                     "give it another Rust name with `rust_name:` (in spec/overlay.yaml)",
                 );
             }
-            match &def.rust_name {
-                Some(rust) => {
-                    self.check_type_name(rust, "rust_name");
-                    if names::is_prelude_name(rust) {
-                        self.error(
-                            rust.span(),
-                            format!("rust_name `{}` would shadow a prelude item", &**rust),
-                        );
-                    }
-                    if spec.types.get(rust).is_some() || spec.enums.get(rust).is_some() {
-                        self.error(
-                            rust.span(),
-                            format!(
-                                "rust_name `{}` is already the name of a type or enum",
-                                &**rust
-                            ),
-                        );
-                    }
-                    type_names.insert(rust.as_str(), rust);
+            if let Some(rust) = &def.rust_name {
+                self.check_type_name(rust, "rust_name");
+                if spec.types.get(rust).is_some() || spec.enums.get(rust).is_some() {
+                    self.error(
+                        rust.span(),
+                        format!("rust_name `{}` is already the name of a type or enum", &**rust),
+                    );
                 }
-                None if names::is_prelude_name(name) => self.hint(
-                    name.span(),
-                    format!(
-                        "type `{}` would shadow `{}` from the Rust prelude in users' code",
-                        &**name, &**name
-                    ),
-                    "give it another Rust name with `rust_name:` (in spec/overlay.yaml)",
-                ),
-                None => {}
+                type_names.insert(rust.as_str(), rust);
             }
             type_names.insert(name.as_str(), name);
         }
         for (name, _) in spec.enums.iter() {
             self.check_type_name(name, "enum");
-            if GENERATED_TYPES.contains(&name.as_str()) {
+            if let Some(why) = names::reserved(name) {
                 self.hint(
                     name.span(),
-                    format!(
-                        "enum `{}` collides with the generated `{}`",
-                        &**name, &**name
-                    ),
+                    format!("enum `{}` {why}", &**name),
                     "rename the enum",
                 );
             }
