@@ -561,9 +561,7 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
     if let (Some((min, max)), FieldTy::Scalar(scalar)) = (&f.range, &f.ty) {
         let min = opt_lit(*scalar, min.as_deref());
         let max = opt_lit(*scalar, max.as_deref());
-        body.push(
-            quote!(check::range(out, &path.member(#wire), *value, #min, #max);),
-        );
+        body.push(quote!(check::range(out, &path.member(#wire), *value, #min, #max);));
     }
     match &f.ty {
         FieldTy::Enum(e) => body.push(quote! {
@@ -643,16 +641,19 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
     let action_name = &action.wire;
     // Innermost: the checks on `target` at path `here`.
     // A required non-string member is always present (its type says so): nothing to check.
-    let members = req.members.iter().filter_map(|(id, wire, optional, is_string)| {
-        let id = ident(id);
-        let present = match (optional, is_string) {
-            (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
-            (true, false) => quote!(target.#id.is_some()),
-            (false, true) => quote!(!target.#id.is_empty()),
-            (false, false) => return None,
-        };
-        Some(quote!(check::required(out, &here.member(#wire), #present, #action_name);))
-    });
+    let members = req
+        .members
+        .iter()
+        .filter_map(|(id, wire, optional, is_string)| {
+            let id = ident(id);
+            let present = match (optional, is_string) {
+                (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
+                (true, false) => quote!(target.#id.is_some()),
+                (false, true) => quote!(!target.#id.is_empty()),
+                (false, false) => return None,
+            };
+            Some(quote!(check::required(out, &here.member(#wire), #present, #action_name);))
+        });
     let mut inner = quote! { #(#members)* };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {
         let id = ident(id);

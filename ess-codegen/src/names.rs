@@ -49,7 +49,9 @@ pub fn reserved(name: &str) -> Option<String> {
     if GENERATED.contains(&name) {
         Some(format!("collides with the generated `{name}`"))
     } else if let Some((_, path)) = IMPORTED.iter().find(|(n, _)| *n == name) {
-        Some(format!("collides with `{path}`, which the generated code imports"))
+        Some(format!(
+            "collides with `{path}`, which the generated code imports"
+        ))
     } else if PRELUDE.contains(&name) {
         Some(format!("would shadow `{name}` from the Rust prelude"))
     } else {

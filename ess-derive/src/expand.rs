@@ -1,11 +1,16 @@
 //! Resolves the spec path, runs ess-codegen, and turns diagnostics into compile errors.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::args::Args;
+
+/// Set (to anything) to print how long loading and generating took, on stderr. Cargo does not
+/// track it: touch the invoking crate to see the line again.
+const TIMINGS: &str = "ESS_DERIVE_TIMINGS";
 
 pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
     let path = &args.path;
@@ -27,7 +32,9 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
             ),
         )
     })?;
+    let started = Instant::now();
     let spec = ess_codegen::load_str(&relative, &text).map_err(|d| to_error(path.span(), &d))?;
+    let loaded = started.elapsed();
     let options = ess_codegen::Options {
         actions: args
             .actions
@@ -48,6 +55,15 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
             .map_or(path.span(), |lit| lit.span());
         to_error(span, &d)
     })?;
+    if std::env::var_os(TIMINGS).is_some() {
+        // One line for `cargo xtask bench --compile`: the generator as users run it, inside
+        // rustc, where every token crosses the proc-macro bridge.
+        eprintln!(
+            "ess-derive timings: {relative}: loaded and checked in {:.1} ms, generated in {:.1} ms",
+            loaded.as_secs_f64() * 1e3,
+            (started.elapsed() - loaded).as_secs_f64() * 1e3,
+        );
+    }
     let full = full.display().to_string();
     Ok(quote! {
         // Rebuild when the spec changes.

@@ -194,6 +194,22 @@ fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         ok: generator < 50.0,
     });
 
+    // The same work inside rustc, as `generate!` runs when ess-generated builds.
+    println!("the generator inside rustc (ess-generated's proc macro, dev profile)...");
+    let lib = root.join("ess-generated/src/lib.rs");
+    let (load, generate) = macro_ms(root, &lib)?;
+    rows.push(Row {
+        what: "generator inside rustc (proc macro, dev profile)".into(),
+        ess: format!(
+            "{:.1} ms ({load:.1} load, {generate:.1} generate)",
+            load + generate
+        ),
+        anchor: "-".into(),
+        ratio: "-".into(),
+        budget: "-".into(),
+        ok: true,
+    });
+
     // aws-sdk-ssm 1.133 in a scratch project: its own unit, dependencies built first.
     let ssm = dir.join("ssm");
     std::fs::create_dir_all(ssm.join("src"))?;
@@ -208,7 +224,6 @@ fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
     let ssm_time = unit_time(&ssm, "aws-sdk-ssm", &[], None)?;
 
     println!("building ess-generated...");
-    let lib = root.join("ess-generated/src/lib.rs");
     cargo(root, &["build", "-q", "-p", "ess-generated"])?;
     let all = unit_time(root, "ess-generated", &[], Some(&lib))?;
     let features = [
@@ -238,6 +253,38 @@ fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         ok: one * 100.0 <= ssm_time,
     });
     Ok(())
+}
+
+/// The proc macro's own report of loading and generating the whole spec inside rustc
+/// (`ESS_DERIVE_TIMINGS`), in milliseconds: the median of five rebuilds of ess-generated.
+fn macro_ms(root: &Path, lib: &Path) -> Result<(f64, f64)> {
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        std::fs::File::options()
+            .write(true)
+            .open(lib)?
+            .set_modified(std::time::SystemTime::now())?;
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-q", "-p", "ess-generated"])
+            .env("ESS_DERIVE_TIMINGS", "1")
+            .current_dir(root)
+            .output()
+            .context("building ess-generated")?;
+        let text = String::from_utf8_lossy(&output.stderr);
+        // `ess-derive timings: ess.yaml: loaded and checked in 21.5 ms, generated in 98.0 ms`
+        let parsed = text.lines().find_map(|line| {
+            let rest = line.split_once("ess-derive timings:")?.1;
+            let (load, rest) = rest
+                .split_once("loaded and checked in ")?
+                .1
+                .split_once(" ms")?;
+            let generate = rest.split_once("generated in ")?.1.strip_suffix(" ms")?;
+            Some((load.parse::<f64>().ok()?, generate.parse::<f64>().ok()?))
+        });
+        runs.push(parsed.with_context(|| format!("no timings from ess-derive:\n{text}"))?);
+    }
+    runs.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+    Ok(runs[runs.len() / 2])
 }
 
 /// The median time of a criterion benchmark, in milliseconds.

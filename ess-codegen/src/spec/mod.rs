@@ -66,21 +66,11 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     let node = marked_yaml::parse_yaml_with_options(0, text, options)
         .map_err(|e| from_yaml_error(file, text, FromYamlError::ParseYaml(e)))?;
-    // The plain deserializer first: tracking the path of every value costs a fifth of the
-    // load, and only a failure needs it, so a failure is deserialized again with tracking.
+    // The plain deserializer first: tracking the path costs time on every value and only a
+    // failure needs it, so a failure is deserialized again with tracking.
     T::deserialize(NodeDeserializer::new(&node)).or_else(|_| {
-        let error = marked_yaml::from_node::<T>(&node).err().map_or_else(
-            || {
-                Diagnostic::new(
-                    file,
-                    0,
-                    0,
-                    "the spec failed to load, then loaded on a retry",
-                )
-            },
-            |e| from_yaml_error(file, text, FromYamlError::FromNode(e)),
-        );
-        Err(error.into())
+        marked_yaml::from_node::<T>(&node)
+            .map_err(|e| from_yaml_error(file, text, FromYamlError::FromNode(e)).into())
     })
 }
 

@@ -186,7 +186,11 @@ impl<'a> Validator<'a> {
             // The Rust name is what could collide: `rust_name` fixes a type named `Client`.
             let rust = def.rust_name.as_ref().unwrap_or(name);
             if let Some(why) = names::reserved(rust) {
-                let what = if def.rust_name.is_some() { "rust_name" } else { "type" };
+                let what = if def.rust_name.is_some() {
+                    "rust_name"
+                } else {
+                    "type"
+                };
                 self.hint(
                     rust.span(),
                     format!("{what} `{}` {why}", &**rust),
@@ -198,7 +202,10 @@ impl<'a> Validator<'a> {
                 if spec.types.get(rust).is_some() || spec.enums.get(rust).is_some() {
                     self.error(
                         rust.span(),
-                        format!("rust_name `{}` is already the name of a type or enum", &**rust),
+                        format!(
+                            "rust_name `{}` is already the name of a type or enum",
+                            &**rust
+                        ),
                     );
                 }
                 type_names.insert(rust.as_str(), rust);
