@@ -8,10 +8,10 @@ use quote::{format_ident, quote};
 
 use crate::ir::{ActionIr, EnumIr, FieldIr, FieldTy, Ir, RequirementIr, StructIr};
 use crate::names;
-use crate::spec::Scalar;
+use crate::spec::{Scalar, Value};
 
 /// All items generated from `ir`; with `cargo_features`, each behind its actions' features.
-pub fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
+pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     let gate = Gate(cargo_features);
     let service = &ir.service;
     let api_version = &ir.api_version;
@@ -144,33 +144,16 @@ fn full_ty(f: &FieldIr) -> TokenStream {
     ty
 }
 
-fn literal(scalar: Scalar, value: &str) -> TokenStream {
-    match scalar {
-        Scalar::Int64 => {
-            Literal::i64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
-        }
-        Scalar::Uint64 => {
-            Literal::u64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
-        }
-        Scalar::Float => {
-            Literal::f64_suffixed(value.parse().unwrap_or_default()).into_token_stream()
-        }
-        Scalar::Bool => {
-            let b = value == "true";
-            quote!(#b)
-        }
-        Scalar::String => quote!(#value),
-    }
-}
-
-trait IntoTokens {
-    fn into_token_stream(self) -> TokenStream;
-}
-
-impl IntoTokens for Literal {
-    fn into_token_stream(self) -> TokenStream {
-        quote!(#self)
-    }
+/// A value as a Rust literal (integers suffixed with their type).
+fn literal(value: &Value) -> TokenStream {
+    let literal = match value {
+        Value::String(text) => Literal::string(text),
+        Value::Int64(n) => Literal::i64_suffixed(*n),
+        Value::Uint64(n) => Literal::u64_suffixed(*n),
+        Value::Float(x) => Literal::f64_suffixed(*x),
+        Value::Bool(b) => return quote!(#b),
+    };
+    quote!(#literal)
 }
 
 /// An enumeration and its impls, each behind `cfg` (the features of the actions that use it).
@@ -178,19 +161,16 @@ fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
     let name = ident(&e.name);
     let doc = doc_attrs(e.doc.as_deref().unwrap_or("An enumeration of the ess API."));
     let raw = scalar_ty(e.scalar);
-    let variants: Vec<Ident> = e.values.iter().map(|(_, v, _)| ident(v)).collect();
-    let docs = e.values.iter().map(|(wire, _, d)| {
-        let text = match d {
+    let variants: Vec<Ident> = e.values.iter().map(|v| ident(&v.variant)).collect();
+    let docs = e.values.iter().map(|v| {
+        let wire = &v.wire;
+        let text = match &v.doc {
             Some(d) => format!("{d}\n\nWire value `{wire}`."),
             None => format!("Wire value `{wire}`."),
         };
         doc_attrs(&text)
     });
-    let wire_values: Vec<TokenStream> = e
-        .values
-        .iter()
-        .map(|(w, _, _)| literal(e.scalar, w))
-        .collect();
+    let wire_values: Vec<TokenStream> = e.values.iter().map(|v| literal(&v.value)).collect();
     let (to_wire, from_wire_arms, wire_ty, serde_kind) = if e.scalar == Scalar::String {
         (
             quote! {
@@ -558,9 +538,9 @@ fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
         };
         body.push(quote!(check::length(out, &path.member(#wire), #len, #min, #max, #unit);));
     }
-    if let (Some((min, max)), FieldTy::Scalar(scalar)) = (&f.range, &f.ty) {
-        let min = opt_lit(*scalar, min.as_deref());
-        let max = opt_lit(*scalar, max.as_deref());
+    if let Some((min, max)) = &f.range {
+        let min = opt_lit(min.as_ref());
+        let max = opt_lit(max.as_ref());
         body.push(quote!(check::range(out, &path.member(#wire), *value, #min, #max);));
     }
     match &f.ty {
@@ -626,10 +606,10 @@ fn opt_usize(v: Option<u64>) -> TokenStream {
     }
 }
 
-fn opt_lit(scalar: Scalar, v: Option<&str>) -> TokenStream {
+fn opt_lit(v: Option<&Value>) -> TokenStream {
     match v {
         Some(v) => {
-            let lit = literal(scalar, v);
+            let lit = literal(v);
             quote!(Some(#lit))
         }
         None => quote!(None),
@@ -657,7 +637,7 @@ fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> TokenStream {
     let mut inner = quote! { #(#members)* };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {
         let id = ident(id);
-        let values = values.iter().map(|v| literal(*scalar, v));
+        let values = values.iter().map(literal);
         let get = match (is_enum, scalar) {
             (true, Scalar::String) => quote!(v.as_str()),
             (true, _) => quote!(v.value()),

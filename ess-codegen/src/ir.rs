@@ -1,34 +1,35 @@
 //! The intermediate representation: the spec resolved into what Rust code needs (identifiers,
 //! field types, optionality, boxing of recursive members, validation needs, action closures).
-//! Built only from a validated spec; anything it still cannot represent is a diagnostic.
+//! Built from a [`Validated`] spec, whose facts are already parsed: it cannot fail.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names;
-use crate::spec::{Diagnostic, Diagnostics, Scalar, Spec, Status, TypeRef};
+use crate::spec::checked::RequirementFacts;
+use crate::spec::{Scalar, Status, TypeRef, Validated, Value};
 
 /// Everything the code generator emits, in deterministic (sorted) order.
 #[derive(Debug)]
-pub struct Ir {
+pub(crate) struct Ir {
     /// Short service name.
-    pub service: String,
+    pub(crate) service: String,
     /// API version.
-    pub api_version: String,
+    pub(crate) api_version: String,
     /// Service name in the signature scope.
-    pub signing_service: String,
+    pub(crate) signing_service: String,
     /// Enumerations.
-    pub enums: Vec<EnumIr>,
+    pub(crate) enums: Vec<EnumIr>,
     /// Structures.
-    pub structs: Vec<StructIr>,
+    pub(crate) structs: Vec<StructIr>,
     /// Actions.
-    pub actions: Vec<ActionIr>,
+    pub(crate) actions: Vec<ActionIr>,
     /// Every error code (common and service, deduplicated, sorted).
-    pub error_codes: Vec<ErrorCodeIr>,
+    pub(crate) error_codes: Vec<ErrorCodeIr>,
 }
 
 impl Ir {
     /// Keeps only `actions` and the types and enums they reach. Unknown names are returned.
-    pub fn retain_actions(&mut self, actions: &[&str]) -> Vec<String> {
+    pub(crate) fn retain_actions(&mut self, actions: &[&str]) -> Vec<String> {
         let unknown = actions
             .iter()
             .filter(|a| !self.actions.iter().any(|x| x.wire == **a))
@@ -48,22 +49,35 @@ impl Ir {
 
 /// An enumeration.
 #[derive(Debug)]
-pub struct EnumIr {
+pub(crate) struct EnumIr {
     /// Rust (and spec) name.
-    pub name: String,
+    pub(crate) name: String,
     /// Wire type of the values.
-    pub scalar: Scalar,
+    pub(crate) scalar: Scalar,
     /// Our docs.
-    pub doc: Option<String>,
-    /// (wire value, variant name, doc).
-    pub values: Vec<(String, String, Option<String>)>,
+    pub(crate) doc: Option<String>,
+    /// The known values.
+    pub(crate) values: Vec<EnumValueIr>,
     /// The actions that reach this enum (for per-action cargo features).
-    pub used_by: BTreeSet<String>,
+    pub(crate) used_by: BTreeSet<String>,
+}
+
+/// One known value of an enumeration.
+#[derive(Debug)]
+pub(crate) struct EnumValueIr {
+    /// The value, typed.
+    pub(crate) value: Value,
+    /// As written in the spec (wire form).
+    pub(crate) wire: String,
+    /// Variant name.
+    pub(crate) variant: String,
+    /// Our docs.
+    pub(crate) doc: Option<String>,
 }
 
 /// A field's Rust type, before `Option`/`Box`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FieldTy {
+pub(crate) enum FieldTy {
     /// A wire scalar.
     Scalar(Scalar),
     /// A spec enumeration over a scalar.
@@ -76,138 +90,136 @@ pub enum FieldTy {
 
 /// A structure.
 #[derive(Debug)]
-pub struct StructIr {
+pub(crate) struct StructIr {
     /// Rust name.
-    pub name: String,
-    /// Spec (wire) name.
-    pub wire_name: String,
+    pub(crate) name: String,
     /// Our docs.
-    pub doc: Option<String>,
+    pub(crate) doc: Option<String>,
     /// Fields in wire order.
-    pub fields: Vec<FieldIr>,
+    pub(crate) fields: Vec<FieldIr>,
     /// Whether every field is optional (so the type has `Default`).
-    pub all_optional: bool,
+    pub(crate) all_optional: bool,
     /// Whether `validate()` has anything to check.
-    pub needs_validation: bool,
+    pub(crate) needs_validation: bool,
     /// Only ever read from responses: no constructor, setters or `validate()`.
-    pub output_only: bool,
+    pub(crate) output_only: bool,
     /// Only ever sent: no response reaches it.
-    pub input_only: bool,
+    pub(crate) input_only: bool,
     /// The action whose request is this type.
-    pub request_of: Option<String>,
+    pub(crate) request_of: Option<String>,
     /// The action whose response is this type.
-    pub response_of: Option<String>,
+    pub(crate) response_of: Option<String>,
     /// The actions that reach this type (for per-action cargo features).
-    pub used_by: BTreeSet<String>,
+    pub(crate) used_by: BTreeSet<String>,
 }
 
 /// A field of a structure.
 #[derive(Debug)]
-pub struct FieldIr {
+pub(crate) struct FieldIr {
     /// Wire name.
-    pub wire: String,
+    pub(crate) wire: String,
     /// snake_case name (a keyword is written raw by the generator).
-    pub ident: String,
+    pub(crate) ident: String,
     /// Type without `Option`/`Box`.
-    pub ty: FieldTy,
+    pub(crate) ty: FieldTy,
     /// `Option<..>`: not required.
-    pub optional: bool,
+    pub(crate) optional: bool,
     /// `Box<..>`: the field closes a cycle of non-list members.
-    pub boxed: bool,
+    pub(crate) boxed: bool,
     /// Debug prints `<redacted>`.
-    pub sensitive: bool,
+    pub(crate) sensitive: bool,
     /// Facts for rustdoc.
-    pub doc: FieldDoc,
+    pub(crate) doc: FieldDoc,
     /// Length bounds (characters or items).
-    pub length: Option<(Option<u64>, Option<u64>)>,
-    /// Numeric bounds as written in the spec.
-    pub range: Option<(Option<String>, Option<String>)>,
+    pub(crate) length: Option<(Option<u64>, Option<u64>)>,
+    /// Inclusive numeric bounds.
+    pub(crate) range: Option<(Option<Value>, Option<Value>)>,
 }
 
 /// What rustdoc says about a field.
 #[derive(Debug, Default)]
-pub struct FieldDoc {
+pub(crate) struct FieldDoc {
     /// Our words.
-    pub text: Option<String>,
+    pub(crate) text: Option<String>,
     /// Required in requests.
-    pub required: bool,
+    pub(crate) required: bool,
     /// Disabled upstream.
-    pub disabled: bool,
+    pub(crate) disabled: bool,
     /// Deprecated.
-    pub deprecated: bool,
+    pub(crate) deprecated: bool,
     /// Default the service assumes.
-    pub default: Option<String>,
+    pub(crate) default: Option<String>,
     /// Example value.
-    pub example: Option<String>,
+    pub(crate) example: Option<String>,
 }
 
 /// An action.
 #[derive(Debug)]
-pub struct ActionIr {
+pub(crate) struct ActionIr {
     /// Wire name.
-    pub wire: String,
+    pub(crate) wire: String,
     /// Client method name.
-    pub method: String,
+    pub(crate) method: String,
     /// Request type.
-    pub request: String,
+    pub(crate) request: String,
     /// Response type.
-    pub response: String,
+    pub(crate) response: String,
     /// Official title.
-    pub title: String,
+    pub(crate) title: String,
     /// Our docs.
-    pub doc: Option<String>,
+    pub(crate) doc: Option<String>,
     /// Deprecated upstream.
-    pub deprecated: bool,
+    pub(crate) deprecated: bool,
     /// Endpoint group.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// Requests per second.
-    pub rate_limit: Option<u32>,
+    pub(crate) rate_limit: Option<u32>,
     /// Safe to re-send after a network failure.
-    pub retry_safe: bool,
+    pub(crate) retry_safe: bool,
     /// The request has an optional string `ClientToken` (its field ident), which makes a
     /// repeated request idempotent; the client fills it in when the caller left it empty.
-    pub client_token: Option<String>,
+    pub(crate) client_token: Option<String>,
     /// Error codes it may return.
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
     /// Per-action requirements.
-    pub requirements: Vec<RequirementIr>,
+    pub(crate) requirements: Vec<RequirementIr>,
     /// Every structure and enum the request and response reach.
-    pub closure: BTreeSet<String>,
+    pub(crate) closure: BTreeSet<String>,
     /// The cargo feature that enables this action (`create-flow-sign-url`).
-    pub feature: String,
+    pub(crate) feature: String,
 }
 
 /// A per-action requirement, resolved.
 #[derive(Debug)]
-pub struct RequirementIr {
+pub(crate) struct RequirementIr {
     /// Path steps from the request: (field ident, wire name, is a list, is optional).
-    pub steps: Vec<PathStep>,
+    pub(crate) steps: Vec<PathStep>,
     /// Required members of the target: (field ident, wire name, is optional, is a string).
-    pub members: Vec<(String, String, bool, bool)>,
-    /// Condition: (field ident, is optional, scalar, wire values, is an enum).
-    pub when: Option<(String, bool, Scalar, Vec<String>, bool)>,
+    pub(crate) members: Vec<(String, String, bool, bool)>,
+    /// Condition: (field ident, is optional, scalar, values, is an enum).
+    pub(crate) when: Option<(String, bool, Scalar, Vec<Value>, bool)>,
 }
 
 /// One step of a requirement path.
 #[derive(Debug)]
-pub struct PathStep {
+pub(crate) struct PathStep {
     /// Field ident.
-    pub ident: String,
+    pub(crate) ident: String,
     /// Wire name.
-    pub wire: String,
+    pub(crate) wire: String,
     /// Whether the field is a list (the path steps into each item).
-    pub list: bool,
+    pub(crate) list: bool,
     /// Whether the field is optional.
-    pub optional: bool,
+    pub(crate) optional: bool,
 }
 
 /// An error code.
 #[derive(Debug)]
-pub struct ErrorCodeIr {
+pub(crate) struct ErrorCodeIr {
     /// The code.
-    pub code: String,
+    pub(crate) code: String,
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
 }
 
 fn field_ty(ty: &TypeRef, enumeration: Option<&str>, rust: &BTreeMap<&str, &str>) -> FieldTy {
@@ -223,7 +235,7 @@ fn field_ty(ty: &TypeRef, enumeration: Option<&str>, rust: &BTreeMap<&str, &str>
 
 impl FieldTy {
     /// The structure this field holds (directly or in a list).
-    pub fn inner_struct(&self) -> Option<&str> {
+    pub(crate) fn inner_struct(&self) -> Option<&str> {
         match self {
             FieldTy::Struct(n) => Some(n),
             FieldTy::List(inner) => inner.inner_struct(),
@@ -241,8 +253,8 @@ impl FieldTy {
 }
 
 /// Builds the IR of a validated spec.
-pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
-    let mut diags = Vec::new();
+pub(crate) fn build(spec: &Validated) -> Ir {
+    let checked = spec.checked();
     // Spec name -> Rust name (they differ only where the spec sets `rust_name`).
     let rust: BTreeMap<&str, &str> = spec
         .types
@@ -268,48 +280,51 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
 
     let inputs = spec.input_types();
     let outputs = spec.output_types();
-    let mut structs: Vec<StructIr> = Vec::new();
-    for (name, def) in spec.types.iter() {
+    // One structure per type, in spec order: index `i` is `spec.types` entry `i`.
+    let mut structs: Vec<StructIr> = Vec::with_capacity(spec.types.len());
+    for ((name, def), facts) in spec.types.iter().zip(&checked.members) {
         let is_response = response_of.contains_key(&rust_of(name));
-        let mut fields = Vec::new();
-        for m in &def.members {
-            let Ok(ty) = TypeRef::parse(&m.ty) else {
-                continue;
-            };
-            // Every answer carries a RequestId (the runtime refuses one without), so a
-            // response's is a plain `String`.
-            let always_present = m.required
-                || (is_response && m.name.as_str() == "RequestId" && m.ty.as_str() == "string");
-            let ident = names::snake(&m.name);
-            fields.push(FieldIr {
-                wire: m.name.to_string(),
-                ident,
-                ty: field_ty(&ty, m.enumeration.as_deref().map(String::as_str), &rust),
-                optional: !always_present,
-                boxed: false,
-                sensitive: m.is_sensitive(),
-                doc: FieldDoc {
-                    text: m.doc.clone(),
-                    required: m.required,
-                    disabled: m.disabled,
-                    deprecated: m.deprecated,
-                    default: m.default.as_deref().cloned(),
-                    example: m.example.clone(),
-                },
-                length: m.length.as_ref().map(|l| match l.exact {
-                    Some(e) => (Some(e), Some(e)),
-                    None => (l.min, l.max),
-                }),
-                range: m
-                    .range
-                    .as_ref()
-                    .map(|r| (r.min.as_deref().cloned(), r.max.as_deref().cloned())),
-            });
-        }
+        let fields: Vec<FieldIr> = def
+            .members
+            .iter()
+            .zip(facts)
+            .map(|(m, facts)| {
+                // Every answer carries a RequestId (the runtime refuses one without), so a
+                // response's is a plain `String`.
+                let always_present = m.required
+                    || (is_response
+                        && m.name.as_str() == "RequestId"
+                        && facts.ty == TypeRef::Scalar(Scalar::String));
+                FieldIr {
+                    wire: m.name.to_string(),
+                    ident: names::snake(&m.name),
+                    ty: field_ty(
+                        &facts.ty,
+                        m.enumeration.as_deref().map(String::as_str),
+                        &rust,
+                    ),
+                    optional: !always_present,
+                    boxed: false,
+                    sensitive: m.is_sensitive(),
+                    doc: FieldDoc {
+                        text: m.doc.clone(),
+                        required: m.required,
+                        disabled: m.disabled,
+                        deprecated: m.deprecated,
+                        default: m.default.as_deref().cloned(),
+                        example: m.example.clone(),
+                    },
+                    length: m.length.as_ref().map(|l| match l.exact {
+                        Some(e) => (Some(e), Some(e)),
+                        None => (l.min, l.max),
+                    }),
+                    range: facts.range.clone(),
+                }
+            })
+            .collect();
         let all_optional = fields.iter().all(|f| f.optional);
         structs.push(StructIr {
             name: rust_of(name),
-            wire_name: name.to_string(),
             doc: def.doc.clone(),
             fields,
             all_optional,
@@ -324,43 +339,17 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
     mark_boxed(&mut structs);
     mark_validation(&mut structs);
 
-    let index: BTreeMap<&str, usize> = structs
+    let index: BTreeMap<String, usize> = structs
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let enum_scalars: BTreeMap<&str, Scalar> = spec
-        .enums
-        .iter()
-        .map(|(n, e)| {
-            (
-                n.as_str(),
-                TypeRef::parse(&e.ty)
-                    .ok()
-                    .and_then(|t| t.item_scalar())
-                    .unwrap_or(Scalar::String),
-            )
-        })
+        .map(|(i, s)| (s.name.clone(), i))
         .collect();
     let mut actions = Vec::new();
-    for (name, action) in spec.actions.iter() {
-        let mut requirements = Vec::new();
-        for req in &action.requirements {
-            match resolve_requirement(
-                &structs,
-                &index,
-                &enum_scalars,
-                &rust_of(&action.input),
-                req,
-            ) {
-                Some(r) => requirements.push(r),
-                None => diags.push(Diagnostic::at(
-                    file,
-                    req.path.span(),
-                    "requirement cannot be resolved",
-                )),
-            }
-        }
+    for ((name, action), requirements) in spec.actions.iter().zip(&checked.requirements) {
+        let requirements = requirements
+            .iter()
+            .map(|r| requirement(&structs, r))
+            .collect();
         let mut closure = BTreeSet::new();
         for root in [rust_of(&action.input), rust_of(&action.output)] {
             collect_closure(&structs, &index, &root, &mut closure);
@@ -380,10 +369,9 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
                 .to_owned(),
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
-            client_token: structs
-                .iter()
-                .find(|s| s.wire_name == action.input.as_str())
-                .and_then(|s| s.fields.iter().find(|f| f.wire == "ClientToken"))
+            client_token: index
+                .get(&rust_of(&action.input))
+                .and_then(|&i| structs[i].fields.iter().find(|f| f.wire == "ClientToken"))
                 .filter(|f| f.optional && matches!(f.ty, FieldTy::Scalar(Scalar::String)))
                 .map(|f| f.ident.clone()),
             errors: action.errors.iter().map(|e| e.to_string()).collect(),
@@ -405,39 +393,44 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         })
         .collect();
 
-    let enums = spec
+    let mut enums: Vec<EnumIr> = spec
         .enums
         .iter()
-        .map(|(name, def)| EnumIr {
+        .zip(&checked.enums)
+        .map(|((name, def), facts)| EnumIr {
             name: name.to_string(),
-            scalar: TypeRef::parse(&def.ty)
-                .ok()
-                .and_then(|t| t.item_scalar())
-                .unwrap_or(Scalar::String),
+            scalar: facts.scalar,
             doc: def.doc.clone(),
             values: def
                 .values
                 .iter()
-                .map(|v| (v.value.to_string(), names::pascal(&v.name), v.doc.clone()))
+                .zip(&facts.values)
+                .map(|(v, value)| EnumValueIr {
+                    value: value.clone(),
+                    wire: v.value.to_string(),
+                    variant: names::pascal(&v.name),
+                    doc: v.doc.clone(),
+                })
                 .collect(),
             used_by: BTreeSet::new(),
         })
-        .collect::<Vec<EnumIr>>();
-    let mut enums = enums;
+        .collect();
+    let enum_index: BTreeMap<String, usize> = enums
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.clone(), i))
+        .collect();
     for action in &actions {
         for name in &action.closure {
-            if let Some(s) = structs.iter_mut().find(|s| &s.name == name) {
-                s.used_by.insert(action.wire.clone());
-            } else if let Some(e) = enums.iter_mut().find(|e| &e.name == name) {
-                e.used_by.insert(action.wire.clone());
+            if let Some(&i) = index.get(name) {
+                structs[i].used_by.insert(action.wire.clone());
+            } else if let Some(&i) = enum_index.get(name) {
+                enums[i].used_by.insert(action.wire.clone());
             }
         }
     }
 
-    if !diags.is_empty() {
-        return Err(Diagnostics(diags));
-    }
-    Ok(Ir {
+    Ir {
         service: spec.service.name.to_string(),
         api_version: spec.service.api_version.to_string(),
         signing_service: spec.service.signing_service.to_string(),
@@ -445,7 +438,7 @@ pub fn build(spec: &Spec, file: &str) -> Result<Ir, Diagnostics> {
         structs,
         actions,
         error_codes,
-    })
+    }
 }
 
 /// Boxes non-list struct fields that lie on a cycle (a struct reaching itself without a list).
@@ -515,7 +508,7 @@ fn mark_validation(structs: &mut [StructIr]) {
 
 fn collect_closure(
     structs: &[StructIr],
-    index: &BTreeMap<&str, usize>,
+    index: &BTreeMap<String, usize>,
     name: &str,
     out: &mut BTreeSet<String>,
 ) {
@@ -533,65 +526,45 @@ fn collect_closure(
     }
 }
 
-fn resolve_requirement(
-    structs: &[StructIr],
-    index: &BTreeMap<&str, usize>,
-    enum_scalars: &BTreeMap<&str, Scalar>,
-    input: &str,
-    req: &crate::spec::Requirement,
-) -> Option<RequirementIr> {
-    let mut current = &structs[*index.get(input)?];
-    let mut steps = Vec::new();
-    for step in req.path.split('.') {
-        let (wire, list) = match step.strip_suffix("[]") {
-            Some(w) => (w, true),
-            None => (step, false),
-        };
-        let field = current.fields.iter().find(|f| f.wire == wire)?;
-        steps.push(PathStep {
-            ident: field.ident.clone(),
-            wire: wire.to_owned(),
-            list,
-            optional: field.optional,
-        });
-        current = &structs[*index.get(field.ty.inner_struct()?)?];
-    }
-    let member = |wire: &str| current.fields.iter().find(|f| f.wire == wire);
-    let members = req
+/// A requirement in the terms of the structures (`structs[i]` is the spec's type `i`).
+fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr {
+    let steps = facts
+        .steps
+        .iter()
+        .map(|step| {
+            let field = &structs[step.owner].fields[step.member];
+            PathStep {
+                ident: field.ident.clone(),
+                wire: field.wire.clone(),
+                list: step.list,
+                optional: field.optional,
+            }
+        })
+        .collect();
+    let target = &structs[facts.target];
+    let members = facts
         .members
         .iter()
-        .map(|m| {
-            let f = member(m)?;
-            Some((
-                f.ident.clone(),
-                f.wire.clone(),
-                f.optional,
-                matches!(f.ty, FieldTy::Scalar(Scalar::String)),
-            ))
+        .map(|&i| {
+            let f = &target.fields[i];
+            let is_string = matches!(f.ty, FieldTy::Scalar(Scalar::String));
+            (f.ident.clone(), f.wire.clone(), f.optional, is_string)
         })
-        .collect::<Option<Vec<_>>>()?;
-    let when = match &req.when {
-        None => None,
-        Some(w) => {
-            let f = member(&w.member)?;
-            let scalar = match &f.ty {
-                FieldTy::Scalar(s) => *s,
-                FieldTy::Enum(e) => *enum_scalars.get(e.as_str())?,
-                _ => return None,
-            };
-            let is_enum = matches!(f.ty, FieldTy::Enum(_));
-            Some((
-                f.ident.clone(),
-                f.optional,
-                scalar,
-                w.values.iter().map(|v| v.to_string()).collect(),
-                is_enum,
-            ))
-        }
-    };
-    Some(RequirementIr {
+        .collect();
+    let when = facts.when.as_ref().map(|(i, scalar, values)| {
+        let f = &target.fields[*i];
+        let is_enum = matches!(f.ty, FieldTy::Enum(_));
+        (
+            f.ident.clone(),
+            f.optional,
+            *scalar,
+            values.clone(),
+            is_enum,
+        )
+    });
+    RequirementIr {
         steps,
         members,
         when,
-    })
+    }
 }

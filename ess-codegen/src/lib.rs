@@ -4,12 +4,14 @@
 //! Front-ends (the `ess-derive` proc macro and `cargo xtask`) call into this crate; it has no
 //! `proc_macro` dependency, so everything here is testable as a normal library.
 
-pub mod expand;
-pub mod ir;
+mod expand;
+mod ir;
 pub mod names;
 pub mod spec;
 
-pub use spec::{Diagnostic, Diagnostics, Spec, load_file, load_str};
+use std::fmt;
+
+pub use spec::{Diagnostic, Diagnostics, Spec, Validated, load_file, load_str};
 
 /// What to generate.
 #[derive(Debug, Clone, Default)]
@@ -21,27 +23,43 @@ pub struct Options {
     pub cargo_features: bool,
 }
 
-/// Generates the client code for a validated spec (`file` names it in diagnostics).
+/// An action that [`Options::actions`] names and the spec does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAction {
+    /// The name as given.
+    pub name: String,
+    /// The closest action the spec has, or where to look.
+    pub hint: String,
+}
+
+impl fmt::Display for UnknownAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown action `{}` ({})", self.name, self.hint)
+    }
+}
+
+impl std::error::Error for UnknownAction {}
+
+/// Generates the client code for a validated spec. The only failure is an action in
+/// `options.actions` that the spec does not have; every one is returned.
 pub fn generate(
-    spec: &Spec,
-    file: &str,
+    spec: &Validated,
     options: &Options,
-) -> Result<proc_macro2::TokenStream, Diagnostics> {
-    let mut ir = ir::build(spec, file)?;
+) -> Result<proc_macro2::TokenStream, Vec<UnknownAction>> {
+    let mut ir = ir::build(spec);
     if let Some(actions) = &options.actions {
         let names: Vec<&str> = actions.iter().map(String::as_str).collect();
         let unknown = ir.retain_actions(&names);
         if !unknown.is_empty() {
-            let diags = unknown
-                .iter()
+            return Err(unknown
+                .into_iter()
                 .map(|name| {
                     let names = spec.actions.iter().map(|(k, _)| k.as_str());
                     let hint =
-                        spec::suggest(name, names, "see the actions under `actions:` in the spec");
-                    Diagnostic::new(file, 0, 0, format!("unknown action `{name}`")).with_hint(hint)
+                        spec::suggest(&name, names, "see the actions under `actions:` in the spec");
+                    UnknownAction { name, hint }
                 })
-                .collect();
-            return Err(Diagnostics(diags));
+                .collect());
         }
     }
     Ok(expand::expand(&ir, options.cargo_features))

@@ -95,8 +95,8 @@ fn good_fixtures_load_and_generate_rust() {
     for path in fixtures("good") {
         let spec = ess_codegen::load_file(&path)
             .unwrap_or_else(|d| panic!("{} should load:\n{d}", path.display()));
-        let tokens = ess_codegen::generate(&spec, "good.yaml", &ess_codegen::Options::default())
-            .unwrap_or_else(|d| panic!("{} should generate:\n{d}", path.display()));
+        let tokens = ess_codegen::generate(&spec, &ess_codegen::Options::default())
+            .unwrap_or_else(|d| panic!("{} should generate: {d:?}", path.display()));
         if let Err(e) = syn::parse2::<syn::File>(tokens) {
             panic!("{}: generated code does not parse: {e}", path.display());
         }

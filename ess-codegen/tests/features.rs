@@ -30,7 +30,7 @@ fn generated() -> syn::File {
         cargo_features: true,
         ..Options::default()
     };
-    syn::parse2(generate(&spec, "spec/ess.yaml", &options).unwrap()).unwrap()
+    syn::parse2(generate(&spec, &options).unwrap()).unwrap()
 }
 
 #[test]

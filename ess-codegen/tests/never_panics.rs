@@ -117,7 +117,7 @@ proptest! {
             Ok(spec) => {
                 for cargo_features in [false, true] {
                     let options = ess_codegen::Options { cargo_features, ..Default::default() };
-                    if let Ok(tokens) = ess_codegen::generate(&spec, "fuzz.yaml", &options) {
+                    if let Ok(tokens) = ess_codegen::generate(&spec, &options) {
                         let parsed = syn::parse2::<syn::File>(tokens);
                         prop_assert!(parsed.is_ok(), "generated code does not parse: {:?}\n{text}", parsed.err());
                     }

@@ -42,18 +42,26 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
             .map(|list| list.iter().map(|a| a.value()).collect()),
         cargo_features: args.cargo_features,
     };
-    let code = ess_codegen::generate(&spec, &relative, &options).map_err(|d| {
-        // Point an unknown action at its literal.
-        let span = args
-            .actions
-            .iter()
-            .flatten()
-            .find(|lit| {
-                d.iter()
-                    .any(|diag| diag.message == format!("unknown action `{}`", lit.value()))
-            })
-            .map_or(path.span(), |lit| lit.span());
-        to_error(span, &d)
+    let code = ess_codegen::generate(&spec, &options).map_err(|unknown| {
+        // Each unknown action at its own literal.
+        let mut errors = unknown.iter().map(|action| {
+            let span = args
+                .actions
+                .iter()
+                .flatten()
+                .find(|lit| lit.value() == action.name)
+                .map_or(path.span(), |lit| lit.span());
+            let message = format!(
+                "{relative}: unknown action `{}`\n= hint: {}",
+                action.name, action.hint
+            );
+            syn::Error::new(span, message)
+        });
+        let mut first = errors
+            .next()
+            .unwrap_or_else(|| syn::Error::new(path.span(), "unknown action"));
+        first.extend(errors);
+        first
     })?;
     if std::env::var_os(TIMINGS).is_some() {
         // One line for `cargo xtask bench --compile`: the generator as users run it, inside

@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 
 fn spec() -> Spec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
-    ess_codegen::load_file(&path).unwrap_or_else(|d| panic!("spec/ess.yaml does not load:\n{d}"))
+    ess_codegen::load_file(&path)
+        .unwrap_or_else(|d| panic!("spec/ess.yaml does not load:\n{d}"))
+        .into_spec()
 }
 
 /// A value of `type_name` in wire form: personal data (remembered in `personal`) in every

@@ -6,7 +6,9 @@ use ess_codegen::spec::{Member, Spec, Status, TypeDef};
 
 fn spec() -> Spec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
-    ess_codegen::load_file(&path).unwrap_or_else(|d| panic!("spec/ess.yaml does not load:\n{d}"))
+    ess_codegen::load_file(&path)
+        .unwrap_or_else(|d| panic!("spec/ess.yaml does not load:\n{d}"))
+        .into_spec()
 }
 
 fn ty<'a>(spec: &'a Spec, name: &str) -> &'a TypeDef {

@@ -24,7 +24,10 @@ pub(crate) fn expand(root: &Path, actions: &[String], cargo_features: bool) -> R
         actions: (!actions.is_empty()).then(|| actions.to_vec()),
         cargo_features,
     };
-    let tokens = ess_codegen::generate(&spec, SPEC, &options).map_err(|d| anyhow!("{d}"))?;
+    let tokens = ess_codegen::generate(&spec, &options).map_err(|unknown| {
+        let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        anyhow!("{}", lines.join("\n"))
+    })?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| anyhow!("generated code does not parse: {e}"))?;
     Ok(prettyplease::unparse(&file))

@@ -720,7 +720,9 @@ members:
             examples_json: None,
         };
         let text = generate(&sources).unwrap_or_else(|e| panic!("{dir}: {e}"));
-        ess_codegen::load_str("spec/ess.yaml", &text).unwrap()
+        ess_codegen::load_str("spec/ess.yaml", &text)
+            .unwrap()
+            .into_spec()
     }
 
     #[test]

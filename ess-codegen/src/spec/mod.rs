@@ -3,6 +3,7 @@
 //! [`load_str`] and [`load_file`] parse a spec and validate it; any problem comes back as
 //! [`Diagnostics`] naming `file:line:col`, never as a panic.
 
+pub(crate) mod checked;
 mod diagnostic;
 pub mod model;
 mod typeref;
@@ -10,6 +11,7 @@ mod valid;
 
 use std::path::Path;
 
+pub use checked::{Validated, Value};
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 pub use marked_yaml::{Span, Spanned};
 pub use model::*;
@@ -23,7 +25,7 @@ use marked_yaml::{FromYamlError, LoadError, LoaderOptions};
 const MAX_NESTING: usize = 256;
 
 /// Reads, parses and validates the spec at `path`. Diagnostics name the file as `path` shows it.
-pub fn load_file(path: &Path) -> Result<Spec, Diagnostics> {
+pub fn load_file(path: &Path) -> Result<Validated, Diagnostics> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::new(&file, 0, 0, format!("cannot read spec: {e}"))
@@ -33,13 +35,11 @@ pub fn load_file(path: &Path) -> Result<Spec, Diagnostics> {
 }
 
 /// Parses and validates spec text; `file` is the name diagnostics use.
-pub fn load_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
+pub fn load_str(file: &str, text: &str) -> Result<Validated, Diagnostics> {
     let spec = parse_str(file, text)?;
-    let diags = validate(&spec, file);
-    if diags.is_empty() {
-        Ok(spec)
-    } else {
-        Err(Diagnostics(diags))
+    match valid::check(&spec, file) {
+        Ok(checked) => Ok(Validated::new(spec, checked)),
+        Err(diags) => Err(Diagnostics(diags)),
     }
 }
 

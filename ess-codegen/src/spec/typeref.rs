@@ -47,17 +47,6 @@ impl Scalar {
     pub fn is_numeric(self) -> bool {
         matches!(self, Scalar::Int64 | Scalar::Uint64 | Scalar::Float)
     }
-
-    /// Whether `literal` is a valid value of this scalar in wire form.
-    pub fn accepts(self, literal: &str) -> bool {
-        match self {
-            Scalar::String => true,
-            Scalar::Int64 => literal.parse::<i64>().is_ok(),
-            Scalar::Uint64 => literal.parse::<u64>().is_ok(),
-            Scalar::Float => literal.parse::<f64>().is_ok_and(f64::is_finite),
-            Scalar::Bool => matches!(literal, "true" | "false"),
-        }
-    }
 }
 
 impl fmt::Display for Scalar {
@@ -164,17 +153,5 @@ mod tests {
         assert!(TypeRef::parse("list<>").unwrap_err().contains("item type"));
         assert!(TypeRef::parse("int 64").unwrap_err().contains("not a type"));
         assert!(TypeRef::parse("lowercase").is_err());
-    }
-
-    #[test]
-    fn scalar_literals() {
-        assert!(Scalar::Uint64.accepts("7"));
-        assert!(!Scalar::Uint64.accepts("-7"));
-        assert!(Scalar::Int64.accepts("-7"));
-        assert!(!Scalar::Int64.accepts("ORG"));
-        assert!(Scalar::Float.accepts("1.5"));
-        assert!(!Scalar::Float.accepts("NaN"));
-        assert!(Scalar::Bool.accepts("false"));
-        assert!(!Scalar::Bool.accepts("yes"));
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use marked_yaml::{Span, Spanned};
 
+use super::checked::{Checked, EnumFacts, MemberFacts, RequirementFacts, Step, Value};
 use super::diagnostic::{Diagnostic, suggest};
 use super::model::{Action, EnumDef, Member, Requirement, Spec, TypeDef};
 use super::typeref::{Scalar, TypeRef};
@@ -18,19 +19,39 @@ const CLIENT_METHODS: &[&str] = &["new", "transport", "from_config", "from_env"]
 
 /// Checks `spec` (loaded from `file`) and returns every problem found, in file order.
 pub fn validate(spec: &Spec, file: &str) -> Vec<Diagnostic> {
+    check(spec, file).err().unwrap_or_default()
+}
+
+/// Checks `spec` and returns what it established (types, bounds and paths, parsed), or every
+/// problem found, in file order.
+pub(crate) fn check(spec: &Spec, file: &str) -> Result<Checked, Vec<Diagnostic>> {
     let mut v = Validator {
         file,
         spec,
+        types: spec
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.as_str(), i))
+            .collect(),
+        checked: Checked::default(),
         diags: Vec::new(),
     };
     v.run();
-    v.diags.sort_by_key(|d| (d.line, d.column));
-    v.diags
+    if v.diags.is_empty() {
+        Ok(v.checked)
+    } else {
+        v.diags.sort_by_key(|d| (d.line, d.column));
+        Err(v.diags)
+    }
 }
 
 struct Validator<'a> {
     file: &'a str,
     spec: &'a Spec,
+    /// Type name -> index in `spec.types`.
+    types: HashMap<&'a str, usize>,
+    checked: Checked,
     diags: Vec<Diagnostic>,
 }
 
@@ -57,15 +78,18 @@ impl<'a> Validator<'a> {
         let codes = self.check_error_codes();
         self.check_namespaces();
         for (name, def) in spec.enums.iter() {
-            self.check_enum(name, def);
+            let facts = self.check_enum(name, def);
+            self.checked.enums.push(facts);
         }
         for (name, def) in spec.types.iter() {
-            self.check_type(name, def);
+            let facts = self.check_type(name, def);
+            self.checked.members.push(facts);
         }
         self.check_recursion();
         let mut methods: HashMap<String, &Spanned<String>> = HashMap::new();
         for (name, action) in spec.actions.iter() {
-            self.check_action(name, action, &codes);
+            let requirements = self.check_action(name, action, &codes);
+            self.checked.requirements.push(requirements);
             let method = names::snake(name);
             if let Some(first) = methods.get(&method) {
                 let line = line_of(first.span());
@@ -248,7 +272,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_enum(&mut self, name: &Spanned<String>, def: &EnumDef) {
+    fn check_enum(&mut self, name: &Spanned<String>, def: &EnumDef) -> EnumFacts {
         let scalar = match TypeRef::parse(&def.ty) {
             Ok(TypeRef::Scalar(s @ (Scalar::String | Scalar::Int64 | Scalar::Uint64))) => Some(s),
             _ => {
@@ -265,9 +289,16 @@ impl<'a> Validator<'a> {
         }
         let mut values: HashMap<&str, &Spanned<String>> = HashMap::new();
         let mut rust_names: HashMap<String, &Spanned<String>> = HashMap::new();
+        let mut parsed = Vec::with_capacity(def.values.len());
         for value in &def.values {
+            let typed = scalar.and_then(|s| Value::parse(s, &value.value));
+            parsed.push(
+                typed
+                    .clone()
+                    .unwrap_or_else(|| Value::String(value.value.to_string())),
+            );
             if let Some(scalar) = scalar
-                && !scalar.accepts(&value.value)
+                && typed.is_none()
             {
                 self.hint(
                     value.value.span(),
@@ -320,11 +351,17 @@ impl<'a> Validator<'a> {
                 rust_names.insert(rust, &value.name);
             }
         }
+        EnumFacts {
+            scalar: scalar.unwrap_or(Scalar::String),
+            values: parsed,
+        }
     }
 
-    fn check_type(&mut self, name: &Spanned<String>, def: &TypeDef) {
+    /// Checks a structure; returns the facts of each of its members, in order.
+    fn check_type(&mut self, name: &Spanned<String>, def: &TypeDef) -> Vec<MemberFacts> {
         let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
         let mut rust: HashMap<String, &Spanned<String>> = HashMap::new();
+        let mut facts = Vec::with_capacity(def.members.len());
         for member in &def.members {
             let mname = &member.name;
             if !names::is_wire_ident(mname) {
@@ -344,6 +381,7 @@ impl<'a> Validator<'a> {
                     format!("member `{}` is defined twice in `{}`", &**mname, &**name),
                     format!("remove one; the first is at line {line}"),
                 );
+                facts.push(MemberFacts::UNCHECKED);
                 continue;
             }
             let snake = names::snake(mname);
@@ -369,11 +407,12 @@ impl<'a> Validator<'a> {
             } else {
                 rust.insert(snake, mname);
             }
-            self.check_member(name, member);
+            facts.push(self.check_member(name, member));
         }
+        facts
     }
 
-    fn check_member(&mut self, owner: &Spanned<String>, member: &Member) {
+    fn check_member(&mut self, owner: &Spanned<String>, member: &Member) -> MemberFacts {
         let what = format!("`{}.{}`", &**owner, &*member.name);
         let ty = match TypeRef::parse(&member.ty) {
             Ok(ty) => ty,
@@ -383,11 +422,11 @@ impl<'a> Validator<'a> {
                     format!("bad type for {what}: {e}"),
                     "types are string, int64, uint64, float, bool, a type name, or list<T>",
                 );
-                return;
+                return MemberFacts::UNCHECKED;
             }
         };
         if let TypeRef::Named(target) = ty.item()
-            && self.spec.types.get(target).is_none()
+            && !self.types.contains_key(target.as_str())
         {
             let hint = suggest(
                 target,
@@ -440,12 +479,13 @@ impl<'a> Validator<'a> {
                         self.bound(&what, s, range.min.as_ref()),
                         self.bound(&what, s, range.max.as_ref()),
                     );
-                    if let (Some(min), Some(max)) = bounds
-                        && min > max
+                    if let (Some(min), Some(max)) = (&range.min, &range.max)
+                        && let (Some(low), Some(high)) = &bounds
+                        && low.exceeds(high)
                     {
                         self.error(
                             range.span(),
-                            format!("{what} has range min {min} > max {max}"),
+                            format!("{what} has range min {} > max {}", &**min, &**max),
                         );
                     }
                     if range.min.is_none() && range.max.is_none() {
@@ -491,13 +531,10 @@ impl<'a> Validator<'a> {
             }
         }
         if let Some(default) = &member.default {
-            match scalar {
-                Some(s) if s.accepts(default) => {
-                    let out_of_range = s.is_numeric()
-                        && default.parse::<f64>().is_ok_and(|d| {
-                            bounds.0.is_some_and(|min| d < min)
-                                || bounds.1.is_some_and(|max| d > max)
-                        });
+            match scalar.and_then(|s| Value::parse(s, default)) {
+                Some(value) => {
+                    let out_of_range = bounds.0.as_ref().is_some_and(|min| min.exceeds(&value))
+                        || bounds.1.as_ref().is_some_and(|max| value.exceeds(max));
                     if out_of_range {
                         self.error(
                             default.span(),
@@ -517,13 +554,17 @@ impl<'a> Validator<'a> {
                         );
                     }
                 }
-                _ => {
+                None => {
                     self.error(
                         default.span(),
                         format!("default `{}` of {what} is not of type `{ty}`", &**default),
                     );
                 }
             }
+        }
+        MemberFacts {
+            ty,
+            range: member.range.as_ref().map(|_| bounds),
         }
     }
 
@@ -532,10 +573,11 @@ impl<'a> Validator<'a> {
         what: &str,
         scalar: Scalar,
         bound: Option<&Spanned<String>>,
-    ) -> Option<f64> {
+    ) -> Option<Value> {
         let bound = bound?;
-        if scalar.accepts(bound) {
-            bound.parse().ok()
+        let value = Value::parse(scalar, bound);
+        if value.is_some() {
+            value
         } else {
             self.error(
                 bound.span(),
@@ -552,16 +594,12 @@ impl<'a> Validator<'a> {
     fn check_recursion(&mut self) {
         let spec = self.spec;
         let mut edges: BTreeMap<&str, Vec<(&str, &Member)>> = BTreeMap::new();
-        for (name, def) in spec.types.iter() {
-            for member in &def.members {
-                if let (true, Ok(TypeRef::Named(target))) =
-                    (member.required, TypeRef::parse(&member.ty))
-                    && let Some((key, _)) = spec.types.0.iter().find(|(k, _)| k.as_str() == target)
+        for ((name, def), facts) in spec.types.iter().zip(&self.checked.members) {
+            for (member, fact) in def.members.iter().zip(facts) {
+                if let (true, TypeRef::Named(target)) = (member.required, &fact.ty)
+                    && let Some((key, _)) = self.types.get_key_value(target.as_str())
                 {
-                    edges
-                        .entry(name.as_str())
-                        .or_default()
-                        .push((key.as_str(), member));
+                    edges.entry(name.as_str()).or_default().push((key, member));
                 }
             }
         }
@@ -586,7 +624,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_action(&mut self, name: &Spanned<String>, action: &Action, codes: &BTreeSet<&str>) {
+    /// Checks an action; returns its requirements, resolved.
+    fn check_action(
+        &mut self,
+        name: &Spanned<String>,
+        action: &Action,
+        codes: &BTreeSet<&str>,
+    ) -> Vec<RequirementFacts> {
         if !names::is_pascal_ident(name) {
             self.hint(
                 name.span(),
@@ -616,7 +660,7 @@ impl<'a> Validator<'a> {
             }
         }
         for (role, ty) in [("input", &action.input), ("output", &action.output)] {
-            if self.spec.types.get(ty).is_none() {
+            if !self.types.contains_key(ty.as_str()) {
                 let names = self.spec.types.iter().map(|(k, _)| k.as_str());
                 let hint = suggest(ty, names, "define it under `types:`");
                 self.hint(
@@ -676,50 +720,74 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if let Some(input) = self.spec.types.get(&action.input) {
-            for requirement in &action.requirements {
-                self.check_requirement(name, input, requirement);
-            }
-        }
+        let Some(&input) = self.types.get(action.input.as_str()) else {
+            return Vec::new();
+        };
+        action
+            .requirements
+            .iter()
+            .filter_map(|requirement| self.check_requirement(name, input, requirement))
+            .collect()
     }
 
     fn check_requirement(
         &mut self,
         action: &Spanned<String>,
-        input: &'a TypeDef,
+        input: usize,
         req: &Requirement,
-    ) {
-        let Some(target) = self.resolve_path(action, input, &req.path) else {
-            return;
-        };
-        let find = |member: &str| target.members.iter().find(|m| m.name.as_str() == member);
+    ) -> Option<RequirementFacts> {
+        let (target, steps) = self.resolve_path(action, input, &req.path)?;
+        let owner = &self.spec.types.0[target].1;
+        let find = |member: &str| owner.members.iter().position(|m| m.name.as_str() == member);
+        let mut members = Vec::with_capacity(req.members.len());
         for member in &req.members {
-            if find(member).is_none() {
-                self.unknown_member(member, target);
+            match find(member) {
+                Some(index) => members.push(index),
+                None => self.unknown_member(member, owner),
             }
         }
-        if let Some(when) = &req.when {
-            match find(&when.member) {
-                None => self.unknown_member(&when.member, target),
-                Some(m) => {
-                    let scalar = TypeRef::parse(&m.ty).ok().and_then(|t| match t {
-                        TypeRef::Scalar(s) => Some(s),
+        let mut when = None;
+        if let Some(condition) = &req.when {
+            match find(&condition.member) {
+                None => self.unknown_member(&condition.member, owner),
+                Some(index) => {
+                    let m = &owner.members[index];
+                    let scalar = match &self.checked.members[target][index].ty {
+                        TypeRef::Scalar(s) => Some(*s),
                         _ => None,
-                    });
-                    for value in &when.values {
-                        if !scalar.is_some_and(|s| s.accepts(value)) {
-                            self.error(
-                                value.span(),
-                                format!(
-                                    "`{}` is not a value of `{}` (type `{}`)",
-                                    &**value, &*m.name, &*m.ty
-                                ),
-                            );
+                    };
+                    if condition.values.is_empty() {
+                        self.hint(
+                            condition.member.span(),
+                            format!("the condition on `{}` lists no values", &*m.name),
+                            "list the values under `in:`, or drop `when:`",
+                        );
+                    }
+                    let mut values = Vec::with_capacity(condition.values.len());
+                    for value in &condition.values {
+                        match scalar.and_then(|s| Value::parse(s, value)) {
+                            Some(parsed) => values.push(parsed),
+                            None => {
+                                self.error(
+                                    value.span(),
+                                    format!(
+                                        "`{}` is not a value of `{}` (type `{}`)",
+                                        &**value, &*m.name, &*m.ty
+                                    ),
+                                );
+                            }
                         }
                     }
+                    when = Some((index, scalar.unwrap_or(Scalar::String), values));
                 }
             }
         }
+        Some(RequirementFacts {
+            steps,
+            target,
+            members,
+            when,
+        })
     }
 
     fn unknown_member(&mut self, member: &Spanned<String>, owner: &TypeDef) {
@@ -736,21 +804,25 @@ impl<'a> Validator<'a> {
         );
     }
 
-    /// Follows a requirement path (`A.B[]`) from the input type to a structure.
+    /// Follows a requirement path (`A.B[]`) from the input type to a structure; returns it
+    /// (by index) and the steps that lead there.
     fn resolve_path(
         &mut self,
         action: &Spanned<String>,
-        input: &'a TypeDef,
+        input: usize,
         path: &Spanned<String>,
-    ) -> Option<&'a TypeDef> {
+    ) -> Option<(usize, Vec<Step>)> {
+        let spec = self.spec;
         let mut current = input;
+        let mut steps = Vec::new();
         for step in path.split('.') {
             let (name, into_list) = match step.strip_suffix("[]") {
                 Some(name) => (name, true),
                 None => (step, false),
             };
-            let Some(member) = current.members.iter().find(|m| m.name.as_str() == name) else {
-                let names = current.members.iter().map(|m| m.name.as_str());
+            let members = &spec.types.0[current].1.members;
+            let Some(index) = members.iter().position(|m| m.name.as_str() == name) else {
+                let names = members.iter().map(|m| m.name.as_str());
                 let hint = suggest(
                     name,
                     names,
@@ -766,8 +838,8 @@ impl<'a> Validator<'a> {
                 );
                 return None;
             };
-            let ty = TypeRef::parse(&member.ty).ok()?;
-            let next = match (&ty, into_list) {
+            let ty = &self.checked.members[current][index].ty;
+            let next = match (ty, into_list) {
                 (TypeRef::List(inner), true) => &**inner,
                 (TypeRef::List(_), false) | (_, true) => {
                     let fix = if into_list {
@@ -775,28 +847,28 @@ impl<'a> Validator<'a> {
                     } else {
                         "add `[]`: it is a list"
                     };
-                    self.hint(
-                        path.span(),
-                        format!("requirement path `{}`: `{name}` is `{ty}`", &**path),
-                        fix,
-                    );
+                    let message = format!("requirement path `{}`: `{name}` is `{ty}`", &**path);
+                    self.hint(path.span(), message, fix);
                     return None;
                 }
                 (other, false) => other,
             };
             let TypeRef::Named(next) = next else {
-                self.error(
-                    path.span(),
-                    format!(
-                        "requirement path `{}` ends at a `{next}`, not a structure",
-                        &**path
-                    ),
+                let message = format!(
+                    "requirement path `{}` ends at a `{next}`, not a structure",
+                    &**path
                 );
+                self.error(path.span(), message);
                 return None;
             };
-            current = self.spec.types.get(next)?;
+            steps.push(Step {
+                owner: current,
+                member: index,
+                list: into_list,
+            });
+            current = *self.types.get(next.as_str())?;
         }
-        Some(current)
+        Some((current, steps))
     }
 }
 
