@@ -36,7 +36,7 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         use ::ess_runtime::__private::serde::{Deserialize, Serialize};
         #[allow(unused_imports)]
         use ::ess_runtime::{
-            check, Action, Path, Redacted, UnknownValue, Validate, Violation,
+            check, Action, EndpointHosts, Path, Redacted, UnknownValue, Validate, Violation,
         };
         use ::ess_runtime::{call, Config, Error, HttpTransport, Transport};
         use ::std::fmt;
@@ -699,7 +699,7 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     let request = ident(&a.request);
     let response = ident(&a.response);
     let wire = &a.wire;
-    let endpoint = &a.endpoint;
+    let (group, production, test) = &a.endpoint;
     let rate = match a.rate_limit {
         Some(r) => quote!(Some(#r)),
         None => quote!(None),
@@ -733,7 +733,11 @@ fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
             const NAME: &'static str = #wire;
             const SERVICE: &'static str = #signing_service;
             const VERSION: &'static str = #api_version;
-            const ENDPOINT: &'static str = #endpoint;
+            const ENDPOINT: EndpointHosts = EndpointHosts {
+                group: #group,
+                production: #production,
+                test: #test,
+            };
             const RATE_LIMIT: Option<u32> = #rate;
             const RETRY_SAFE: bool = #retry;
             const ERRORS: &'static [&'static str] = &[#(#errors),*];

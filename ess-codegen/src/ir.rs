@@ -170,8 +170,8 @@ pub(crate) struct ActionIr {
     pub(crate) doc: Option<String>,
     /// Deprecated upstream.
     pub(crate) deprecated: bool,
-    /// Endpoint group.
-    pub(crate) endpoint: String,
+    /// Endpoint group: its name, production host and test host.
+    pub(crate) endpoint: (String, String, String),
     /// Requests per second.
     pub(crate) rate_limit: Option<u32>,
     /// Safe to re-send after a network failure.
@@ -362,11 +362,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             title: action.title.to_string(),
             doc: action.doc.clone(),
             deprecated: *action.status == Status::Deprecated,
-            endpoint: action
-                .endpoint
-                .as_deref()
-                .map_or("default", String::as_str)
-                .to_owned(),
+            endpoint: endpoint(spec, action.endpoint.as_deref().map(String::as_str)),
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
             client_token: index
@@ -439,6 +435,19 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         actions,
         error_codes,
     }
+}
+
+/// The endpoint group an action names (`default` when it names none) and its hosts;
+/// validation has checked that the spec defines it.
+fn endpoint(spec: &Validated, group: Option<&str>) -> (String, String, String) {
+    let group = group.unwrap_or("default");
+    let hosts = spec.service.endpoints.get(group);
+    let host = |pick: fn(&crate::spec::Endpoint) -> &str| hosts.map_or("", pick).to_owned();
+    (
+        group.to_owned(),
+        host(|h| h.production.as_str()),
+        host(|h| h.test.as_str()),
+    )
 }
 
 /// Boxes non-list struct fields that lie on a cycle (a struct reaching itself without a list).

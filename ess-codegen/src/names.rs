@@ -25,6 +25,7 @@ pub const IMPORTED: &[(&str, &str)] = &[
     ("Action", "ess_runtime::Action"),
     ("Config", "ess_runtime::Config"),
     ("Deserialize", "serde::Deserialize"),
+    ("EndpointHosts", "ess_runtime::EndpointHosts"),
     ("Error", "ess_runtime::Error"),
     ("HttpTransport", "ess_runtime::HttpTransport"),
     ("Path", "ess_runtime::Path"),

@@ -18,8 +18,8 @@ pub trait Action: Serialize + Validate {
     const SERVICE: &'static str;
     /// API version (`2020-11-11`).
     const VERSION: &'static str;
-    /// Endpoint group (`default`, or `file` for uploads).
-    const ENDPOINT: &'static str;
+    /// Where the action's requests go: its endpoint group's hosts, from the spec.
+    const ENDPOINT: EndpointHosts;
     /// Requests per second the service allows, when stated.
     const RATE_LIMIT: Option<u32>;
     /// Whether the request may be re-sent after a network failure.
@@ -45,6 +45,19 @@ pub trait Action: Serialize + Validate {
     }
 }
 
+/// The hosts of one endpoint group of the spec (`default`, or `file` for uploads): where an
+/// action's requests go in production and in the test environment. An
+/// [`Endpoint::Url`](crate::Endpoint::Url) sends every group to that URL instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointHosts {
+    /// The group's name in the spec.
+    pub group: &'static str,
+    /// Production host name.
+    pub production: &'static str,
+    /// Test-environment host name.
+    pub test: &'static str,
+}
+
 /// The facts about one call a transport needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallInfo {
@@ -54,8 +67,8 @@ pub struct CallInfo {
     pub service: &'static str,
     /// API version.
     pub version: &'static str,
-    /// Endpoint group.
-    pub endpoint: &'static str,
+    /// The hosts of the action's endpoint group.
+    pub endpoint: EndpointHosts,
     /// Requests per second, when limited.
     pub rate_limit: Option<u32>,
     /// Whether what may have executed (5xx, `InternalError*`, a connection lost after

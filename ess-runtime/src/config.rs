@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::action::EndpointHosts;
 use crate::credentials::{Credentials, CredentialsProvider};
 use crate::error::Error;
 use crate::rate_limit::RateLimiter;
@@ -33,9 +34,11 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `https://ess.tencentcloudapi.com` (and `file.ess.tencent.cn` for uploads).
+    /// The production hosts the spec gives each action (`ess.tencentcloudapi.com`, and
+    /// `file.ess.tencent.cn` for uploads), over https.
     Production,
-    /// The test environment: `ess.test.ess.tencent.cn` (`file.test.ess.tencent.cn`).
+    /// The test-environment hosts the spec gives each action (`ess.test.ess.tencent.cn`,
+    /// and `file.test.ess.tencent.cn` for uploads), over https.
     Test,
     /// Any base URL, e.g. a local emulator's `http://127.0.0.1:8080`; used for every action.
     Url(String),
@@ -59,14 +62,21 @@ impl Endpoint {
         }
     }
 
-    /// The base URL for an endpoint group (`default` or `file`).
-    pub fn base_url(&self, group: &str) -> String {
-        match (self, group) {
-            (Endpoint::Production, "file") => "https://file.ess.tencent.cn".to_owned(),
-            (Endpoint::Production, _) => "https://ess.tencentcloudapi.com".to_owned(),
-            (Endpoint::Test, "file") => "https://file.test.ess.tencent.cn".to_owned(),
-            (Endpoint::Test, _) => "https://ess.test.ess.tencent.cn".to_owned(),
-            (Endpoint::Url(url), _) => url.clone(),
+    /// The base URL of an endpoint group (an action's [`Action::ENDPOINT`](crate::Action)).
+    pub fn base_url(&self, hosts: &EndpointHosts) -> String {
+        match self {
+            Endpoint::Production => format!("https://{}", hosts.production),
+            Endpoint::Test => format!("https://{}", hosts.test),
+            Endpoint::Url(url) => url.clone(),
+        }
+    }
+
+    /// `production`, `test`, or the URL: how the endpoint is named in messages.
+    fn name(&self) -> &str {
+        match self {
+            Endpoint::Production => "production",
+            Endpoint::Test => "test",
+            Endpoint::Url(url) => url,
         }
     }
 }
@@ -254,7 +264,7 @@ impl ConfigBuilder {
         };
         if https && !TLS && config.http.is_none() {
             return Err(ConfigError::Endpoint {
-                url: config.endpoint.base_url("default"),
+                url: config.endpoint.name().to_owned(),
                 problem: "this build has no TLS backend: enable the `rustls-aws-lc-rs` or \
                           `rustls-ring` feature"
                     .to_owned(),
@@ -329,27 +339,23 @@ mod tests {
 
     #[test]
     fn endpoints() {
+        let file = EndpointHosts {
+            group: "file",
+            production: "file.ess.tencent.cn",
+            test: "file.test.ess.tencent.cn",
+        };
         assert_eq!(
-            Endpoint::Production.base_url("default"),
-            "https://ess.tencentcloudapi.com"
-        );
-        assert_eq!(
-            Endpoint::Production.base_url("file"),
+            Endpoint::Production.base_url(&file),
             "https://file.ess.tencent.cn"
         );
         assert_eq!(
-            Endpoint::Test.base_url("default"),
-            "https://ess.test.ess.tencent.cn"
-        );
-        assert_eq!(
-            Endpoint::Test.base_url("file"),
+            Endpoint::Test.base_url(&file),
             "https://file.test.ess.tencent.cn"
         );
         assert_eq!(
-            Endpoint::parse("http://127.0.0.1:8080/").base_url("file"),
+            Endpoint::parse("http://127.0.0.1:8080/").base_url(&file),
             "http://127.0.0.1:8080"
         );
-        assert_eq!(Endpoint::parse("test"), Endpoint::Test);
     }
 
     fn build(endpoint: &str, allow_http: bool) -> Result<Config, ConfigError> {

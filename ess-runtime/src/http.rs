@@ -7,8 +7,7 @@
 //! proxy intercepts; through reqwest to `https://` endpoints, through proxies, and with a
 //! client the application supplied.
 
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -18,8 +17,8 @@ use reqwest::header::{
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::action::{CallInfo, Probe, Transport, may_hold_error};
-use crate::config::{Config, is_header_value};
+use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
+use crate::config::{Config, Endpoint, is_header_value};
 use crate::error::{Error, TransportError};
 use crate::h1;
 use crate::rate_limit::RateLimiter;
@@ -46,11 +45,98 @@ struct Inner {
     config: Config,
     signer: Signer,
     limiter: RateLimiter,
-    /// The parsed URL and `Host` of each endpoint group, worked out once.
-    targets: [Target; 2],
+    /// Where each endpoint group's requests go.
+    targets: Targets,
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
     /// and when it was learned.
     clock_offset: Mutex<Option<(i64, Instant)>>,
+}
+
+/// Where requests go: one target for a base URL, or a target per host for the production
+/// and test hosts, which each call names (its action's endpoint group, from the spec).
+#[derive(Debug)]
+enum Targets {
+    /// `Endpoint::Url`: every group goes to the one URL.
+    Fixed(Target),
+    /// `Endpoint::Production` or `Endpoint::Test`: https to each group's host, through the
+    /// one reqwest client, with each host's target worked out when a call first names it.
+    ByHost {
+        client: reqwest::Client,
+        made: RwLock<Vec<(&'static str, Arc<Target>)>>,
+    },
+}
+
+/// A target borrowed from [`Targets::Fixed`] or shared from [`Targets::ByHost`].
+enum TargetRef<'a> {
+    Borrowed(&'a Target),
+    Shared(Arc<Target>),
+}
+
+impl std::ops::Deref for TargetRef<'_> {
+    type Target = Target;
+
+    fn deref(&self) -> &Target {
+        match self {
+            TargetRef::Borrowed(target) => target,
+            TargetRef::Shared(target) => target,
+        }
+    }
+}
+
+impl Targets {
+    fn new(config: &Config) -> Result<Targets, Error> {
+        Ok(match &config.endpoint {
+            Endpoint::Url(url) => {
+                let proxies = Matcher::from_system();
+                Targets::Fixed(Target::new(
+                    url,
+                    config,
+                    &proxies,
+                    &mut config.http.clone(),
+                )?)
+            }
+            Endpoint::Production | Endpoint::Test => Targets::ByHost {
+                client: match &config.http {
+                    Some(client) => client.clone(),
+                    None => reqwest_client(config)?,
+                },
+                made: RwLock::new(Vec::new()),
+            },
+        })
+    }
+
+    /// The target of `hosts` (the call's endpoint group) under `config`'s endpoint.
+    fn get(&self, config: &Config, hosts: &EndpointHosts) -> Result<TargetRef<'_>, Error> {
+        let (client, made) = match self {
+            Targets::Fixed(target) => return Ok(TargetRef::Borrowed(target)),
+            Targets::ByHost { client, made } => (client, made),
+        };
+        let host = match config.endpoint {
+            Endpoint::Test => hosts.test,
+            _ => hosts.production,
+        };
+        let find = |made: &[(&'static str, Arc<Target>)]| {
+            made.iter()
+                .find(|(h, _)| *h == host)
+                .map(|(_, target)| TargetRef::Shared(target.clone()))
+        };
+        if let Some(target) = find(&made.read().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(target);
+        }
+        let mut made = made.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(target) = find(&made) {
+            return Ok(target);
+        }
+        let base = config.endpoint.base_url(hosts);
+        let target = Arc::new(Target::new(
+            &base,
+            config,
+            &Matcher::from_system(),
+            &mut Some(client.clone()),
+        )?);
+        made.push((host, target.clone()));
+        Ok(TargetRef::Shared(target))
+    }
 }
 
 /// Where one endpoint group's requests go.
@@ -166,22 +252,7 @@ enum FailureKind {
 impl HttpTransport {
     /// A transport for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let proxies = Matcher::from_system();
-        let mut client = config.http.clone();
-        let targets = [
-            Target::new(
-                &config.endpoint.base_url("default"),
-                &config,
-                &proxies,
-                &mut client,
-            )?,
-            Target::new(
-                &config.endpoint.base_url("file"),
-                &config,
-                &proxies,
-                &mut client,
-            )?,
-        ];
+        let targets = Targets::new(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 targets,
@@ -555,7 +626,7 @@ fn authority(url: &reqwest::Url) -> Option<String> {
 impl Transport for HttpTransport {
     async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, Error> {
         let config = &self.inner.config;
-        let target = &self.inner.targets[usize::from(info.endpoint == "file")];
+        let target = self.inner.targets.get(config, &info.endpoint)?;
         // Shared by every attempt without copying.
         let body = Bytes::from(body);
         let span = tracing::info_span!(
@@ -595,7 +666,7 @@ impl Transport for HttpTransport {
                 // One timer bounds the attempt: its own timeout, or the call's deadline.
                 let attempt_ends = deadline.min(sent + config.timeout);
                 let outcome =
-                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, target, &body, sent, traced))
+                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, &target, &body, sent, traced))
                         .await
                     {
                         Ok(outcome) => outcome,
@@ -695,6 +766,75 @@ mod tests {
             .no("10.1.2.3")
             .build();
         assert!(direct_address(&url("http://10.1.2.3:8080/"), &exempt).is_some());
+    }
+
+    #[test]
+    fn each_endpoint_group_goes_to_the_host_its_call_names() {
+        const DEFAULT: EndpointHosts = EndpointHosts {
+            group: "default",
+            production: "ess.tencentcloudapi.com",
+            test: "ess.test.ess.tencent.cn",
+        };
+        const FILE: EndpointHosts = EndpointHosts {
+            group: "file",
+            production: "file.ess.tencent.cn",
+            test: "file.test.ess.tencent.cn",
+        };
+        let config = |endpoint: Endpoint| {
+            let credentials = crate::Credentials::new("AKIDx", "key").unwrap();
+            Config::builder(credentials)
+                .endpoint(endpoint)
+                .build()
+                .unwrap()
+        };
+        let hosts = |config: &Config, targets: &Targets| -> Vec<(String, String)> {
+            [DEFAULT, FILE, FILE]
+                .iter()
+                .map(|hosts| {
+                    let target = targets.get(config, hosts).unwrap();
+                    (target.host.clone(), target.url.to_string())
+                })
+                .collect()
+        };
+
+        let test = config(Endpoint::Test);
+        let targets = Targets::new(&test).unwrap();
+        assert_eq!(
+            hosts(&test, &targets),
+            [
+                (
+                    "ess.test.ess.tencent.cn",
+                    "https://ess.test.ess.tencent.cn/"
+                ),
+                (
+                    "file.test.ess.tencent.cn",
+                    "https://file.test.ess.tencent.cn/"
+                ),
+                (
+                    "file.test.ess.tencent.cn",
+                    "https://file.test.ess.tencent.cn/"
+                ),
+            ]
+            .map(|(h, u)| (h.to_owned(), u.to_owned()))
+        );
+        // Worked out once per host, then shared.
+        let Targets::ByHost { made, .. } = &targets else {
+            panic!("production and test hosts are per group");
+        };
+        assert_eq!(made.read().unwrap().len(), 2);
+
+        let production = config(Endpoint::Production);
+        let targets = Targets::new(&production).unwrap();
+        assert_eq!(hosts(&production, &targets)[1].0, "file.ess.tencent.cn");
+
+        // A base URL takes every group.
+        let local = config(Endpoint::parse("http://127.0.0.1:8080"));
+        let targets = Targets::new(&local).unwrap();
+        assert!(
+            hosts(&local, &targets)
+                .iter()
+                .all(|(host, _)| host == "127.0.0.1:8080")
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod signer;
 mod unknown;
 mod validate;
 
-pub use action::{Action, CallInfo, Transport, call, decode};
+pub use action::{Action, CallInfo, EndpointHosts, Transport, call, decode};
 pub use config::{Config, ConfigBuilder, ConfigError, Endpoint, Language};
 pub use credentials::{
     Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshingCredentials,

@@ -729,7 +729,11 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
             action: name,
             service: "ess",
             version: "2020-11-11",
-            endpoint: "default",
+            endpoint: ess_runtime::EndpointHosts {
+                group: "default",
+                production: "ess.tencentcloudapi.com",
+                test: "ess.test.ess.tencent.cn",
+            },
             rate_limit: None,
             retry_safe: false,
         };

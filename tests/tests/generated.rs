@@ -131,7 +131,21 @@ fn actions_carry_their_spec_facts() {
     );
     assert_eq!(<CreateFlowSignUrlRequest as Action>::RATE_LIMIT, Some(20));
     assert!(retry_safe::<CreateFlowSignUrlRequest>());
-    assert_eq!(<UploadFilesRequest as Action>::ENDPOINT, "file");
+    // Hosts come from the spec's endpoint groups.
+    let upload = <UploadFilesRequest as Action>::ENDPOINT;
+    assert_eq!(
+        (upload.group, upload.production, upload.test),
+        ("file", "file.ess.tencent.cn", "file.test.ess.tencent.cn")
+    );
+    let sign = <CreateFlowSignUrlRequest as Action>::ENDPOINT;
+    assert_eq!(
+        (sign.group, sign.production, sign.test),
+        (
+            "default",
+            "ess.tencentcloudapi.com",
+            "ess.test.ess.tencent.cn"
+        )
+    );
     // A write with a ClientToken is retry-safe through it; one without never is.
     assert!(retry_safe::<CreateFlowRequest>());
     assert!(client_token::<CreateFlowRequest>());

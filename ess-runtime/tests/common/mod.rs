@@ -49,7 +49,11 @@ macro_rules! action {
             const NAME: &'static str = "CreateFlowSignUrl";
             const SERVICE: &'static str = "ess";
             const VERSION: &'static str = "2020-11-11";
-            const ENDPOINT: &'static str = "default";
+            const ENDPOINT: ess_runtime::EndpointHosts = ess_runtime::EndpointHosts {
+                group: "default",
+                production: "ess.tencentcloudapi.com",
+                test: "ess.test.ess.tencent.cn",
+            };
             const RATE_LIMIT: Option<u32> = $limit;
             const RETRY_SAFE: bool = $retry_safe;
             const ERRORS: &'static [&'static str] = &[];
