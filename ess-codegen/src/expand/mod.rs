@@ -1,0 +1,187 @@
+//! IR -> tokens: the Rust code users see, one file per kind of item (`enums`, `structs`,
+//! `checks` for `Validate`, `client` for the client and the action impls); this file holds
+//! the assembly and the pieces they share. The items assume a module of their own: they open
+//! with the imports they use ([`names::IMPORTED`]) and name prelude items plainly, and
+//! validation keeps every generated type name off those names (upstream's type `Option` gets a
+//! `rust_name`).
+
+mod checks;
+mod client;
+mod enums;
+mod structs;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{FieldIr, FieldTy, Ir};
+use crate::names;
+use crate::spec::{Scalar, Value};
+use client::{action_impl, client_item, error_code_item, roundtrip_item};
+use enums::enum_item;
+use structs::struct_item;
+
+/// All items generated from `ir`; with `cargo_features`, each behind its actions' features.
+pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
+    let gate = Gate(cargo_features);
+    let service = &ir.service;
+    let api_version = &ir.api_version;
+    let enums = ir.enums.iter().map(|e| {
+        let cfg = gate.any(e.used_by.iter().map(|a| feature_of(ir, a)));
+        enum_item(e, &cfg)
+    });
+    let structs = ir.structs.iter().map(|s| struct_item(ir, s, gate));
+    let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
+    let error_code = error_code_item(ir);
+    let client = client_item(ir, gate);
+    // Test tooling, for ess-generated's `__roundtrip` feature only: never in users' builds.
+    let roundtrip = gate.0.then(|| roundtrip_item(ir, gate));
+    let action_names = ir.actions.iter().map(|a| {
+        let cfg = gate.one(&a.feature);
+        let wire = &a.wire;
+        quote!(#cfg #wire)
+    });
+    quote! {
+        // Each import is unused when the enabled actions need none of its items.
+        #[allow(unused_imports)]
+        use ::ess_runtime::__private::serde::{Deserialize, Serialize};
+        #[allow(unused_imports)]
+        use ::ess_runtime::{
+            check, Action, EndpointHosts, Path, Redacted, UnknownValue, Validate, Violation,
+        };
+        use ::ess_runtime::{call, Config, Error, HttpTransport, Transport};
+        use ::std::fmt;
+
+        /// Short name of the service.
+        pub const SERVICE: &str = #service;
+        /// API version sent with every request.
+        pub const API_VERSION: &str = #api_version;
+        /// Every action of the spec, by wire name.
+        pub const ACTIONS: &[&str] = &[#(#action_names),*];
+        #error_code
+        #client
+        #roundtrip
+        #(#actions)*
+        #(#enums)*
+        #(#structs)*
+    }
+}
+
+/// Emits `#[cfg(feature = ..)]` gates when cargo features are on.
+#[derive(Clone, Copy)]
+struct Gate(bool);
+
+impl Gate {
+    fn one(self, feature: &str) -> TokenStream {
+        if self.0 {
+            quote!(#[cfg(feature = #feature)])
+        } else {
+            TokenStream::new()
+        }
+    }
+
+    fn any<'a>(self, features: impl Iterator<Item = &'a str>) -> TokenStream {
+        if !self.0 {
+            return TokenStream::new();
+        }
+        let features: Vec<&str> = features.collect();
+        match features.as_slice() {
+            [] => TokenStream::new(),
+            [one] => quote!(#[cfg(feature = #one)]),
+            many => quote!(#[cfg(any(#(feature = #many),*))]),
+        }
+    }
+}
+
+fn feature_of<'a>(ir: &'a Ir, action: &str) -> &'a str {
+    ir.actions
+        .iter()
+        .find(|a| a.wire == action)
+        .map_or("", |a| a.feature.as_str())
+}
+
+fn ident(name: &str) -> Ident {
+    if names::is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote! { #(#[doc = #lines])* }
+}
+
+fn scalar_ty(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::String => quote!(String),
+        Scalar::Int64 => quote!(i64),
+        Scalar::Uint64 => quote!(u64),
+        Scalar::Float => quote!(f64),
+        Scalar::Bool => quote!(bool),
+    }
+}
+
+fn field_ty(ty: &FieldTy) -> TokenStream {
+    match ty {
+        FieldTy::Scalar(s) => scalar_ty(*s),
+        FieldTy::Enum(n) | FieldTy::Struct(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        FieldTy::List(inner) => {
+            let inner = field_ty(inner);
+            quote!(Vec<#inner>)
+        }
+    }
+}
+
+/// The field's full type (with `Box` and `Option`).
+fn full_ty(f: &FieldIr) -> TokenStream {
+    let mut ty = field_ty(&f.ty);
+    if f.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    if f.optional {
+        ty = quote!(Option<#ty>);
+    }
+    ty
+}
+
+/// A value as a Rust literal (integers suffixed with their type).
+fn literal(value: &Value) -> TokenStream {
+    let literal = match value {
+        Value::String(text) => Literal::string(text),
+        Value::Int64(n) => Literal::i64_suffixed(*n),
+        Value::Uint64(n) => Literal::u64_suffixed(*n),
+        Value::Float(x) => Literal::f64_suffixed(*x),
+        Value::Bool(b) => return quote!(#b),
+    };
+    quote!(#literal)
+}
+
+fn opt_usize(v: Option<u64>) -> TokenStream {
+    match v {
+        Some(v) => {
+            let v = Literal::usize_unsuffixed(v as usize);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    }
+}
+
+fn opt_lit(v: Option<&Value>) -> TokenStream {
+    match v {
+        Some(v) => {
+            let lit = literal(v);
+            quote!(Some(#lit))
+        }
+        None => quote!(None),
+    }
+}

@@ -1,0 +1,126 @@
+//! Validation of a parsed spec. Every check runs and every problem is collected, so one run
+//! of the loader shows all of them, each with its position and, where possible, a fix. On the
+//! way it records what it parsed ([`Checked`]). The checks live by subject: `naming` (the
+//! service, error codes, and the Rust names of types and enums), `types` (enums, structures
+//! and members) and `actions`.
+
+mod actions;
+mod naming;
+mod types;
+
+use std::collections::HashMap;
+
+use marked_yaml::{Span, Spanned};
+
+use super::checked::Checked;
+use super::diagnostic::Diagnostic;
+use super::model::Spec;
+use crate::names;
+
+/// The only schema version this crate reads.
+pub const SPEC_VERSION: u32 = 1;
+
+/// Checks `spec` (loaded from `file`) and returns every problem found, in file order.
+pub fn validate(spec: &Spec, file: &str) -> Vec<Diagnostic> {
+    check(spec, file).err().unwrap_or_default()
+}
+
+/// Checks `spec` and returns what it established (types, bounds and paths, parsed), or every
+/// problem found, in file order.
+pub(crate) fn check(spec: &Spec, file: &str) -> Result<Checked, Vec<Diagnostic>> {
+    let mut v = Validator {
+        file,
+        spec,
+        types: spec
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.as_str(), i))
+            .collect(),
+        checked: Checked::default(),
+        diags: Vec::new(),
+    };
+    v.run();
+    if v.diags.is_empty() {
+        Ok(v.checked)
+    } else {
+        v.diags.sort_by_key(|d| (d.line, d.column));
+        Err(v.diags)
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    spec: &'a Spec,
+    /// Type name -> index in `spec.types`.
+    types: HashMap<&'a str, usize>,
+    checked: Checked,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    fn error(&mut self, span: &Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::at(self.file, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn hint(&mut self, span: &Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.error(span, message).hint = Some(hint.into());
+    }
+
+    fn run(&mut self) {
+        let spec = self.spec;
+        if *spec.spec_version != SPEC_VERSION {
+            self.hint(
+                spec.spec_version.span(),
+                format!("unsupported spec_version {}", *spec.spec_version),
+                format!("this generator reads spec_version {SPEC_VERSION}"),
+            );
+        }
+        self.check_service();
+        let codes = self.check_error_codes();
+        self.check_namespaces();
+        for (name, def) in spec.enums.iter() {
+            let facts = self.check_enum(name, def);
+            self.checked.enums.push(facts);
+        }
+        for (name, def) in spec.types.iter() {
+            let facts = self.check_type(name, def);
+            self.checked.members.push(facts);
+        }
+        self.check_recursion();
+        let mut methods: HashMap<String, &Spanned<String>> = HashMap::new();
+        for (name, action) in spec.actions.iter() {
+            let requirements = self.check_action(name, action, &codes);
+            self.checked.requirements.push(requirements);
+            let method = names::snake(name);
+            if let Some(first) = methods.get(&method) {
+                let line = line_of(first.span());
+                self.hint(
+                    name.span(),
+                    format!(
+                        "action `{}` and `{}` both become the method `{method}`",
+                        &***first, &**name
+                    ),
+                    format!("rename one of them; the first is at line {line}"),
+                );
+            } else {
+                methods.insert(method, name);
+            }
+        }
+    }
+}
+
+fn line_of(span: &Span) -> usize {
+    span.start().map_or(0, |m| m.line())
+}
+
+/// Whether `code` looks like `Word` or `Word.Word...` (letters and digits, each word capitalised).
+pub fn is_error_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.split('.').all(|word| {
+            let mut chars = word.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
