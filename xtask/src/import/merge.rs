@@ -1,0 +1,326 @@
+//! Merging upstream facts with the overlay into one spec model: upstream facts carry no
+//! position, overlay facts carry theirs, so validation of the merged model points at the
+//! overlay line to fix; overlay entries that match nothing upstream are errors.
+
+use anyhow::{Result, bail};
+use ess_codegen::spec::{
+    Action, Diagnostic, Diagnostics, ErrorCodes, Member, NamedMap, Service, Span, Spanned, Spec,
+    Status, TypeDef, Usage, did_you_mean,
+};
+
+use super::{NO_EXAMPLE, OVERLAY, report, sp};
+use crate::api::ApiJson;
+use crate::overlay::{MemberPatch, Overlay};
+use crate::{privacy, prose};
+
+pub(super) fn merge(
+    api: &ApiJson,
+    service_codes: Vec<String>,
+    mut overlay: Overlay,
+    upstream: Vec<String>,
+) -> Result<Spec> {
+    let mut diags = Vec::new();
+    if *overlay.overlay_version != 1 {
+        diags.push(
+            Diagnostic::at(
+                OVERLAY,
+                overlay.overlay_version.span(),
+                format!("unsupported overlay_version {}", *overlay.overlay_version),
+            )
+            .with_hint("this importer reads overlay_version 1"),
+        );
+    }
+    let action_names = || api.actions.keys().map(String::as_str);
+    let type_names = || api.objects.keys().map(String::as_str);
+    for (name, _) in overlay.actions.iter() {
+        if !api.actions.contains_key(name.as_str()) {
+            diags.push(stale(name, "action", did_you_mean(name, action_names())));
+        }
+    }
+    for (name, patch) in overlay.types.iter() {
+        match api.objects.get(name.as_str()) {
+            None => diags.push(stale(name, "type", did_you_mean(name, type_names()))),
+            Some(object) => {
+                for (member, _) in patch.members.iter() {
+                    if !object.members.iter().any(|m| m.name == member.as_str()) {
+                        let suggestion =
+                            did_you_mean(member, object.members.iter().map(|m| m.name.as_str()));
+                        diags.push(stale(
+                            member,
+                            &format!("member of `{}`", &**name),
+                            suggestion,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // `retry_safe` in the overlay marks reads; the official title must say so.
+    for (name, patch) in overlay.actions.iter() {
+        let Some(marked) = patch.retry_safe.as_ref().filter(|r| ***r) else {
+            continue;
+        };
+        if let Some(up) = api.actions.get(name.as_str())
+            && !READ_VERBS.iter().any(|verb| up.name.contains(verb))
+        {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    marked.span(),
+                    format!(
+                        "`{}` is marked retry_safe, but its official title `{}` names no read",
+                        &**name,
+                        up.name.trim()
+                    ),
+                )
+                .with_hint(format!(
+                    "retry_safe is for reads (titles with {}); a write is retry-safe only through a ClientToken, which import detects",
+                    READ_VERBS.join(", ")
+                )),
+            );
+        }
+    }
+    for code in &overlay.errors.service_additions {
+        if service_codes.iter().any(|c| c == code.as_str()) {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    code.span(),
+                    format!("error code `{}` is now in the upstream list", &**code),
+                )
+                .with_hint("remove it from `service_additions`"),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(report(Diagnostics(diags)));
+    }
+
+    let mut actions = Vec::new();
+    for (name, up) in &api.actions {
+        let patch = take(&mut overlay.actions, name);
+        let status = match up.status.as_str() {
+            "online" => Status::Online,
+            "deprecated" => Status::Deprecated,
+            other => bail!("upstream action {name} has unknown status `{other}`"),
+        };
+        let patch = patch.unwrap_or_else(|| crate::overlay::ActionPatch {
+            doc: None,
+            endpoint: None,
+            rate_limit: None,
+            retry_safe: None,
+            errors: Vec::new(),
+            requirements: Vec::new(),
+        });
+        actions.push((
+            sp(name.clone()),
+            Action {
+                title: sp(up.name.trim().to_owned()),
+                doc: patch.doc,
+                input: sp(up.input.clone()),
+                output: sp(up.output.clone()),
+                status: sp(status),
+                endpoint: patch.endpoint,
+                rate_limit: patch.rate_limit,
+                // A read (overlay, checked above), or a write whose ClientToken makes a
+                // repeat harmless (upstream fact).
+                retry_safe: patch.retry_safe.is_some_and(|r| *r)
+                    || has_client_token(api, &up.input),
+                errors: patch.errors,
+                requirements: patch.requirements,
+            },
+        ));
+    }
+
+    let mut shared_used = vec![false; overlay.members.len()];
+    let mut unclassified = Vec::new();
+    let mut types = Vec::new();
+    for (name, object) in &api.objects {
+        let type_span = overlay
+            .types
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(k, _)| *k.span());
+        let mut patch = take(&mut overlay.types, name);
+        let usage = match object.usage.as_deref() {
+            None => None,
+            Some("in") => Some(Usage::In),
+            Some("out") => Some(Usage::Out),
+            Some("both") => Some(Usage::Both),
+            Some(other) => bail!("upstream type {name} has unknown usage `{other}`"),
+        };
+        let mut members = Vec::with_capacity(object.members.len());
+        for m in &object.members {
+            let p = patch
+                .as_mut()
+                .and_then(|p| take(&mut p.members, &m.name))
+                .unwrap_or_default();
+            let MemberPatch {
+                doc,
+                sensitive,
+                deprecated,
+                length,
+                range,
+                enumeration,
+                default,
+            } = p;
+            // Upstream sometimes puts a note where the example belongs ("no longer used"):
+            // an "example" that repeats the member's description is prose, not a value.
+            let ty = m.spec_type(name)?;
+            let shared = overlay
+                .members
+                .iter()
+                .position(|(k, v)| k.as_str() == m.name && v.ty.as_str() == ty);
+            if let Some(i) = shared {
+                shared_used[i] = true;
+            }
+            let shared = shared.map(|i| &overlay.members.0[i].1);
+            let doc = doc.or_else(|| shared.and_then(|s| s.doc.clone()));
+            let sensitive = sensitive.or_else(|| shared.and_then(|s| s.sensitive));
+            if sensitive.is_none() && privacy::needs_classification(&m.name, &ty) {
+                unclassified.push(unclassified_member(
+                    &upstream[0],
+                    type_span.as_ref(),
+                    name,
+                    &m.name,
+                ));
+            }
+            let doc_text = prose::plain_text(&m.document);
+            let example = m
+                .example
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !NO_EXAMPLE.contains(e) && *e != doc_text.trim_end_matches('。'))
+                .map(str::to_owned);
+            members.push(Member {
+                name: sp(m.name.clone()),
+                ty: sp(ty),
+                required: m.required.unwrap_or(false),
+                output_required: m.output_required.unwrap_or(false),
+                nullable: m.value_allowed_null.unwrap_or(false),
+                doc,
+                example,
+                disabled: m.disabled.unwrap_or(false),
+                deprecated,
+                sensitive,
+                length,
+                range,
+                enumeration,
+                default,
+            });
+        }
+        let (doc, rust_name) = patch.map_or((None, None), |p| (p.doc, p.rust_name));
+        types.push((
+            sp(name.clone()),
+            TypeDef {
+                usage,
+                rust_name,
+                doc,
+                members,
+            },
+        ));
+    }
+
+    for ((name, entry), used) in overlay.members.iter().zip(shared_used) {
+        if !used {
+            unclassified.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    name.span(),
+                    format!(
+                        "shared member `{}` of type `{}` matches no upstream member",
+                        &**name,
+                        entry.ty.as_str()
+                    ),
+                )
+                .with_hint(
+                    "upstream renamed or retyped it: remove the entry or fix its name or `type`",
+                ),
+            );
+        }
+    }
+    if !unclassified.is_empty() {
+        return Err(report(Diagnostics(unclassified)));
+    }
+
+    let mut enums = std::mem::take(&mut overlay.enums.0);
+    enums.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    Ok(Spec {
+        spec_version: sp(ess_codegen::spec::SPEC_VERSION),
+        upstream: upstream.into_iter().map(sp).collect(),
+        service: Service {
+            name: sp(api.metadata.service_short_name.clone()),
+            title: Some(api.metadata.service_name_cn.clone()),
+            api_version: sp(api.metadata.api_version.clone()),
+            signing_service: overlay.service.signing_service,
+            endpoints: overlay.service.endpoints,
+        },
+        errors: ErrorCodes {
+            common: overlay.errors.common,
+            service: service_codes
+                .into_iter()
+                .map(sp)
+                .chain(overlay.errors.service_additions)
+                .collect(),
+        },
+        enums: NamedMap(enums),
+        actions: NamedMap(actions),
+        types: NamedMap(types),
+    })
+}
+
+/// A member whose name looks personal and that neither its type's overlay entry nor a shared
+/// entry classifies: reported at the type's overlay entry, or upstream when it has none.
+fn unclassified_member(
+    upstream_api: &str,
+    type_span: Option<&Span>,
+    ty: &str,
+    member: &str,
+) -> Diagnostic {
+    let message = format!(
+        "member `{member}` of `{ty}` looks like personal data or a secret, and nobody has classified it"
+    );
+    let diagnostic = match type_span {
+        Some(span) => Diagnostic::at(OVERLAY, span, message),
+        None => Diagnostic::new(
+            &format!("upstream api.json ({upstream_api})"),
+            0,
+            0,
+            message,
+        ),
+    };
+    diagnostic.with_hint(format!(
+        "in {OVERLAY}, under `types: {ty}: members: {member}:` (or a shared `members:` entry), add `sensitive: true` if it holds personal data or a secret, or `sensitive: false` once reviewed"
+    ))
+}
+
+/// Words of the official titles that name a read: query, get, view, poll, verify a
+/// signature, verify.
+const READ_VERBS: [&str; 6] = ["查询", "获取", "查看", "轮询", "验签", "验证"];
+
+/// Whether the request type has a `ClientToken` member.
+fn has_client_token(api: &ApiJson, input: &str) -> bool {
+    api.objects
+        .get(input)
+        .is_some_and(|o| o.members.iter().any(|m| m.name == "ClientToken"))
+}
+
+fn stale(name: &Spanned<String>, what: &str, suggestion: Option<&str>) -> Diagnostic {
+    let hint = match suggestion {
+        Some(s) => format!("did you mean `{s}`? Upstream may have renamed it."),
+        None => "upstream no longer has it: remove the entry or move its facts to the new name"
+            .to_owned(),
+    };
+    Diagnostic::at(
+        OVERLAY,
+        name.span(),
+        format!("overlay {what} `{}` matches nothing upstream", &**name),
+    )
+    .with_hint(hint)
+}
+
+/// Removes and returns the entry named `name`.
+fn take<T>(map: &mut NamedMap<T>, name: &str) -> Option<T> {
+    let index = map.0.iter().position(|(k, _)| k.as_str() == name)?;
+    Some(map.0.remove(index).1)
+}

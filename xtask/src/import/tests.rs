@@ -1,0 +1,366 @@
+//! Tests of import: miniature upstream fixtures, then the real pinned upstream.
+
+use super::*;
+
+const PINS_TEXT: &str = r#"
+[api]
+package = "tccli"
+version = "1.0.0"
+sha256 = "00"
+files.api_json = "api.json"
+
+[errors]
+package = "tencentcloud-sdk-python-ess"
+version = "1.0.0"
+sha256 = "00"
+files.error_codes = "errorcodes.py"
+"#;
+
+const OVERLAY_HEAD: &str = "overlay_version: 1
+service:
+  signing_service: ess
+  endpoints:
+    default: {production: ess.tencentcloudapi.com, test: ess.test.ess.tencent.cn}
+errors:
+  common: [InternalError]
+members:
+  ClientToken: {type: string, sensitive: false}
+";
+
+fn api_text() -> String {
+    serde_json::json!({
+            "actions": {
+                "GetThing": {"document": "查询某个东西的详细信息并返回", "input": "GetThingRequest",
+                    "output": "GetThingResponse", "name": "查询东西", "status": "online"},
+                "MakeThing": {"document": "新建一个东西", "input": "MakeThingRequest",
+                    "output": "GetThingResponse", "name": "创建东西", "status": "online"}
+            },
+            "objects": {
+                "MakeThingRequest": {"document": "请求参数结构体", "members": [
+                    {"name": "ClientToken", "type": "string", "member": "string", "document": "幂等令牌", "required": false}
+                ]},
+                "GetThingRequest": {"document": "请求参数结构体", "members": [
+                    {"name": "Limit", "type": "int", "member": "int64", "document": "返回的最大数量，默认为二十条记录", "required": false, "example": "20"},
+                    {"name": "ThingId", "type": "string", "member": "string", "document": "东西的编号", "required": true, "example": "无"}
+                ]},
+                "GetThingResponse": {"document": "返回参数结构体", "members": [
+                    {"name": "RequestId", "type": "string", "member": "string", "document": "唯一请求 ID"}
+                ]}
+            },
+            "metadata": {"apiVersion": "2020-11-11", "serviceNameCN": "腾讯电子签企业版", "serviceShortName": "ess"},
+            "version": "1.0"
+        })
+        .to_string()
+}
+
+fn sources(overlay_tail: &str) -> Sources {
+    Sources {
+        pins: toml::from_str(PINS_TEXT).unwrap(),
+        pins_text: PINS_TEXT.to_owned(),
+        overlay_text: format!("{OVERLAY_HEAD}{overlay_tail}"),
+        api_text: api_text(),
+        error_codes_text: "# 资源不存在\nRESOURCENOTFOUND = 'ResourceNotFound'\n".to_owned(),
+        examples_json: None,
+    }
+}
+
+#[test]
+fn generates_a_loadable_spec_with_overlay_facts() {
+    let text = generate(&sources(
+            "actions:\n  GetThing:\n    retry_safe: true\n    errors: [InternalError, ResourceNotFound]\ntypes:\n  GetThingRequest:\n    members:\n      Limit:\n        range: {min: \"1\", max: \"100\"}\n",
+        ))
+        .unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let action = spec.actions.get("GetThing").unwrap();
+    assert!(action.retry_safe);
+    assert_eq!(action.title.as_str(), "查询东西");
+    let request = spec.types.get("GetThingRequest").unwrap();
+    assert!(request.members[0].range.is_some());
+    assert_eq!(request.members[0].example.as_deref(), Some("20"));
+    // Upstream's "no example" placeholder is not an example.
+    assert_eq!(request.members[1].example, None);
+    assert!(request.members[1].required);
+    assert_eq!(spec.errors.service.len(), 1);
+}
+
+/// The fixture with members added to `GetThingRequest` and `MakeThingRequest`.
+fn with_members(mut sources: Sources, get: &[&str], make: &[&str]) -> Sources {
+    let mut api: serde_json::Value = serde_json::from_str(&sources.api_text).unwrap();
+    for (ty, names) in [("GetThingRequest", get), ("MakeThingRequest", make)] {
+        let members = api["objects"][ty]["members"].as_array_mut().unwrap();
+        for name in names {
+            members.push(serde_json::json!({"name": name, "type": "string", "member": "string", "document": "某项", "required": false}));
+        }
+    }
+    sources.api_text = api.to_string();
+    sources
+}
+
+#[test]
+fn members_that_look_personal_must_be_classified_where_the_fix_goes() {
+    // GetThingRequest has an overlay entry: the error points at it. MakeThingRequest has
+    // none: the error names the upstream member.
+    let overlay =
+        "types:\n  GetThingRequest:\n    members:\n      Limit:\n        doc: How many.\n";
+    let unclassified = with_members(
+        sources(overlay),
+        &["OwnerMobile"],
+        &["NotifyEmail", "Remark"],
+    );
+    let err = generate(&unclassified).unwrap_err().to_string();
+    assert!(
+            err.contains("spec/overlay.yaml:11:3: error: member `OwnerMobile` of `GetThingRequest` looks like personal data or a secret, and nobody has classified it\n  = hint: in spec/overlay.yaml, under `types: GetThingRequest: members: OwnerMobile:`"),
+            "{err}"
+        );
+    assert!(
+            err.contains("upstream api.json (tccli==1.0.0): error: member `NotifyEmail` of `MakeThingRequest` looks like personal data"),
+            "{err}"
+        );
+    assert!(!err.contains("Remark"), "{err}");
+    assert!(err.contains("2 problems"), "{err}");
+
+    // Classified either way, under the type or shared by name and type, it imports.
+    // (The fixture's overlay ends inside its shared `members:`.)
+    let overlay = "  NotifyEmail: {type: string, sensitive: true}\ntypes:\n  GetThingRequest:\n    members:\n      OwnerMobile:\n        sensitive: true\n";
+    let classified = with_members(sources(overlay), &["OwnerMobile"], &["NotifyEmail"]);
+    let text = generate(&classified).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let member = |ty: &str, name: &str| {
+        spec.types
+            .get(ty)
+            .unwrap()
+            .members
+            .iter()
+            .find(|m| m.name.as_str() == name)
+            .unwrap()
+            .sensitive
+    };
+    assert_eq!(member("GetThingRequest", "OwnerMobile"), Some(true));
+    assert_eq!(member("MakeThingRequest", "NotifyEmail"), Some(true));
+    assert_eq!(member("MakeThingRequest", "ClientToken"), Some(false));
+}
+
+#[test]
+fn a_shared_member_entry_that_matches_nothing_is_an_error() {
+    let overlay = format!("{OVERLAY_HEAD}  ThingId: {{type: int64, doc: The thing.}}\n");
+    let mut stale = sources("");
+    stale.overlay_text = overlay;
+    let err = generate(&stale).unwrap_err().to_string();
+    assert!(
+            err.contains("spec/overlay.yaml:10:3: error: shared member `ThingId` of type `int64` matches no upstream member"),
+            "{err}"
+        );
+}
+
+/// A miniature upstream release under xtask/fixtures, with its overlay.
+fn fixture(dir: &str, version: &str) -> Spec {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
+    let read = |file: &str| fs::read_to_string(base.join(file)).unwrap();
+    let pins_text = PINS_TEXT.replace("1.0.0", version);
+    let sources = Sources {
+        pins: toml::from_str(&pins_text).unwrap(),
+        pins_text,
+        overlay_text: read("overlay.yaml"),
+        api_text: read("api.json"),
+        error_codes_text: read("errorcodes.py"),
+        examples_json: None,
+    };
+    let text = generate(&sources).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    ess_codegen::load_str("spec/ess.yaml", &text)
+        .unwrap()
+        .into_spec()
+}
+
+#[test]
+fn the_change_report_names_each_kind_of_change_with_its_semver_impact() {
+    let before = fixture("upstream-before", "1.0.0");
+    let after = fixture("upstream-after", "1.1.0");
+    let report = changes::diff(&before, &after);
+    let text = report.markdown();
+    assert_eq!(report.verdict(), changes::Impact::Major, "{text}");
+    for line in [
+        "Upstream: tccli==1.0.0, tencentcloud-sdk-python-ess==1.0.0 -> tccli==1.1.0, tencentcloud-sdk-python-ess==1.1.0",
+        "Semver impact on ess-generated: **major**",
+        // Actions.
+        "- minor: new action `PaintThing` (粉刷东西)",
+        "- major: action `DropThing` removed",
+        "- patch: `GetThing` retitled: 查询东西 -> 查询东西详情",
+        // Types and members.
+        "- minor: new type `PaintThingRequest`",
+        "- major: type `DropThingRequest` removed",
+        "- major: type `OldPart` removed",
+        "- minor: new type `NewPart`",
+        "- major: `MakeThingRequest.Kind` added (required, `string`)",
+        "- minor: `MakeThingRequest.OwnerMobile` added (optional, `string`)",
+        "- minor: `Thing.Note` added (optional, `string`)",
+        "- major: `GetThingRequest.Legacy` removed",
+        "- major: `GetThingRequest.Size` retyped: `int64` -> `string`",
+        "- major: `GetThingRequest.Part` retyped: `OldPart` -> `NewPart`",
+        "- major: `GetThingRequest.Color` is now required",
+        // Enumerations and error codes.
+        "- minor: `Shade` value `BLUE` added",
+        "- minor: error code `FailedOperation.New` added",
+        "- major: error code `FailedOperation.Old` removed",
+        // What a person must decide.
+        "- new action `PaintThing` has no doc in spec/overlay.yaml",
+        "- `MakeThingRequest.OwnerMobile` looks like personal data: check that `sensitive` is right",
+        "- `Thing.Note` is new in a type with sensitive members: should it be sensitive too?",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    // The same release twice: nothing to report.
+    let again = changes::diff(&after, &fixture("upstream-after", "1.1.0"));
+    assert!(again.is_empty());
+    assert!(again.markdown().contains("No changes."));
+    assert_eq!(again.verdict(), changes::Impact::Patch);
+}
+
+#[test]
+fn overlay_entries_that_match_nothing_upstream_are_errors_at_their_line() {
+    let overlay = "actions:\n  GetThings:\n    rate_limit: 5\ntypes:\n  Unknown:\n    doc: x\n  GetThingRequest:\n    members:\n      Limt:\n        doc: x\n";
+    let err = generate(&sources(overlay)).unwrap_err().to_string();
+    assert!(
+            err.contains("spec/overlay.yaml:11:3: error: overlay action `GetThings` matches nothing upstream\n  = hint: did you mean `GetThing`?"),
+            "{err}"
+        );
+    assert!(
+        err.contains(
+            "spec/overlay.yaml:14:3: error: overlay type `Unknown` matches nothing upstream"
+        ),
+        "{err}"
+    );
+    assert!(
+            err.contains("spec/overlay.yaml:18:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
+            "{err}"
+        );
+}
+
+#[test]
+fn an_overlay_constraint_that_does_not_fit_points_at_the_overlay() {
+    let overlay =
+        "types:\n  GetThingRequest:\n    members:\n      Limit:\n        length: {max: 3}\n";
+    let err = generate(&sources(overlay)).unwrap_err().to_string();
+    assert!(
+            err.starts_with("spec/overlay.yaml:14:17: error: `GetThingRequest.Limit` has a length constraint but its type is `int64`"),
+            "{err}"
+        );
+}
+
+#[test]
+fn retry_safe_is_for_reads_and_token_protected_writes() {
+    let text = generate(&sources("actions:\n  GetThing:\n    retry_safe: true\n")).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    assert!(spec.actions.get("GetThing").unwrap().retry_safe);
+    // Derived from the ClientToken, not written anywhere.
+    assert!(spec.actions.get("MakeThing").unwrap().retry_safe);
+    // A write marked by hand is refused at its line, by its official title.
+    let err = generate(&sources("actions:\n  MakeThing:\n    retry_safe: true\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+            err.contains("spec/overlay.yaml:12:17: error: `MakeThing` is marked retry_safe, but its official title `创建东西` names no read"),
+            "{err}"
+        );
+}
+
+#[test]
+fn copied_upstream_prose_is_refused() {
+    let overlay = "actions:\n  GetThing:\n    doc: 返回的最大数量，默认为二十条记录\n";
+    let err = generate(&sources(overlay)).unwrap_err().to_string();
+    assert!(err.contains("would copy upstream prose"), "{err}");
+    assert!(err.contains("返回的最大数量"), "{err}");
+}
+
+#[test]
+fn any_edit_to_the_overlay_or_a_pin_changes_the_output() {
+    let base = generate(&sources("")).unwrap();
+    let comment_only = generate(&sources("# a new comment\n")).unwrap();
+    assert_ne!(base, comment_only, "an overlay edit must make --check fail");
+    let mut bumped = sources("");
+    bumped.pins_text = PINS_TEXT.replace("1.0.0", "1.0.1");
+    bumped.pins = toml::from_str(&bumped.pins_text).unwrap();
+    assert_ne!(
+        base,
+        generate(&bumped).unwrap(),
+        "a pin edit must make --check fail"
+    );
+    assert_eq!(
+        base,
+        generate(&sources("")).unwrap(),
+        "generation is deterministic"
+    );
+}
+
+#[test]
+fn check_reports_the_first_difference() {
+    assert_eq!(
+        first_difference("a\nb\nc\n", "a\nx\nc\n"),
+        Some((2, "b", "x"))
+    );
+    assert_eq!(
+        first_difference("a\n", "a\nb\n"),
+        Some((2, "<end of file>", "b"))
+    );
+    assert_eq!(first_difference("a\n", "a\n"), None);
+}
+
+/// Tests against the real pinned upstream (downloaded once into the cache, like `import`).
+mod upstream {
+    use super::*;
+    use crate::prose::plain_text;
+
+    fn real() -> &'static (Sources, String) {
+        static REAL: std::sync::OnceLock<(Sources, String)> = std::sync::OnceLock::new();
+        REAL.get_or_init(|| {
+            let root = crate::workspace_root();
+            let sources =
+                Sources::load(&root, None).expect("pinned upstream sources are available");
+            let committed =
+                fs::read_to_string(root.join(SPEC)).expect("spec/ess.yaml is committed");
+            (sources, committed)
+        })
+    }
+
+    #[test]
+    fn import_reproduces_the_committed_spec_byte_for_byte() {
+        let (sources, committed) = real();
+        let generated = generate(sources).expect("import succeeds");
+        assert!(
+            generated == *committed,
+            "spec/ess.yaml is stale: run `cargo xtask import`"
+        );
+    }
+
+    #[test]
+    fn no_upstream_description_appears_in_the_spec_or_overlay() {
+        let (sources, committed) = real();
+        let api = parse_api(&sources.api_text).unwrap();
+        let mut copied = Vec::new();
+        let mut checked = 0;
+        for (type_name, object) in &api.objects {
+            for member in &object.members {
+                let doc = plain_text(&member.document);
+                // Short docs ("签署人姓名。", "统一社会信用代码") are names, not prose.
+                if doc.chars().count() < 12 || doc.is_ascii() {
+                    continue;
+                }
+                checked += 1;
+                if committed.contains(&doc) || sources.overlay_text.contains(&doc) {
+                    copied.push(format!("{type_name}.{}", member.name));
+                }
+            }
+        }
+        assert!(
+            checked > 1500,
+            "only {checked} upstream descriptions were checked"
+        );
+        assert!(
+            copied.is_empty(),
+            "upstream descriptions copied verbatim: {copied:?}"
+        );
+        let leaks = crate::prose::leaks(&api, &sources.overlay_text);
+        assert!(leaks.is_empty(), "overlay copies upstream prose: {leaks:?}");
+    }
+}
