@@ -13,6 +13,7 @@ use crate::api::ApiJson;
 use crate::overlay::{MemberPatch, Overlay};
 use crate::{privacy, prose};
 
+/// Merges upstream facts with the overlay, checking that every overlay entry still matches.
 pub(super) fn merge(
     api: &ApiJson,
     service_codes: Vec<String>,

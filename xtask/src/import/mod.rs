@@ -221,8 +221,7 @@ fn sp<T>(value: T) -> Spanned<T> {
     Spanned::new(Span::new_blank(), value)
 }
 
-/// Merges upstream facts with the overlay, checking that every overlay entry still matches.
-
+/// The first line where `old` and `new` differ: its number and both versions.
 fn first_difference<'a>(old: &'a str, new: &'a str) -> Option<(usize, &'a str, &'a str)> {
     let mut old_lines = old.lines();
     let mut new_lines = new.lines();
