@@ -24,8 +24,6 @@ pub trait Action: Serialize + Validate {
     const RATE_LIMIT: Option<u32>;
     /// Whether the request may be re-sent after a network failure.
     const RETRY_SAFE: bool;
-    /// Error codes the action may return.
-    const ERRORS: &'static [&'static str];
     /// Whether the request has a `ClientToken` that makes a repeated request idempotent
     /// (the service answers a repeat with the first result instead of running it again).
     const CLIENT_TOKEN: bool = false;

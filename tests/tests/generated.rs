@@ -152,10 +152,22 @@ fn actions_carry_their_spec_facts() {
     assert!(!retry_safe::<CreateFlowByFilesRequest>());
     assert!(!client_token::<CreateFlowByFilesRequest>());
     assert!(CreateFlowSignUrlRequest::ERROR_CODES.contains(&ErrorCode::ResourceNotFoundFlow));
-    assert_eq!(
-        CreateFlowSignUrlRequest::ERROR_CODES.len(),
-        <CreateFlowSignUrlRequest as Action>::ERRORS.len()
-    );
+    // Exactly the codes the spec lists for the action, in its order.
+    let spec_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
+    let spec = ess_codegen::load_file(&spec_path).unwrap_or_else(|d| panic!("{d}"));
+    let listed: Vec<&str> = spec
+        .actions
+        .get("CreateFlowSignUrl")
+        .unwrap()
+        .errors
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    let typed: Vec<&str> = CreateFlowSignUrlRequest::ERROR_CODES
+        .iter()
+        .map(ErrorCode::as_str)
+        .collect();
+    assert_eq!(typed, listed);
     assert_eq!(
         ErrorCode::from("ResourceNotFound.Flow"),
         ErrorCode::ResourceNotFoundFlow

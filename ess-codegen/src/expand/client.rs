@@ -6,6 +6,7 @@ use quote::quote;
 
 use super::{Gate, doc_attrs, ident};
 use crate::ir::{ActionIr, Ir};
+use crate::names;
 
 pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     let cfg = gate.one(&a.feature);
@@ -34,12 +35,8 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     });
     let signing_service = &ir.signing_service;
     let api_version = &ir.api_version;
-    let errors = &a.errors;
-    let variants = a
-        .errors
-        .iter()
-        .filter_map(|code| ir.error_codes.iter().find(|e| &e.code == code))
-        .map(|e| ident(&e.variant));
+    // Validation has checked that the action lists only codes of the spec.
+    let variants = a.errors.iter().map(|code| ident(&names::error_variant(code)));
     quote! {
         #cfg
         impl Action for #request {
@@ -53,7 +50,6 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
             };
             const RATE_LIMIT: Option<u32> = #rate;
             const RETRY_SAFE: bool = #retry;
-            const ERRORS: &'static [&'static str] = &[#(#errors),*];
             type Response = #response;
             type Code = ErrorCode;
             #client_token

@@ -56,7 +56,6 @@ macro_rules! action {
             };
             const RATE_LIMIT: Option<u32> = $limit;
             const RETRY_SAFE: bool = $retry_safe;
-            const ERRORS: &'static [&'static str] = &[];
             type Response = $response;
             type Code = String;
         }
