@@ -1,6 +1,7 @@
 //! Snapshots of the generated code (review changes with `cargo insta review`): one per
-//! action, and `ErrorCode`, which every action shares, once. The same snapshots are compiled
-//! by the `ess-tests` crate, so a broken expansion cannot be blessed.
+//! action, and what every action shares (the imports, the service constants, `Client` without
+//! its action methods, `ErrorCode`) once. The same snapshots are compiled by the `ess-tests`
+//! crate, so a broken expansion cannot be blessed.
 
 use std::path::Path;
 
@@ -22,13 +23,25 @@ fn expand(spec_path: &str, actions: Option<&[&str]>) -> String {
     prettyplease::unparse(&generated(spec_path, actions))
 }
 
-/// Whether an item is `ErrorCode` or one of its impls: shared by every action, so it has a
-/// snapshot of its own and an error-code change touches one file.
-fn is_error_code(item: &syn::Item) -> bool {
-    let is_it = |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.is_ident("ErrorCode"));
+/// Whether an item is shared by every action's expansion (the imports, the service
+/// constants, `Client` without its action methods, `ErrorCode` and its impls): those have a
+/// snapshot of their own, so changing one touches one file.
+fn is_shared(item: &syn::Item) -> bool {
+    let named = |ty: &syn::Type, name: &str| matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name));
+    let has_action_methods = |i: &syn::ItemImpl| {
+        i.items
+            .iter()
+            .any(|item| matches!(item, syn::ImplItem::Fn(f) if f.sig.asyncness.is_some()))
+    };
     match item {
+        syn::Item::Use(_) => true,
+        syn::Item::Const(c) => c.ident != "ACTIONS",
         syn::Item::Enum(e) => e.ident == "ErrorCode",
-        syn::Item::Impl(i) => is_it(&i.self_ty),
+        syn::Item::Struct(s) => s.ident == "Client",
+        syn::Item::Impl(i) => {
+            named(&i.self_ty, "ErrorCode")
+                || (named(&i.self_ty, "Client") && i.trait_.is_none() && !has_action_methods(i))
+        }
         _ => false,
     }
 }
@@ -38,7 +51,7 @@ fn part(file: &syn::File, shared: bool) -> String {
     let items = file
         .items
         .iter()
-        .filter(|item| is_error_code(item) == shared)
+        .filter(|item| is_shared(item) == shared)
         .cloned()
         .collect();
     prettyplease::unparse(&syn::File {
@@ -68,7 +81,7 @@ fn ess_actions() {
         insta::assert_snapshot!(action, part(&file, false));
     }
     let file = generated("../spec/ess.yaml", Some(&["CreateFlowSignUrl"]));
-    insta::assert_snapshot!("ErrorCode", part(&file, true));
+    insta::assert_snapshot!("shared", part(&file, true));
 }
 
 #[test]

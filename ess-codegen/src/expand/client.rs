@@ -36,7 +36,10 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     let signing_service = &ir.signing_service;
     let api_version = &ir.api_version;
     // Validation has checked that the action lists only codes of the spec.
-    let variants = a.errors.iter().map(|code| ident(&names::error_variant(code)));
+    let variants = a
+        .errors
+        .iter()
+        .map(|code| ident(&names::error_variant(code)));
     quote! {
         #cfg
         impl Action for #request {
