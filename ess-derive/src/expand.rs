@@ -44,7 +44,7 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
     };
     let code = ess_codegen::generate(&spec, &options).map_err(|unknown| {
         // Each unknown action at its own literal.
-        let mut errors = unknown.iter().map(|action| {
+        let errors = unknown.iter().map(|action| {
             let span = args
                 .actions
                 .iter()
@@ -57,11 +57,7 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
             );
             syn::Error::new(span, message)
         });
-        let mut first = errors
-            .next()
-            .unwrap_or_else(|| syn::Error::new(path.span(), "unknown action"));
-        first.extend(errors);
-        first
+        combined(path.span(), errors, "unknown action")
     })?;
     if std::env::var_os(TIMINGS).is_some() {
         // One line for `cargo xtask bench --compile`: the generator as users run it, inside
@@ -82,10 +78,21 @@ pub(crate) fn generate(args: &Args) -> syn::Result<TokenStream> {
 
 /// One compile error per diagnostic, all at `span`.
 fn to_error(span: Span, diags: &ess_codegen::Diagnostics) -> syn::Error {
-    let mut errors = diags.iter().map(|d| syn::Error::new(span, d.unlabelled()));
+    let errors = diags.iter().map(|d| syn::Error::new(span, d.unlabelled()));
+    combined(span, errors, "invalid spec")
+}
+
+/// Several errors as one `syn::Error` (each still its own compile error); `fallback` at
+/// `span` when there are none.
+fn combined(
+    span: Span,
+    errors: impl IntoIterator<Item = syn::Error>,
+    fallback: &str,
+) -> syn::Error {
+    let mut errors = errors.into_iter();
     let mut first = errors
         .next()
-        .unwrap_or_else(|| syn::Error::new(span, "invalid spec"));
+        .unwrap_or_else(|| syn::Error::new(span, fallback));
     first.extend(errors);
     first
 }

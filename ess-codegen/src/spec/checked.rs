@@ -46,7 +46,7 @@ impl Deref for Validated {
 /// A scalar value written in the spec (a bound, an enum value, a requirement's condition),
 /// parsed by its type.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// Text.
     String(String),
     /// A signed integer.
@@ -61,7 +61,7 @@ pub enum Value {
 
 impl Value {
     /// Parses `text` as a value of `scalar`; `None` when it is not one.
-    pub fn parse(scalar: Scalar, text: &str) -> Option<Value> {
+    pub(crate) fn parse(scalar: Scalar, text: &str) -> Option<Value> {
         Some(match scalar {
             Scalar::String => Value::String(text.to_owned()),
             Scalar::Int64 => Value::Int64(text.parse().ok()?),

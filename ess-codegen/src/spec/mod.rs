@@ -11,7 +11,8 @@ mod valid;
 
 use std::path::Path;
 
-pub use checked::{Validated, Value};
+pub use checked::Validated;
+pub(crate) use checked::Value;
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 pub use marked_yaml::{Span, Spanned};
 pub use model::*;
