@@ -768,39 +768,44 @@ mod tests {
         assert!(direct_address(&url("http://10.1.2.3:8080/"), &exempt).is_some());
     }
 
+    const DEFAULT: EndpointHosts = EndpointHosts {
+        group: "default",
+        production: "ess.tencentcloudapi.com",
+        test: "ess.test.ess.tencent.cn",
+    };
+    const FILE: EndpointHosts = EndpointHosts {
+        group: "file",
+        production: "file.ess.tencent.cn",
+        test: "file.test.ess.tencent.cn",
+    };
+
+    fn config(endpoint: Endpoint) -> Config {
+        let credentials = crate::Credentials::new("AKIDx", "key").unwrap();
+        Config::builder(credentials)
+            .endpoint(endpoint)
+            .build()
+            .unwrap()
+    }
+
+    /// The `Host` and URL each call goes to, for calls of the default, file and file groups.
+    fn destinations(config: &Config, targets: &Targets) -> Vec<(String, String)> {
+        [DEFAULT, FILE, FILE]
+            .iter()
+            .map(|hosts| {
+                let target = targets.get(config, hosts).unwrap();
+                (target.host.clone(), target.url.to_string())
+            })
+            .collect()
+    }
+
+    // Production and test hosts are https: a build without TLS refuses them (config.rs).
+    #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
     #[test]
     fn each_endpoint_group_goes_to_the_host_its_call_names() {
-        const DEFAULT: EndpointHosts = EndpointHosts {
-            group: "default",
-            production: "ess.tencentcloudapi.com",
-            test: "ess.test.ess.tencent.cn",
-        };
-        const FILE: EndpointHosts = EndpointHosts {
-            group: "file",
-            production: "file.ess.tencent.cn",
-            test: "file.test.ess.tencent.cn",
-        };
-        let config = |endpoint: Endpoint| {
-            let credentials = crate::Credentials::new("AKIDx", "key").unwrap();
-            Config::builder(credentials)
-                .endpoint(endpoint)
-                .build()
-                .unwrap()
-        };
-        let hosts = |config: &Config, targets: &Targets| -> Vec<(String, String)> {
-            [DEFAULT, FILE, FILE]
-                .iter()
-                .map(|hosts| {
-                    let target = targets.get(config, hosts).unwrap();
-                    (target.host.clone(), target.url.to_string())
-                })
-                .collect()
-        };
-
         let test = config(Endpoint::Test);
         let targets = Targets::new(&test).unwrap();
         assert_eq!(
-            hosts(&test, &targets),
+            destinations(&test, &targets),
             [
                 (
                     "ess.test.ess.tencent.cn",
@@ -825,15 +830,21 @@ mod tests {
 
         let production = config(Endpoint::Production);
         let targets = Targets::new(&production).unwrap();
-        assert_eq!(hosts(&production, &targets)[1].0, "file.ess.tencent.cn");
+        assert_eq!(
+            destinations(&production, &targets)[1].0,
+            "file.ess.tencent.cn"
+        );
+    }
 
-        // A base URL takes every group.
+    #[test]
+    fn a_base_url_takes_every_endpoint_group() {
         let local = config(Endpoint::parse("http://127.0.0.1:8080"));
         let targets = Targets::new(&local).unwrap();
+        assert!(matches!(targets, Targets::Fixed(_)));
         assert!(
-            hosts(&local, &targets)
+            destinations(&local, &targets)
                 .iter()
-                .all(|(host, _)| host == "127.0.0.1:8080")
+                .all(|(host, url)| host == "127.0.0.1:8080" && url == "http://127.0.0.1:8080/")
         );
     }
 
