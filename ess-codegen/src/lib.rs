@@ -1,8 +1,10 @@
 //! The ess generator library: the spec model and its validation, and (from the same model)
 //! the Rust code of the typed client.
 //!
-//! Front-ends (the `ess-derive` proc macro and `cargo xtask`) call into this crate; it has no
-//! `proc_macro` dependency, so everything here is testable as a normal library.
+//! [`load_str`] (or [`load_file`]) parses and validates a spec into a [`Validated`] one;
+//! [`generate`] turns that into tokens. Front-ends (the `ess-derive` proc macro and
+//! `cargo xtask`) call these two; the crate has no `proc_macro` dependency, so everything here
+//! is testable as a normal library.
 
 mod expand;
 mod ir;
