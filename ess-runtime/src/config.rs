@@ -356,6 +356,7 @@ mod tests {
             Endpoint::parse("http://127.0.0.1:8080/").base_url(&file),
             "http://127.0.0.1:8080"
         );
+        assert_eq!(Endpoint::parse("test"), Endpoint::Test);
     }
 
     fn build(endpoint: &str, allow_http: bool) -> Result<Config, ConfigError> {

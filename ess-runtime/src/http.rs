@@ -58,8 +58,9 @@ struct Inner {
 enum Targets {
     /// `Endpoint::Url`: every group goes to the one URL.
     Fixed(Target),
-    /// `Endpoint::Production` or `Endpoint::Test`: https to each group's host, through the
-    /// one reqwest client, with each host's target worked out when a call first names it.
+    /// `Endpoint::Production` or `Endpoint::Test`: https to each group's host, through one
+    /// reqwest client (built at start-up, or the application's), with each host's target
+    /// worked out when a call first names it.
     ByHost {
         client: reqwest::Client,
         made: RwLock<Vec<(&'static str, Arc<Target>)>>,
@@ -86,15 +87,18 @@ impl std::ops::Deref for TargetRef<'_> {
 impl Targets {
     fn new(config: &Config) -> Result<Targets, Error> {
         Ok(match &config.endpoint {
-            Endpoint::Url(url) => {
-                let proxies = Matcher::from_system();
-                Targets::Fixed(Target::new(
-                    url,
-                    config,
-                    &proxies,
-                    &mut config.http.clone(),
-                )?)
-            }
+            // Plain http that no proxy takes goes direct, unless the application gave its
+            // own client; anything else goes through reqwest.
+            Endpoint::Url(url) => Targets::Fixed(Target::new(url, |url| {
+                let direct = direct_address(url, &Matcher::from_system());
+                Ok(match (direct, &config.http) {
+                    (Some(address), None) => {
+                        Route::Direct(h1::Pool::new(address, POOL_IDLE_TIMEOUT))
+                    }
+                    (_, Some(client)) => Route::Reqwest(client.clone()),
+                    (None, None) => Route::Reqwest(reqwest_client(config)?),
+                })
+            })?),
             Endpoint::Production | Endpoint::Test => Targets::ByHost {
                 client: match &config.http {
                     Some(client) => client.clone(),
@@ -127,13 +131,9 @@ impl Targets {
         if let Some(target) = find(&made) {
             return Ok(target);
         }
+        // https: always through the one reqwest client (which applies any proxy itself).
         let base = config.endpoint.base_url(hosts);
-        let target = Arc::new(Target::new(
-            &base,
-            config,
-            &Matcher::from_system(),
-            &mut Some(client.clone()),
-        )?);
+        let target = Arc::new(Target::new(&base, |_| Ok(Route::Reqwest(client.clone())))?);
         made.push((host, target.clone()));
         Ok(TargetRef::Shared(target))
     }
@@ -158,13 +158,10 @@ enum Route {
 }
 
 impl Target {
-    /// The target for `base`. `client` is the reqwest client targets share: the
-    /// application's, or one built by the first target that needs it.
+    /// The target for `base`, sent the way `route` picks for its URL.
     fn new(
         base: &str,
-        config: &Config,
-        proxies: &Matcher,
-        client: &mut Option<reqwest::Client>,
+        route: impl FnOnce(&reqwest::Url) -> Result<Route, Error>,
     ) -> Result<Target, Error> {
         let bad = |problem: &str| TransportError::new(format!("endpoint `{base}`: {problem}"));
         let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
@@ -173,13 +170,7 @@ impl Target {
         if !is_header_value(&host) {
             return Err(Error::Transport(bad("unusable host")));
         }
-        let route = match direct_address(&url, proxies).filter(|_| config.http.is_none()) {
-            Some(address) => Route::Direct(h1::Pool::new(address, POOL_IDLE_TIMEOUT)),
-            None => Route::Reqwest(match client {
-                Some(client) => client.clone(),
-                None => client.insert(reqwest_client(config)?).clone(),
-            }),
-        };
+        let route = route(&url)?;
         Ok(Target { url, host, route })
     }
 }
