@@ -20,22 +20,24 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 /// Items the generator emits besides the spec's types.
 const GENERATED: &[&str] = &["Client", "ErrorCode"];
 
-/// Items the generated code imports, by the path it imports them from.
-pub const IMPORTED: &[(&str, &str)] = &[
-    ("Action", "ess_runtime::Action"),
-    ("Config", "ess_runtime::Config"),
-    ("Deserialize", "serde::Deserialize"),
-    ("EndpointHosts", "ess_runtime::EndpointHosts"),
-    ("Error", "ess_runtime::Error"),
-    ("HttpTransport", "ess_runtime::HttpTransport"),
-    ("Path", "ess_runtime::Path"),
-    ("Redacted", "ess_runtime::Redacted"),
-    ("Serialize", "serde::Serialize"),
-    ("Transport", "ess_runtime::Transport"),
-    ("UnknownValue", "ess_runtime::UnknownValue"),
-    ("Validate", "ess_runtime::Validate"),
-    ("Violation", "ess_runtime::Violation"),
+/// Runtime items the generated code imports by name (`use ::ess_runtime::{..}`), besides
+/// the lowercase `call` and `check`, which no type name can collide with.
+pub const IMPORTED_RUNTIME: &[&str] = &[
+    "Action",
+    "Config",
+    "EndpointHosts",
+    "Error",
+    "HttpTransport",
+    "Path",
+    "Redacted",
+    "Transport",
+    "UnknownValue",
+    "Validate",
+    "Violation",
 ];
+
+/// serde's derive macros, which the generated code imports by name.
+pub const IMPORTED_SERDE: &[&str] = &["Deserialize", "Serialize"];
 
 /// Prelude items the generated code names plainly, and that users' glob imports
 /// (`use ess_generated::*`) of a same-named type would shadow.
@@ -49,9 +51,13 @@ const PRELUDE: &[&str] = &[
 pub fn reserved(name: &str) -> Option<String> {
     if GENERATED.contains(&name) {
         Some(format!("collides with the generated `{name}`"))
-    } else if let Some((_, path)) = IMPORTED.iter().find(|(n, _)| *n == name) {
+    } else if IMPORTED_RUNTIME.contains(&name) {
         Some(format!(
-            "collides with `{path}`, which the generated code imports"
+            "collides with `ess_runtime::{name}`, which the generated code imports"
+        ))
+    } else if IMPORTED_SERDE.contains(&name) {
+        Some(format!(
+            "collides with `serde::{name}`, which the generated code imports"
         ))
     } else if PRELUDE.contains(&name) {
         Some(format!("would shadow `{name}` from the Rust prelude"))

@@ -1,9 +1,9 @@
 //! IR -> tokens: the Rust code users see, one file per kind of item (`enums`, `structs`,
 //! `checks` for `Validate`, `client` for the client and the action impls); this file holds
 //! the assembly and the pieces they share. The items assume a module of their own: they open
-//! with the imports they use ([`names::IMPORTED`]) and name prelude items plainly, and
-//! validation keeps every generated type name off those names (upstream's type `Option` gets a
-//! `rust_name`).
+//! with `use` lines for the names in [`names::IMPORTED_RUNTIME`] and [`names::IMPORTED_SERDE`]
+//! and name prelude items plainly; validation keeps every generated type name off those names
+//! (upstream's type `Option` gets a `rust_name`).
 
 mod checks;
 mod client;
@@ -40,15 +40,14 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         let wire = &a.wire;
         quote!(#cfg #wire)
     });
+    let runtime = names::IMPORTED_RUNTIME.iter().map(|n| ident(n));
+    let serde = names::IMPORTED_SERDE.iter().map(|n| ident(n));
     quote! {
-        // Each import is unused when the enabled actions need none of its items.
+        // An import is unused when the enabled actions need none of its items.
         #[allow(unused_imports)]
-        use ::ess_runtime::__private::serde::{Deserialize, Serialize};
+        use ::ess_runtime::__private::serde::{#(#serde),*};
         #[allow(unused_imports)]
-        use ::ess_runtime::{
-            check, Action, EndpointHosts, Path, Redacted, UnknownValue, Validate, Violation,
-        };
-        use ::ess_runtime::{call, Config, Error, HttpTransport, Transport};
+        use ::ess_runtime::{call, check, #(#runtime),*};
         use ::std::fmt;
 
         /// Short name of the service.
