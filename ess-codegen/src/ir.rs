@@ -267,15 +267,16 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         })
         .collect();
     let rust_of = |wire: &str| -> String { rust.get(wire).copied().unwrap_or(wire).to_owned() };
-    let request_of: BTreeMap<String, &str> = spec
+    // Request and response type (spec name) -> action.
+    let request_of: BTreeMap<&str, &str> = spec
         .actions
         .iter()
-        .map(|(n, a)| (rust_of(&a.input), n.as_str()))
+        .map(|(n, a)| (a.input.as_str(), n.as_str()))
         .collect();
-    let response_of: BTreeMap<String, &str> = spec
+    let response_of: BTreeMap<&str, &str> = spec
         .actions
         .iter()
-        .map(|(n, a)| (rust_of(&a.output), n.as_str()))
+        .map(|(n, a)| (a.output.as_str(), n.as_str()))
         .collect();
 
     let inputs = spec.input_types();
@@ -283,7 +284,8 @@ pub(crate) fn build(spec: &Validated) -> Ir {
     // One structure per type, in spec order: index `i` is `spec.types` entry `i`.
     let mut structs: Vec<StructIr> = Vec::with_capacity(spec.types.len());
     for ((name, def), facts) in spec.types.iter().zip(&checked.members) {
-        let is_response = response_of.contains_key(&rust_of(name));
+        let response_of = response_of.get(name.as_str());
+        let is_response = response_of.is_some();
         let fields: Vec<FieldIr> = def
             .members
             .iter()
@@ -331,8 +333,8 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             needs_validation: false,
             output_only: !inputs.contains(name.as_str()),
             input_only: !outputs.contains(name.as_str()),
-            request_of: request_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
-            response_of: response_of.get(&rust_of(name)).map(|s| (*s).to_owned()),
+            request_of: request_of.get(name.as_str()).map(|s| (*s).to_owned()),
+            response_of: response_of.map(|s| (*s).to_owned()),
             used_by: BTreeSet::new(),
         });
     }
@@ -345,31 +347,41 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         .map(|(i, s)| (s.name.clone(), i))
         .collect();
     let mut actions = Vec::new();
-    for ((name, action), requirements) in spec.actions.iter().zip(&checked.requirements) {
-        let requirements = requirements
+    for ((name, action), facts) in spec.actions.iter().zip(&checked.actions) {
+        let requirements = facts
+            .requirements
             .iter()
             .map(|r| requirement(&structs, r))
             .collect();
+        let (request, response) = (rust_of(&action.input), rust_of(&action.output));
         let mut closure = BTreeSet::new();
-        for root in [rust_of(&action.input), rust_of(&action.output)] {
-            collect_closure(&structs, &index, &root, &mut closure);
+        for root in [&request, &response] {
+            collect_closure(&structs, &index, root, &mut closure);
         }
+        let client_token = index
+            .get(&request)
+            .and_then(|&i| structs[i].fields.iter().find(|f| f.wire == "ClientToken"))
+            .filter(|f| f.optional && matches!(f.ty, FieldTy::Scalar(Scalar::String)))
+            .map(|f| f.ident.clone());
         actions.push(ActionIr {
             wire: name.to_string(),
             method: names::snake(name),
-            request: rust_of(&action.input),
-            response: rust_of(&action.output),
+            request,
+            response,
             title: action.title.to_string(),
             doc: action.doc.clone(),
             deprecated: *action.status == Status::Deprecated,
-            endpoint: endpoint(spec, action.endpoint.as_deref().map(String::as_str)),
+            endpoint: {
+                let (group, hosts) = &spec.service.endpoints.0[facts.endpoint];
+                (
+                    group.to_string(),
+                    hosts.production.to_string(),
+                    hosts.test.to_string(),
+                )
+            },
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
-            client_token: index
-                .get(&rust_of(&action.input))
-                .and_then(|&i| structs[i].fields.iter().find(|f| f.wire == "ClientToken"))
-                .filter(|f| f.optional && matches!(f.ty, FieldTy::Scalar(Scalar::String)))
-                .map(|f| f.ident.clone()),
+            client_token,
             errors: action.errors.iter().map(|e| e.to_string()).collect(),
             requirements,
             closure,
@@ -435,19 +447,6 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         actions,
         error_codes,
     }
-}
-
-/// The endpoint group an action names (`default` when it names none) and its hosts;
-/// validation has checked that the spec defines it.
-fn endpoint(spec: &Validated, group: Option<&str>) -> (String, String, String) {
-    let group = group.unwrap_or("default");
-    let hosts = spec.service.endpoints.get(group);
-    let host = |pick: fn(&crate::spec::Endpoint) -> &str| hosts.map_or("", pick).to_owned();
-    (
-        group.to_owned(),
-        host(|h| h.production.as_str()),
-        host(|h| h.test.as_str()),
-    )
 }
 
 /// Boxes non-list struct fields that lie on a cycle (a struct reaching itself without a list).

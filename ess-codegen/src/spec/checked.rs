@@ -105,8 +105,8 @@ pub(crate) struct Checked {
     pub(crate) members: Vec<Vec<MemberFacts>>,
     /// Per enum, in spec order.
     pub(crate) enums: Vec<EnumFacts>,
-    /// Per action (in spec order), its requirements in order.
-    pub(crate) requirements: Vec<Vec<RequirementFacts>>,
+    /// Per action, in spec order.
+    pub(crate) actions: Vec<ActionFacts>,
 }
 
 /// A member's type and bounds.
@@ -131,6 +131,15 @@ impl MemberFacts {
 pub(crate) struct EnumFacts {
     pub(crate) scalar: Scalar,
     pub(crate) values: Vec<Value>,
+}
+
+/// An action's endpoint group and requirements, resolved.
+#[derive(Debug)]
+pub(crate) struct ActionFacts {
+    /// Index of its endpoint group in `service.endpoints` (`default` unless it names one).
+    pub(crate) endpoint: usize,
+    /// Its requirements, in order.
+    pub(crate) requirements: Vec<RequirementFacts>,
 }
 
 /// A requirement, resolved: the path as members, then the members it requires of the

@@ -6,7 +6,7 @@ use marked_yaml::Spanned;
 
 use super::{Validator, line_of};
 use crate::names;
-use crate::spec::checked::{RequirementFacts, Step, Value};
+use crate::spec::checked::{ActionFacts, RequirementFacts, Step, Value};
 use crate::spec::diagnostic::suggest;
 use crate::spec::model::{Action, Requirement, TypeDef};
 use crate::spec::typeref::{Scalar, TypeRef};
@@ -15,13 +15,13 @@ use crate::spec::typeref::{Scalar, TypeRef};
 const CLIENT_METHODS: &[&str] = &["new", "transport", "from_config", "from_env"];
 
 impl<'a> Validator<'a> {
-    /// Checks an action; returns its requirements, resolved.
+    /// Checks an action; returns its endpoint group and requirements, resolved.
     pub(super) fn check_action(
         &mut self,
         name: &Spanned<String>,
         action: &Action,
         codes: &BTreeSet<&str>,
-    ) -> Vec<RequirementFacts> {
+    ) -> ActionFacts {
         if !names::is_pascal_ident(name) {
             self.hint(
                 name.span(),
@@ -61,8 +61,12 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if let Some(endpoint) = &action.endpoint
-            && self.spec.service.endpoints.get(endpoint).is_none()
+        let groups = &self.spec.service.endpoints;
+        let group = action.endpoint.as_deref().map_or("default", String::as_str);
+        // A missing `default` is reported by `check_service`; any index stands in for it.
+        let endpoint = groups.iter().position(|(k, _)| k.as_str() == group);
+        if let Some(named) = &action.endpoint
+            && endpoint.is_none()
         {
             let known: Vec<&str> = self
                 .spec
@@ -72,10 +76,10 @@ impl<'a> Validator<'a> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             self.hint(
-                endpoint.span(),
+                named.span(),
                 format!(
                     "unknown endpoint group `{}` for action `{}`",
-                    &**endpoint, &**name
+                    &**named, &**name
                 ),
                 format!("known groups: {}", known.join(", ")),
             );
@@ -111,14 +115,18 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        let Some(&input) = self.types.get(action.input.as_str()) else {
-            return Vec::new();
+        let requirements = match self.types.get(action.input.as_str()) {
+            Some(&input) => action
+                .requirements
+                .iter()
+                .filter_map(|requirement| self.check_requirement(name, input, requirement))
+                .collect(),
+            None => Vec::new(),
         };
-        action
-            .requirements
-            .iter()
-            .filter_map(|requirement| self.check_requirement(name, input, requirement))
-            .collect()
+        ActionFacts {
+            endpoint: endpoint.unwrap_or_default(),
+            requirements,
+        }
     }
 
     pub(super) fn check_requirement(

@@ -91,8 +91,8 @@ impl<'a> Validator<'a> {
         self.check_recursion();
         let mut methods: HashMap<String, &Spanned<String>> = HashMap::new();
         for (name, action) in spec.actions.iter() {
-            let requirements = self.check_action(name, action, &codes);
-            self.checked.requirements.push(requirements);
+            let facts = self.check_action(name, action, &codes);
+            self.checked.actions.push(facts);
             let method = names::snake(name);
             if let Some(first) = methods.get(&method) {
                 let line = line_of(first.span());
