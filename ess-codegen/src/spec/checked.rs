@@ -20,11 +20,6 @@ impl Validated {
         Self { spec, checked }
     }
 
-    /// The spec as written.
-    pub fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
     /// The spec as written, without the parsed facts.
     pub fn into_spec(self) -> Spec {
         self.spec
