@@ -179,8 +179,8 @@ pub(crate) struct ActionIr {
     /// The request has an optional string `ClientToken` (its field ident), which makes a
     /// repeated request idempotent; the client fills it in when the caller left it empty.
     pub(crate) client_token: Option<String>,
-    /// Error codes it may return.
-    pub(crate) errors: Vec<String>,
+    /// Error codes it may return, as indices into [`Ir::error_codes`].
+    pub(crate) errors: Vec<usize>,
     /// Per-action requirements.
     pub(crate) requirements: Vec<RequirementIr>,
     /// Every structure and enum the request and response reach.
@@ -299,7 +299,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                         && facts.ty == TypeRef::Scalar(Scalar::String));
                 FieldIr {
                     wire: m.name.to_string(),
-                    ident: names::snake(&m.name),
+                    ident: facts.field.clone(),
                     ty: field_ty(
                         &facts.ty,
                         m.enumeration.as_deref().map(String::as_str),
@@ -346,6 +346,16 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         .enumerate()
         .map(|(i, s)| (s.name.clone(), i))
         .collect();
+    // Sorted by code; validation has checked that the variants are distinct, usable
+    // identifiers.
+    let error_codes: Vec<ErrorCodeIr> = checked
+        .error_variants
+        .iter()
+        .map(|(code, variant)| ErrorCodeIr {
+            code: code.clone(),
+            variant: variant.clone(),
+        })
+        .collect();
     let mut actions = Vec::new();
     for ((name, action), facts) in spec.actions.iter().zip(&checked.actions) {
         let requirements = facts
@@ -382,24 +392,21 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
             client_token,
-            errors: action.errors.iter().map(|e| e.to_string()).collect(),
+            // Validation has checked that the action lists only codes of the spec.
+            errors: action
+                .errors
+                .iter()
+                .filter_map(|e| {
+                    error_codes
+                        .binary_search_by(|c| c.code.as_str().cmp(e.as_str()))
+                        .ok()
+                })
+                .collect(),
             requirements,
             closure,
             feature: names::kebab(name),
         });
     }
-
-    let mut codes: BTreeSet<&str> = BTreeSet::new();
-    codes.extend(spec.errors.common.iter().map(|c| c.as_str()));
-    codes.extend(spec.errors.service.iter().map(|c| c.as_str()));
-    // Validation has checked that the variants are distinct, usable identifiers.
-    let error_codes = codes
-        .into_iter()
-        .map(|code| ErrorCodeIr {
-            code: code.to_owned(),
-            variant: names::error_variant(code),
-        })
-        .collect();
 
     let mut enums: Vec<EnumIr> = spec
         .enums
@@ -412,11 +419,11 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             values: def
                 .values
                 .iter()
-                .zip(&facts.values)
-                .map(|(v, value)| EnumValueIr {
+                .zip(facts.values.iter().zip(&facts.variants))
+                .map(|(v, (value, variant))| EnumValueIr {
                     value: value.clone(),
                     wire: v.value.to_string(),
-                    variant: names::pascal(&v.name),
+                    variant: variant.clone(),
                     doc: v.doc.clone(),
                 })
                 .collect(),

@@ -91,7 +91,17 @@ pub fn is_wire_ident(name: &str) -> bool {
 
 /// The snake_case Rust name of a wire name (`FlowApproverInfos` -> `flow_approver_infos`).
 pub fn snake(name: &str) -> String {
-    name.to_snake_case()
+    if !name.is_ascii() {
+        return name.to_snake_case();
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    ascii_words(name, |word| {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    });
+    out
 }
 
 /// The wire name serde's `rename_all = "PascalCase"` gives a snake_case field
@@ -120,12 +130,70 @@ pub fn error_variant(code: &str) -> String {
 
 /// The kebab-case cargo feature name of an action (`CreateFlowSignUrl` -> `create-flow-sign-url`).
 pub fn kebab(name: &str) -> String {
-    name.to_kebab_case()
+    if !name.is_ascii() {
+        return name.to_kebab_case();
+    }
+    snake(name).replace('_', "-")
 }
 
 /// The PascalCase Rust name of a wire name or enum value name.
 pub fn pascal(name: &str) -> String {
-    name.to_upper_camel_case()
+    if !name.is_ascii() {
+        return name.to_upper_camel_case();
+    }
+    let mut out = String::with_capacity(name.len());
+    ascii_words(name, |word| {
+        let mut bytes = word.bytes();
+        if let Some(first) = bytes.next() {
+            out.push(char::from(first.to_ascii_uppercase()));
+        }
+        out.extend(bytes.map(|b| char::from(b.to_ascii_lowercase())));
+    });
+    out
+}
+
+/// Splits an ASCII name into the words heck splits it into, for [`snake`], [`kebab`] and
+/// [`pascal`]: every name of the spec is ASCII, and heck's Unicode-aware, formatter-driven
+/// conversion was a tenth of the generator's time. Non-alphanumerics separate words; a word
+/// also ends before an uppercase letter that follows a lowercase one (`flowId`), and before
+/// the last of a run of uppercase letters that a lowercase one follows (`QRCode`). A test
+/// holds this equal to heck.
+fn ascii_words(name: &str, mut word: impl FnMut(&str)) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Case {
+        None,
+        Lower,
+        Upper,
+    }
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let bytes = part.as_bytes();
+        let mut start = 0;
+        let mut case = Case::None;
+        for (i, &c) in bytes.iter().enumerate() {
+            let Some(&next) = bytes.get(i + 1) else {
+                word(&part[start..]);
+                break;
+            };
+            let with_c = if c.is_ascii_lowercase() {
+                Case::Lower
+            } else if c.is_ascii_uppercase() {
+                Case::Upper
+            } else {
+                case
+            };
+            if with_c == Case::Lower && next.is_ascii_uppercase() {
+                word(&part[start..=i]);
+                start = i + 1;
+                case = Case::None;
+            } else if case == Case::Upper && c.is_ascii_uppercase() && next.is_ascii_lowercase() {
+                word(&part[start..i]);
+                start = i;
+                case = Case::None;
+            } else {
+                case = with_c;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +217,44 @@ mod tests {
         assert_eq!(snake("FlowId"), snake("FlowID"));
         assert_eq!(snake("CreateFlowSignUrl"), "create_flow_sign_url");
         assert_eq!(snake("Type"), "type");
+    }
+
+    #[test]
+    fn ascii_conversions_agree_with_heck_on_the_hard_cases() {
+        for name in [
+            "QRCodeUrl",
+            "FlowID",
+            "flowId",
+            "ABC",
+            "A",
+            "a",
+            "x1Y2",
+            "Foo_bar1",
+            "__a__b",
+            "HTTPServer2Go",
+            "ResourceNotFound_Flow",
+            "v2Beta",
+            "IDs",
+            "aB",
+            "Ab",
+            "AB_cD",
+            "UnsupportedOperation_1",
+            "OS2Name",
+            "",
+        ] {
+            assert_eq!(snake(name), name.to_snake_case(), "snake {name:?}");
+            assert_eq!(kebab(name), name.to_kebab_case(), "kebab {name:?}");
+            assert_eq!(pascal(name), name.to_upper_camel_case(), "pascal {name:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_conversions_agree_with_heck(name in "[A-Za-z0-9_.-]{0,24}") {
+            proptest::prop_assert_eq!(snake(&name), name.to_snake_case());
+            proptest::prop_assert_eq!(kebab(&name), name.to_kebab_case());
+            proptest::prop_assert_eq!(pascal(&name), name.to_upper_camel_case());
+        }
     }
 
     #[test]

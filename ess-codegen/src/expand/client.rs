@@ -4,12 +4,11 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{Gate, doc_attrs, ident};
+use super::{Gate, doc_attrs, doc_line, ident};
 use crate::ir::{ActionIr, Ir};
-use crate::names;
 
-pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
-    let cfg = gate.one(&a.feature);
+pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: &Gate) -> TokenStream {
+    let cfg = gate.one(&a.wire);
     let request = ident(&a.request);
     let response = ident(&a.response);
     let wire = &a.wire;
@@ -35,11 +34,7 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
     });
     let signing_service = &ir.signing_service;
     let api_version = &ir.api_version;
-    // Validation has checked that the action lists only codes of the spec.
-    let variants = a
-        .errors
-        .iter()
-        .map(|code| ident(&names::error_variant(code)));
+    let variants = a.errors.iter().map(|&i| ident(&ir.error_codes[i].variant));
     quote! {
         #cfg
         impl Action for #request {
@@ -69,7 +64,7 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: Gate) -> TokenStream {
 pub(super) fn error_code_item(ir: &Ir) -> TokenStream {
     let variants: Vec<Ident> = ir.error_codes.iter().map(|e| ident(&e.variant)).collect();
     let codes: Vec<&str> = ir.error_codes.iter().map(|e| e.code.as_str()).collect();
-    let docs = codes.iter().map(|c| format!(" `{c}`"));
+    let docs = codes.iter().map(|c| doc_line(&format!("`{c}`")));
     quote! {
         /// Every error code the service may answer with (common API 3.0 codes and ess codes).
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -119,9 +114,9 @@ pub(super) fn error_code_item(ir: &Ir) -> TokenStream {
     }
 }
 
-pub(super) fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
+pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
     let methods = ir.actions.iter().map(|a| {
-        let cfg = gate.one(&a.feature);
+        let cfg = gate.one(&a.wire);
         let method = ident(&a.method);
         let request = ident(&a.request);
         let response = ident(&a.response);
@@ -140,7 +135,11 @@ pub(super) fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
             (false, _) => "\n- Never re-sent after a failure that may have executed (5xx, `InternalError`, a lost connection): that could run it twice.",
         });
         if !a.errors.is_empty() {
-            let codes: Vec<String> = a.errors.iter().map(|c| format!("`{c}`")).collect();
+            let codes: Vec<String> = a
+                .errors
+                .iter()
+                .map(|&i| format!("`{}`", ir.error_codes[i].code))
+                .collect();
             doc.push_str(&format!("\n- Errors: {}.", codes.join(", ")));
         }
         doc.push_str(&format!(
@@ -203,9 +202,9 @@ pub(super) fn client_item(ir: &Ir, gate: Gate) -> TokenStream {
 }
 
 /// Dispatch by action name, for `cargo xtask verify-examples`.
-pub(super) fn roundtrip_item(ir: &Ir, gate: Gate) -> TokenStream {
+pub(super) fn roundtrip_item(ir: &Ir, gate: &Gate) -> TokenStream {
     let arms = ir.actions.iter().map(|a| {
-        let cfg = gate.one(&a.feature);
+        let cfg = gate.one(&a.wire);
         let wire = &a.wire;
         let request = ident(&a.request);
         let response = ident(&a.response);

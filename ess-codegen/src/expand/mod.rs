@@ -10,6 +10,8 @@ mod client;
 mod enums;
 mod structs;
 
+use std::collections::BTreeMap;
+
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
@@ -22,11 +24,11 @@ use structs::struct_item;
 
 /// All items generated from `ir`; with `cargo_features`, each behind its actions' features.
 pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
-    let gate = Gate(cargo_features);
+    let gate = &Gate::new(ir, cargo_features);
     let service = &ir.service;
     let api_version = &ir.api_version;
     let enums = ir.enums.iter().map(|e| {
-        let cfg = gate.any(e.used_by.iter().map(|a| feature_of(ir, a)));
+        let cfg = gate.any(e.used_by.iter().map(String::as_str));
         enum_item(e, &cfg)
     });
     let structs = ir.structs.iter().map(|s| struct_item(ir, s, gate));
@@ -34,9 +36,9 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     let error_code = error_code_item(ir);
     let client = client_item(ir, gate);
     // Test tooling, for ess-generated's `__roundtrip` feature only: never in users' builds.
-    let roundtrip = gate.0.then(|| roundtrip_item(ir, gate));
+    let roundtrip = gate.enabled().then(|| roundtrip_item(ir, gate));
     let action_names = ir.actions.iter().map(|a| {
-        let cfg = gate.one(&a.feature);
+        let cfg = gate.one(&a.wire);
         let wire = &a.wire;
         quote!(#cfg #wire)
     });
@@ -65,37 +67,45 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     }
 }
 
-/// Emits `#[cfg(feature = ..)]` gates when cargo features are on.
-#[derive(Clone, Copy)]
-struct Gate(bool);
+/// Emits `#[cfg(feature = ..)]` gates when cargo features are on. Each action's feature
+/// name is made a literal once: an item used by many actions names many of them.
+struct Gate<'a> {
+    /// Feature literals by action wire name; `None` without cargo features.
+    features: Option<BTreeMap<&'a str, Literal>>,
+}
 
-impl Gate {
-    fn one(self, feature: &str) -> TokenStream {
-        if self.0 {
-            quote!(#[cfg(feature = #feature)])
-        } else {
-            TokenStream::new()
-        }
+impl<'a> Gate<'a> {
+    fn new(ir: &'a Ir, cargo_features: bool) -> Self {
+        let features = cargo_features.then(|| {
+            ir.actions
+                .iter()
+                .map(|a| (a.wire.as_str(), Literal::string(&a.feature)))
+                .collect()
+        });
+        Self { features }
     }
 
-    fn any<'a>(self, features: impl Iterator<Item = &'a str>) -> TokenStream {
-        if !self.0 {
+    fn enabled(&self) -> bool {
+        self.features.is_some()
+    }
+
+    /// The gate of one action (by wire name).
+    fn one(&self, action: &str) -> TokenStream {
+        self.any(std::iter::once(action))
+    }
+
+    /// The gate of an item that any of `actions` (by wire name) needs.
+    fn any<'b>(&self, actions: impl Iterator<Item = &'b str>) -> TokenStream {
+        let Some(features) = &self.features else {
             return TokenStream::new();
-        }
-        let features: Vec<&str> = features.collect();
+        };
+        let features: Vec<&Literal> = actions.filter_map(|a| features.get(a)).collect();
         match features.as_slice() {
             [] => TokenStream::new(),
             [one] => quote!(#[cfg(feature = #one)]),
             many => quote!(#[cfg(any(#(feature = #many),*))]),
         }
     }
-}
-
-fn feature_of<'a>(ir: &'a Ir, action: &str) -> &'a str {
-    ir.actions
-        .iter()
-        .find(|a| a.wire == action)
-        .map_or("", |a| a.feature.as_str())
 }
 
 fn ident(name: &str) -> Ident {
@@ -106,15 +116,36 @@ fn ident(name: &str) -> Ident {
     }
 }
 
+/// `#[doc = ".."]` attributes, one per line of `text`, each line after a space as a `///`
+/// comment would have it.
 fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| {
-        if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        }
-    });
+    let lines = text.lines().map(doc_line);
     quote! { #(#[doc = #lines])* }
+}
+
+/// One doc line (`line` after a space, unless it is empty) as a string literal. Written raw
+/// (`r" .."`) when it can be: a raw literal needs no escaping, and escaping char by char was
+/// most of the cost of docs, which are a third of the generated code (mostly prose, much of
+/// it Chinese). prettyplease prints either form as `///`.
+fn doc_line(line: &str) -> Literal {
+    let space = if line.is_empty() { "" } else { " " };
+    let hashes = if line.contains('\r') {
+        None
+    } else if !line.contains('"') {
+        Some("")
+    } else if !line.contains("\"#") {
+        Some("#")
+    } else {
+        None
+    };
+    let raw = hashes.and_then(|hashes| {
+        let mut repr = String::with_capacity(line.len() + 2 * hashes.len() + 4);
+        for part in ["r", hashes, "\"", space, line, "\"", hashes] {
+            repr.push_str(part);
+        }
+        repr.parse().ok()
+    });
+    raw.unwrap_or_else(|| Literal::string(&format!("{space}{line}")))
 }
 
 fn scalar_ty(s: Scalar) -> TokenStream {

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::checks::validate_impl;
-use super::{Gate, doc_attrs, feature_of, field_ty, full_ty, ident};
+use super::{Gate, doc_attrs, doc_line, field_ty, full_ty, ident};
 use crate::ir::{FieldIr, FieldTy, Ir, StructIr};
 use crate::names;
 use crate::spec::Scalar;
@@ -69,8 +69,8 @@ pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> TokenStream {
     doc_attrs(&paragraphs.join("\n\n"))
 }
 
-pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
-    let cfg = gate.any(s.used_by.iter().map(|a| feature_of(ir, a)));
+pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
+    let cfg = gate.any(s.used_by.iter().map(String::as_str));
     let name = ident(&s.name);
     let mut doc = match (&s.doc, &s.request_of, &s.response_of) {
         (Some(doc), _, _) => doc.clone(),
@@ -140,7 +140,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
             inner = quote!(Box<#inner>);
         }
         let wire = &f.wire;
-        let doc = format!(" Sets `{wire}`.");
+        let doc = doc_line(&format!("Sets `{wire}`."));
         quote! {
             #[doc = #doc]
             pub fn #setter(mut self, value: impl Into<#inner>) -> Self {
@@ -150,13 +150,13 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
         }
     });
     let new_doc = if required.is_empty() {
-        " A value with every member unset.".to_owned()
+        doc_line("A value with every member unset.")
     } else {
         let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.wire)).collect();
-        format!(
-            " A value with the required {}; every other member unset.",
+        doc_line(&format!(
+            "A value with the required {}; every other member unset.",
             names.join(", ")
-        )
+        ))
     };
     let many_args = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let debug = has_sensitive.then(|| {
@@ -179,7 +179,8 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
                 match &f.ty {
                     FieldTy::List(inner) => {
                         let inner = field_ty(inner);
-                        let doc = format!(" `{wire}`, empty when the answer leaves it out.");
+                        let doc =
+                            doc_line(&format!("`{wire}`, empty when the answer leaves it out."));
                         Some(quote! {
                             #[doc = #doc]
                             pub fn #id(&self) -> &[#inner] {
@@ -188,7 +189,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: Gate) -> TokenStream {
                         })
                     }
                     FieldTy::Scalar(Scalar::String) => {
-                        let doc = format!(" `{wire}`, if the answer has it.");
+                        let doc = doc_line(&format!("`{wire}`, if the answer has it."));
                         Some(quote! {
                             #[doc = #doc]
                             pub fn #id(&self) -> Option<&str> {
@@ -268,7 +269,7 @@ pub(super) fn debug_impl(s: &StructIr) -> TokenStream {
 /// what responses carry. The other direction, which only the workspace's round-trip checks
 /// use, exists with the `__roundtrip` feature (in cargo-features mode): compiling serde
 /// code no caller runs is most of a build.
-pub(super) fn wire_derives(s: &StructIr, gate: Gate) -> TokenStream {
+pub(super) fn wire_derives(s: &StructIr, gate: &Gate) -> TokenStream {
     let serialize = quote!(Serialize);
     let deserialize = quote!(Deserialize);
     let (always, roundtrip_only) = match (s.output_only, s.input_only) {
@@ -277,7 +278,7 @@ pub(super) fn wire_derives(s: &StructIr, gate: Gate) -> TokenStream {
         (false, false) => (quote!(#serialize, #deserialize), None),
     };
     let extra = roundtrip_only
-        .filter(|_| gate.0)
+        .filter(|_| gate.enabled())
         .map(|extra| quote!(#[cfg_attr(feature = "__roundtrip", derive(#extra))]));
     quote! {
         #[derive(#always)]

@@ -2,6 +2,7 @@
 //! bounds, enum values by their scalar, and requirement paths resolved to members.
 //! [`Validated`] pairs a spec with these facts; the IR is built from it and cannot fail.
 
+use std::collections::BTreeMap;
 use std::ops::Deref;
 
 use super::model::Spec;
@@ -102,12 +103,16 @@ pub(crate) struct Checked {
     pub(crate) enums: Vec<EnumFacts>,
     /// Per action, in spec order.
     pub(crate) actions: Vec<ActionFacts>,
+    /// Every error code (common and service), with its `ErrorCode` variant.
+    pub(crate) error_variants: BTreeMap<String, String>,
 }
 
-/// A member's type and bounds.
+/// A member's type, bounds and field name.
 #[derive(Debug)]
 pub(crate) struct MemberFacts {
     pub(crate) ty: TypeRef,
+    /// The snake_case field name.
+    pub(crate) field: String,
     /// Inclusive numeric bounds, when the member has a range.
     pub(crate) range: Option<(Option<Value>, Option<Value>)>,
 }
@@ -117,15 +122,17 @@ impl MemberFacts {
     /// nothing reads it.
     pub(crate) const UNCHECKED: MemberFacts = MemberFacts {
         ty: TypeRef::Scalar(Scalar::String),
+        field: String::new(),
         range: None,
     };
 }
 
-/// An enum's scalar and its values (in spec order).
+/// An enum's scalar, its values and their variant names (both in spec order).
 #[derive(Debug)]
 pub(crate) struct EnumFacts {
     pub(crate) scalar: Scalar,
     pub(crate) values: Vec<Value>,
+    pub(crate) variants: Vec<String>,
 }
 
 /// An action's endpoint group and requirements, resolved.

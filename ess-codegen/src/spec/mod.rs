@@ -184,7 +184,17 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
         if indent / 2 > MAX_NESTING {
             return Some((line_no + 1, 1));
         }
-        for (at, &b) in bytes.iter().enumerate() {
+        // Outside flow brackets only an opening bracket before any comment matters, and
+        // most lines have none: find it with memchr rather than byte by byte.
+        let start = if depth == 0 {
+            match memchr::memchr3(b'[', b'{', b'#', bytes) {
+                Some(at) if bytes[at] != b'#' => at,
+                _ => continue,
+            }
+        } else {
+            0
+        };
+        for (at, &b) in bytes.iter().enumerate().skip(start) {
             match b {
                 b'[' | b'{' => depth += 1,
                 b']' | b'}' => depth = depth.saturating_sub(1),
@@ -198,4 +208,25 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_flow_brackets_across_lines_and_skips_comments() {
+        let deep = |n: usize| "[".repeat(n);
+        // Brackets in a comment do not count.
+        assert_eq!(too_deep(&format!("a: 1 # {}\n", deep(300))), None);
+        // Open brackets carry over to the next lines, where every byte counts.
+        let text = format!("a: {}\n{}\n", deep(200), deep(100));
+        assert_eq!(too_deep(&text), Some((2, 57)));
+        // Closed brackets give their depth back.
+        let text = format!("a: {}{}\nb: {}\n", deep(200), "]".repeat(200), deep(200));
+        assert_eq!(too_deep(&text), None);
+        // Indentation counts too.
+        let text = format!("{}a: 1\n", " ".repeat(2 * MAX_NESTING + 2));
+        assert_eq!(too_deep(&text), Some((1, 1)));
+    }
 }

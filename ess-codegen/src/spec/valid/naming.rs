@@ -96,6 +96,9 @@ impl<'a> Validator<'a> {
                 }
                 Some(_) => {}
                 None => {
+                    self.checked
+                        .error_variants
+                        .insert(code.to_string(), variant.clone());
                     variants.insert(variant, code);
                 }
             }

@@ -30,6 +30,7 @@ impl<'a> Validator<'a> {
         let mut values: HashMap<&str, &Spanned<String>> = HashMap::new();
         let mut rust_names: HashMap<String, &Spanned<String>> = HashMap::new();
         let mut parsed = Vec::with_capacity(def.values.len());
+        let mut variants = Vec::with_capacity(def.values.len());
         for value in &def.values {
             let typed = scalar.and_then(|s| Value::parse(s, &value.value));
             parsed.push(
@@ -77,6 +78,7 @@ impl<'a> Validator<'a> {
                 );
             }
             let rust = names::pascal(&value.name);
+            variants.push(rust.clone());
             if let Some(first) = rust_names.get(&rust) {
                 let line = line_of(first.span());
                 self.hint(
@@ -94,6 +96,7 @@ impl<'a> Validator<'a> {
         EnumFacts {
             scalar: scalar.unwrap_or(Scalar::String),
             values: parsed,
+            variants,
         }
     }
 
@@ -145,14 +148,20 @@ impl<'a> Validator<'a> {
                     ),
                 );
             } else {
-                rust.insert(snake, mname);
+                rust.insert(snake.clone(), mname);
             }
-            facts.push(self.check_member(name, member));
+            facts.push(self.check_member(name, member, snake));
         }
         facts
     }
 
-    pub(super) fn check_member(&mut self, owner: &Spanned<String>, member: &Member) -> MemberFacts {
+    /// Checks a member; `field` is its snake_case name, which the facts keep.
+    pub(super) fn check_member(
+        &mut self,
+        owner: &Spanned<String>,
+        member: &Member,
+        field: String,
+    ) -> MemberFacts {
         let what = format!("`{}.{}`", &**owner, &*member.name);
         let ty = match TypeRef::parse(&member.ty) {
             Ok(ty) => ty,
@@ -162,7 +171,10 @@ impl<'a> Validator<'a> {
                     format!("bad type for {what}: {e}"),
                     "types are string, int64, uint64, float, bool, a type name, or list<T>",
                 );
-                return MemberFacts::UNCHECKED;
+                return MemberFacts {
+                    field,
+                    ..MemberFacts::UNCHECKED
+                };
             }
         };
         if let TypeRef::Named(target) = ty.item()
@@ -304,6 +316,7 @@ impl<'a> Validator<'a> {
         }
         MemberFacts {
             ty,
+            field,
             range: member.range.as_ref().map(|_| bounds),
         }
     }
