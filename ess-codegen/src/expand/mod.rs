@@ -123,29 +123,17 @@ fn doc_attrs(text: &str) -> TokenStream {
     quote! { #(#[doc = #lines])* }
 }
 
-/// One doc line (`line` after a space, unless it is empty) as a string literal. Written raw
-/// (`r" .."`) when it can be: a raw literal needs no escaping, and escaping char by char was
-/// most of the cost of docs, which are a third of the generated code (mostly prose, much of
-/// it Chinese). prettyplease prints either form as `///`.
+/// One doc line as a string literal: `line` after a space, as a `///` comment has it, unless
+/// it is empty. (A raw literal, `r" .."`, needs no escaping and is faster to make in process,
+/// but inside rustc `Literal::from_str` lexes twice and made the macro slower.)
 fn doc_line(line: &str) -> Literal {
-    let space = if line.is_empty() { "" } else { " " };
-    let hashes = if line.contains('\r') {
-        None
-    } else if !line.contains('"') {
-        Some("")
-    } else if !line.contains("\"#") {
-        Some("#")
-    } else {
-        None
-    };
-    let raw = hashes.and_then(|hashes| {
-        let mut repr = String::with_capacity(line.len() + 2 * hashes.len() + 4);
-        for part in ["r", hashes, "\"", space, line, "\"", hashes] {
-            repr.push_str(part);
-        }
-        repr.parse().ok()
-    });
-    raw.unwrap_or_else(|| Literal::string(&format!("{space}{line}")))
+    if line.is_empty() {
+        return Literal::string("");
+    }
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push(' ');
+    text.push_str(line);
+    Literal::string(&text)
 }
 
 fn scalar_ty(s: Scalar) -> TokenStream {

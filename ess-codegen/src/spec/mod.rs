@@ -5,6 +5,7 @@
 
 pub(crate) mod checked;
 mod diagnostic;
+mod halves;
 pub mod model;
 mod typeref;
 mod valid;
@@ -44,9 +45,14 @@ pub fn load_str(file: &str, text: &str) -> Result<Validated, Diagnostics> {
     }
 }
 
-/// Parses spec text into the model without validating it.
+/// Parses spec text into the model without validating it. A large spec parses in two
+/// halves on two threads when it can ([`halves`]); the result is the same.
 pub fn parse_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
-    parse_yaml(file, text)
+    check_nesting(file, text)?;
+    match halves::parse(text) {
+        Some(spec) => Ok(spec),
+        None => parse_checked(file, text),
+    }
 }
 
 /// Parses any YAML document into `T` with spans, turning every failure into a diagnostic.
@@ -54,6 +60,12 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(
     file: &str,
     text: &str,
 ) -> Result<T, Diagnostics> {
+    check_nesting(file, text)?;
+    parse_checked(file, text)
+}
+
+/// Refuses nesting deep enough to overflow the parser's stack.
+fn check_nesting(file: &str, text: &str) -> Result<(), Diagnostics> {
     if let Some((line, column)) = too_deep(text) {
         return Err(Diagnostic::new(
             file,
@@ -64,6 +76,11 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(
         .with_hint("a spec never needs this; check for unbalanced brackets")
         .into());
     }
+    Ok(())
+}
+
+/// [`parse_yaml`] for text whose nesting is checked.
+fn parse_checked<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnostics> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     let node = marked_yaml::parse_yaml_with_options(0, text, options)
         .map_err(|e| from_yaml_error(file, text, FromYamlError::ParseYaml(e)))?;
