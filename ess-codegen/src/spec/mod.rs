@@ -189,42 +189,66 @@ fn find_key(text: &str, from: (usize, usize), key: &str) -> Option<(usize, usize
     None
 }
 
-/// Finds the first place where flow brackets or indentation nest deeper than [`MAX_NESTING`].
+/// Finds the first place where flow brackets or indentation nest deeper than [`MAX_NESTING`],
+/// as (line, column). It runs on every load, so it looks only where memchr points: at line
+/// ends for indentation, and at brackets and comments for flow nesting.
 fn too_deep(text: &str) -> Option<(usize, usize)> {
-    let mut depth = 0usize;
-    for (line_no, line) in text.lines().enumerate() {
-        let bytes = line.as_bytes();
-        let indent = bytes
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'-')
-            .count();
-        if indent / 2 > MAX_NESTING {
-            return Some((line_no + 1, 1));
-        }
-        // Outside flow brackets only an opening bracket before any comment matters, and
-        // most lines have none: find it with memchr rather than byte by byte.
-        let start = if depth == 0 {
-            match memchr::memchr3(b'[', b'{', b'#', bytes) {
-                Some(at) if bytes[at] != b'#' => at,
-                _ => continue,
-            }
-        } else {
-            0
-        };
-        for (at, &b) in bytes.iter().enumerate().skip(start) {
-            match b {
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                b'#' => break,
-                _ => continue,
-            }
-            if depth > MAX_NESTING {
-                // Brackets are ASCII, so the column counts the characters up to this byte.
-                return Some((line_no + 1, line[..=at].chars().count()));
+    let bytes = text.as_bytes();
+    // Indentation: a line nests that deep only if it is longer than its indent.
+    let mut indented = None;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        let line = &bytes[start..end];
+        if line.len() > 2 * MAX_NESTING + 1 {
+            let indent = line.iter().take_while(|&&b| b == b' ' || b == b'-').count();
+            if indent / 2 > MAX_NESTING {
+                indented = Some(start);
+                break;
             }
         }
+        start = end + 1;
     }
-    None
+    // Flow brackets, outside comments; depth carries across lines.
+    let mut bracketed = None;
+    let mut depth = 0usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        if depth == 0 {
+            match memchr::memchr3(b'[', b'{', b'#', &bytes[at..]) {
+                Some(next) => at += next,
+                None => break,
+            }
+        }
+        match bytes[at] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    bracketed = Some(at);
+                    break;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' => at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |end| at + end),
+            _ => {}
+        }
+        at += 1;
+    }
+    // The earlier of the two; an indented line is reported at its start, column 1.
+    let found = match (indented, bracketed) {
+        (Some(line), Some(bracket)) if bracket < line => bracket,
+        (Some(line), _) => line,
+        (None, bracket) => bracket?,
+    };
+    let before = &text[..found];
+    let line = 1 + memchr::memchr_iter(b'\n', before.as_bytes()).count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = if Some(found) == indented {
+        1
+    } else {
+        // Brackets are ASCII: the column counts the characters up to and including this one.
+        text[line_start..=found].chars().count()
+    };
+    Some((line, column))
 }
 
 #[cfg(test)]
@@ -242,8 +266,23 @@ mod tests {
         // Closed brackets give their depth back.
         let text = format!("a: {}{}\nb: {}\n", deep(200), "]".repeat(200), deep(200));
         assert_eq!(too_deep(&text), None);
-        // Indentation counts too.
+        // Indentation counts too, and the earlier problem is the one reported.
         let text = format!("{}a: 1\n", " ".repeat(2 * MAX_NESTING + 2));
         assert_eq!(too_deep(&text), Some((1, 1)));
+        let text = format!(
+            "x: 1\n{}a: {}\n",
+            " ".repeat(2 * MAX_NESTING + 2),
+            deep(300)
+        );
+        assert_eq!(too_deep(&text), Some((2, 1)));
+        let text = format!(
+            "x: {}\n{}a: 1\n",
+            deep(300),
+            " ".repeat(2 * MAX_NESTING + 2)
+        );
+        assert_eq!(too_deep(&text), Some((1, 260)));
+        // A comment inside brackets ends at its line; the brackets after it count.
+        let text = format!("a: [ # {}\n{}\n", deep(300), deep(300));
+        assert_eq!(too_deep(&text), Some((2, 256)));
     }
 }
