@@ -1,7 +1,7 @@
 //! Structures: the struct with its serde attributes and field docs, constructors and
 //! setters for what callers build, accessors for what they read, and a redacting `Debug`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::checks::validate_impl;
@@ -88,6 +88,8 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         doc.push_str(&format!("\n\nReturned by [`Client::{method}`]."));
     }
     let doc = doc_attrs(&doc);
+    // Made once: a literal written inside `quote!` is lexed again on every use.
+    let is_none = Literal::string("Option::is_none");
     let fields = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
         let ty = full_ty(f);
@@ -100,7 +102,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         }
         // A missing `Option` member deserializes as `None` without `default`.
         if f.optional {
-            args.push(quote!(skip_serializing_if = "Option::is_none"));
+            args.push(quote!(skip_serializing_if = #is_none));
         }
         let serde = (!args.is_empty()).then(|| quote!(#[serde(#(#args),*)]));
         quote! { #doc #serde pub #id: #ty }
