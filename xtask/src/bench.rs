@@ -177,7 +177,8 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
 }
 
 fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
-    // The generator, as the proc macro runs it (optimized): criterion's median.
+    // The generator, as the proc macro runs it (optimized, jemalloc as in rustc, output
+    // handed over rather than dropped): criterion's estimate.
     println!("the generator over the whole spec (cargo bench -p ess-codegen)...");
     let generator = criterion_ms(
         root,
@@ -186,7 +187,7 @@ fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         "load_validate_generate_ess_yaml",
     )?;
     rows.push(Row {
-        what: "generator, whole spec (parse, validate, generate)".into(),
+        what: "generator, whole spec (parse, validate, generate; in process)".into(),
         ess: format!("{generator:.1} ms"),
         anchor: "-".into(),
         ratio: "-".into(),
