@@ -2,7 +2,7 @@
 //! serde impls (through the runtime's macro).
 
 use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use super::{doc_attrs, ident, literal, scalar_ty};
 use crate::ir::EnumIr;
@@ -12,7 +12,7 @@ use crate::spec::Scalar;
 pub(super) fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
     let name = ident(&e.name);
     let doc = doc_attrs(e.doc.as_deref().unwrap_or("An enumeration of the ess API."));
-    let raw = scalar_ty(e.scalar);
+    let raw = scalar_ty(e.scalar).into_token_stream();
     let variants: Vec<Ident> = e.values.iter().map(|v| ident(&v.variant)).collect();
     let docs = e.values.iter().map(|v| {
         let wire = &v.wire;

@@ -12,8 +12,8 @@ mod structs;
 
 use std::collections::BTreeMap;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::quote;
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use quote::{ToTokens, TokenStreamExt, quote};
 
 use crate::ir::{FieldIr, FieldTy, Ir};
 use crate::names;
@@ -118,9 +118,29 @@ fn ident(name: &str) -> Ident {
 
 /// `#[doc = ".."]` attributes, one per line of `text`, each line after a space as a `///`
 /// comment would have it.
-fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.lines().map(doc_line);
-    quote! { #(#[doc = #lines])* }
+fn doc_attrs(text: &str) -> Docs {
+    Docs(text.lines().map(doc_line).collect())
+}
+
+/// Doc attributes, written straight into the tokens they are interpolated in (docs are a
+/// third of the generated tokens; a stream of their own only to be copied cost a tenth of
+/// generating).
+struct Docs(Vec<Literal>);
+
+impl ToTokens for Docs {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        for line in &self.0 {
+            let attr: TokenStream = [
+                TokenTree::Ident(Ident::new("doc", Span::call_site())),
+                TokenTree::Punct(Punct::new('=', Spacing::Alone)),
+                TokenTree::Literal(line.clone()),
+            ]
+            .into_iter()
+            .collect();
+            tokens.append(Punct::new('#', Spacing::Alone));
+            tokens.append(Group::new(Delimiter::Bracket, attr));
+        }
+    }
 }
 
 /// One doc line (`line` after a space, unless it is empty) as a string literal. Written raw
@@ -149,40 +169,72 @@ fn doc_line(line: &str) -> Literal {
     raw.unwrap_or_else(|| Literal::string(&format!("{space}{line}")))
 }
 
-fn scalar_ty(s: Scalar) -> TokenStream {
-    match s {
-        Scalar::String => quote!(String),
-        Scalar::Int64 => quote!(i64),
-        Scalar::Uint64 => quote!(u64),
-        Scalar::Float => quote!(f64),
-        Scalar::Bool => quote!(bool),
+fn scalar_ty(s: Scalar) -> Ident {
+    let name = match s {
+        Scalar::String => "String",
+        Scalar::Int64 => "i64",
+        Scalar::Uint64 => "u64",
+        Scalar::Float => "f64",
+        Scalar::Bool => "bool",
+    };
+    Ident::new(name, Span::call_site())
+}
+
+/// A field's type (`Vec<Name>`, or with `Box` and `Option` as the field has them), written
+/// straight into the tokens it is interpolated in. Types appear in every field, setter and
+/// constructor; a `quote!` per layer made a token stream of its own for each, only to copy
+/// it into the enclosing one.
+#[derive(Clone, Copy)]
+struct Ty<'a> {
+    ty: &'a FieldTy,
+    boxed: bool,
+    optional: bool,
+}
+
+impl ToTokens for Ty<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let mut closing = 0;
+        for (wrapper, on) in [("Option", self.optional), ("Box", self.boxed)] {
+            if on {
+                tokens.append(Ident::new(wrapper, Span::call_site()));
+                tokens.append(Punct::new('<', Spacing::Alone));
+                closing += 1;
+            }
+        }
+        let mut ty = self.ty;
+        while let FieldTy::List(inner) = ty {
+            tokens.append(Ident::new("Vec", Span::call_site()));
+            tokens.append(Punct::new('<', Spacing::Alone));
+            closing += 1;
+            ty = inner;
+        }
+        tokens.append(match ty {
+            FieldTy::Scalar(s) => scalar_ty(*s),
+            FieldTy::Enum(n) | FieldTy::Struct(n) => ident(n),
+            FieldTy::List(_) => unreachable!("lists are unwrapped above"),
+        });
+        for _ in 0..closing {
+            tokens.append(Punct::new('>', Spacing::Alone));
+        }
     }
 }
 
-fn field_ty(ty: &FieldTy) -> TokenStream {
-    match ty {
-        FieldTy::Scalar(s) => scalar_ty(*s),
-        FieldTy::Enum(n) | FieldTy::Struct(n) => {
-            let n = ident(n);
-            quote!(#n)
-        }
-        FieldTy::List(inner) => {
-            let inner = field_ty(inner);
-            quote!(Vec<#inner>)
-        }
+/// The item type of a field (`Vec<Name>`, without `Box` or `Option`).
+fn field_ty(ty: &FieldTy) -> Ty<'_> {
+    Ty {
+        ty,
+        boxed: false,
+        optional: false,
     }
 }
 
 /// The field's full type (with `Box` and `Option`).
-fn full_ty(f: &FieldIr) -> TokenStream {
-    let mut ty = field_ty(&f.ty);
-    if f.boxed {
-        ty = quote!(Box<#ty>);
+fn full_ty(f: &FieldIr) -> Ty<'_> {
+    Ty {
+        ty: &f.ty,
+        boxed: f.boxed,
+        optional: f.optional,
     }
-    if f.optional {
-        ty = quote!(Option<#ty>);
-    }
-    ty
 }
 
 /// A value as a Rust literal (integers suffixed with their type).
@@ -243,5 +295,31 @@ mod tests {
             assert_eq!(parsed.value(), expected, "{literal}");
         }
         assert!(doc_line("plain").to_string().starts_with("r\""));
+    }
+
+    #[test]
+    fn types_write_the_tokens_quote_would() {
+        let list = FieldTy::List(Box::new(FieldTy::List(Box::new(FieldTy::Struct(
+            "Approver".to_owned(),
+        )))));
+        let full = Ty {
+            ty: &list,
+            boxed: true,
+            optional: true,
+        };
+        // As nested `quote!(Vec<#inner>)` wrote it: each `>` a punct of its own.
+        let mut expected = quote!(Approver);
+        for wrapper in ["Vec", "Vec", "Box", "Option"] {
+            let wrapper = Ident::new(wrapper, Span::call_site());
+            expected = quote!(#wrapper<#expected>);
+        }
+        assert_eq!(full.to_token_stream().to_string(), expected.to_string());
+        let scalar = FieldTy::Scalar(Scalar::Uint64);
+        assert_eq!(field_ty(&scalar).to_token_stream().to_string(), "u64");
+        let docs = doc_attrs("One.\n\nTwo.").to_token_stream().to_string();
+        assert_eq!(
+            docs.replace("r\"", "\""),
+            quote!(#[doc = " One."] #[doc = ""] #[doc = " Two."]).to_string()
+        );
     }
 }

@@ -1,18 +1,18 @@
 //! Structures: the struct with its serde attributes and field docs, constructors and
 //! setters for what callers build, accessors for what they read, and a redacting `Debug`.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream};
+use quote::{ToTokens, TokenStreamExt, format_ident, quote};
 
 use super::checks::validate_impl;
-use super::{Gate, doc_attrs, doc_line, field_ty, full_ty, ident};
+use super::{Docs, Gate, Ty, doc_attrs, doc_line, field_ty, full_ty, ident};
 use crate::ir::{FieldIr, FieldTy, Ir, StructIr};
 use crate::names;
 use crate::spec::Scalar;
 
 /// A field's rustdoc: our words, then the facts (whether callers must set it, bounds, default,
 /// sensitivity). Output-only structures leave out "Required" and "Optional": callers read them.
-pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> TokenStream {
+pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> Docs {
     let mut facts = Vec::new();
     if !output_only {
         facts.push(if f.doc.required {
@@ -90,23 +90,32 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
     let doc = doc_attrs(&doc);
     // Made once: a literal written inside `quote!` is lexed again on every use.
     let is_none = Literal::string("Option::is_none");
-    let fields = s.fields.iter().map(|f| {
-        let id = ident(&f.ident);
-        let ty = full_ty(f);
-        let wire = &f.wire;
-        let doc = field_doc(f, s.output_only);
-        // The container renames to PascalCase; only fields it gets wrong carry a rename.
-        let mut args = Vec::new();
-        if names::serde_pascal(&f.ident) != *wire {
-            args.push(quote!(rename = #wire));
-        }
-        // A missing `Option` member deserializes as `None` without `default`.
-        if f.optional {
-            args.push(quote!(skip_serializing_if = #is_none));
-        }
-        let serde = (!args.is_empty()).then(|| quote!(#[serde(#(#args),*)]));
-        quote! { #doc #serde pub #id: #ty }
-    });
+    // Each part of the fields in a list of its own, so that one `quote!` below writes them
+    // all without a token stream per field.
+    let field_docs: Vec<Docs> = s
+        .fields
+        .iter()
+        .map(|f| field_doc(f, s.output_only))
+        .collect();
+    let field_serde: Vec<Option<TokenStream>> = s
+        .fields
+        .iter()
+        .map(|f| {
+            // The container renames to PascalCase; only fields it gets wrong carry a rename.
+            // A missing `Option` member deserializes as `None` without `default`.
+            let wire = &f.wire;
+            match (names::serde_pascal(&f.ident) != *wire, f.optional) {
+                (true, true) => {
+                    Some(quote!(#[serde(rename = #wire, skip_serializing_if = #is_none)]))
+                }
+                (true, false) => Some(quote!(#[serde(rename = #wire)])),
+                (false, true) => Some(quote!(#[serde(skip_serializing_if = #is_none)])),
+                (false, false) => None,
+            }
+        })
+        .collect();
+    let field_ids: Vec<Ident> = s.fields.iter().map(|f| ident(&f.ident)).collect();
+    let field_tys: Vec<Ty> = s.fields.iter().map(full_ty).collect();
     let has_sensitive = s.fields.iter().any(|f| f.sensitive);
     let mut derives = vec![quote!(Clone), quote!(PartialEq)];
     if !has_sensitive {
@@ -117,40 +126,38 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
     }
     let wire = wire_derives(s, gate);
     let required: Vec<&FieldIr> = s.fields.iter().filter(|f| !f.optional).collect();
-    let new_params = required.iter().map(|f| {
-        let id = ident(&f.ident);
-        let ty = full_ty(f);
-        quote!(#id: impl Into<#ty>)
-    });
-    let new_fields = s.fields.iter().map(|f| {
-        let id = ident(&f.ident);
-        if f.optional {
-            quote!(#id: None)
-        } else {
-            quote!(#id: #id.into())
-        }
-    });
-    let setters = s.fields.iter().filter(|f| f.optional).map(|f| {
-        let id = ident(&f.ident);
-        let setter = if matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
-            format_ident!("with_{}", f.ident)
-        } else {
-            id.clone()
-        };
-        let mut inner = field_ty(&f.ty);
-        if f.boxed {
-            inner = quote!(Box<#inner>);
-        }
-        let wire = &f.wire;
-        let doc = doc_line(&format!("Sets `{wire}`."));
-        quote! {
-            #[doc = #doc]
-            pub fn #setter(mut self, value: impl Into<#inner>) -> Self {
-                self.#id = Some(value.into());
-                self
+    let required_ids: Vec<Ident> = required.iter().map(|f| ident(&f.ident)).collect();
+    let required_tys: Vec<Ty> = required.iter().map(|f| full_ty(f)).collect();
+    let inits: Vec<Init> = s
+        .fields
+        .iter()
+        .zip(&field_ids)
+        .map(|(f, id)| Init((!f.optional).then(|| id.clone())))
+        .collect();
+    let optional: Vec<&FieldIr> = s.fields.iter().filter(|f| f.optional).collect();
+    let setter_docs: Vec<Literal> = optional
+        .iter()
+        .map(|f| doc_line(&format!("Sets `{}`.", f.wire)))
+        .collect();
+    let setter_ids: Vec<Ident> = optional.iter().map(|f| ident(&f.ident)).collect();
+    let setter_names: Vec<Ident> = optional
+        .iter()
+        .zip(&setter_ids)
+        .map(|(f, id)| {
+            if matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
+                format_ident!("with_{}", f.ident)
+            } else {
+                id.clone()
             }
-        }
-    });
+        })
+        .collect();
+    let setter_tys: Vec<Ty> = optional
+        .iter()
+        .map(|f| Ty {
+            optional: false,
+            ..full_ty(f)
+        })
+        .collect();
     let new_doc = if required.is_empty() {
         doc_line("A value with every member unset.")
     } else {
@@ -220,10 +227,16 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
             impl #name {
                 #[doc = #new_doc]
                 #many_args
-                pub fn new(#(#new_params),*) -> Self {
-                    Self { #(#new_fields,)* }
+                pub fn new(#(#required_ids: impl Into<#required_tys>),*) -> Self {
+                    Self { #(#field_ids: #inits,)* }
                 }
-                #(#setters)*
+                #(
+                    #[doc = #setter_docs]
+                    pub fn #setter_names(mut self, value: impl Into<#setter_tys>) -> Self {
+                        self.#setter_ids = Some(value.into());
+                        self
+                    }
+                )*
             }
         }
     });
@@ -235,7 +248,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         #[serde(crate = "::ess_runtime::__private::serde", rename_all = "PascalCase")]
         #[non_exhaustive]
         pub struct #name {
-            #(#fields,)*
+            #(#field_docs #field_serde pub #field_ids: #field_tys,)*
         }
 
         #builders
@@ -243,6 +256,24 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
 
         #debug
         #validate
+    }
+}
+
+/// A field's value in `new`: the parameter of the same name for a required field
+/// (`id.into()`), `None` for an optional one; written straight into the enclosing tokens.
+struct Init(Option<Ident>);
+
+impl ToTokens for Init {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match &self.0 {
+            Some(id) => {
+                tokens.append(id.clone());
+                tokens.append(Punct::new('.', Spacing::Alone));
+                tokens.append(Ident::new("into", Span::call_site()));
+                tokens.append(Group::new(Delimiter::Parenthesis, TokenStream::new()));
+            }
+            None => tokens.append(Ident::new("None", Span::call_site())),
+        }
     }
 }
 
