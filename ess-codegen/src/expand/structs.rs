@@ -97,33 +97,31 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         .iter()
         .map(|f| field_doc(f, s.output_only))
         .collect();
-    let field_serde: Vec<Option<TokenStream>> = s
+    let field_serde: Vec<FieldSerde> = s
         .fields
         .iter()
-        .map(|f| {
+        .map(|f| FieldSerde {
             // The container renames to PascalCase; only fields it gets wrong carry a rename.
+            rename: (names::serde_pascal(&f.ident) != f.wire).then_some(f.wire.as_str()),
             // A missing `Option` member deserializes as `None` without `default`.
-            let wire = &f.wire;
-            match (names::serde_pascal(&f.ident) != *wire, f.optional) {
-                (true, true) => {
-                    Some(quote!(#[serde(rename = #wire, skip_serializing_if = #is_none)]))
-                }
-                (true, false) => Some(quote!(#[serde(rename = #wire)])),
-                (false, true) => Some(quote!(#[serde(skip_serializing_if = #is_none)])),
-                (false, false) => None,
-            }
+            skip_none: f.optional.then_some(&is_none),
         })
         .collect();
     let field_ids: Vec<Ident> = s.fields.iter().map(|f| ident(&f.ident)).collect();
     let field_tys: Vec<Ty> = s.fields.iter().map(full_ty).collect();
     let has_sensitive = s.fields.iter().any(|f| f.sensitive);
-    let mut derives = vec![quote!(Clone), quote!(PartialEq)];
+    let mut derives = vec!["Clone", "PartialEq"];
     if !has_sensitive {
-        derives.push(quote!(Debug));
+        derives.push("Debug");
     }
     if s.all_optional {
-        derives.push(quote!(Default));
+        derives.push("Default");
     }
+    let derives = derives
+        .into_iter()
+        .map(|d| Ident::new(d, Span::call_site()));
+    let serde_crate = Literal::string("::ess_runtime::__private::serde");
+    let pascal = Literal::string("PascalCase");
     let wire = wire_derives(s, gate);
     let required: Vec<&FieldIr> = s.fields.iter().filter(|f| !f.optional).collect();
     let required_ids: Vec<Ident> = required.iter().map(|f| ident(&f.ident)).collect();
@@ -245,7 +243,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         #doc
         #[derive(#(#derives,)*)]
         #wire
-        #[serde(crate = "::ess_runtime::__private::serde", rename_all = "PascalCase")]
+        #[serde(crate = #serde_crate, rename_all = #pascal)]
         #[non_exhaustive]
         pub struct #name {
             #(#field_docs #field_serde pub #field_ids: #field_tys,)*
@@ -256,6 +254,42 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
 
         #debug
         #validate
+    }
+}
+
+/// A field's `#[serde(..)]` attribute, if it needs one, written straight into the enclosing
+/// tokens: the rename of a wire name `rename_all` misses, and `skip_serializing_if` for an
+/// `Option`.
+struct FieldSerde<'a> {
+    rename: Option<&'a str>,
+    skip_none: Option<&'a Literal>,
+}
+
+impl ToTokens for FieldSerde<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let mut args = TokenStream::new();
+        let mut arg = |name: &str, value: Literal| {
+            if !args.is_empty() {
+                args.append(Punct::new(',', Spacing::Alone));
+            }
+            args.append(Ident::new(name, Span::call_site()));
+            args.append(Punct::new('=', Spacing::Alone));
+            args.append(value);
+        };
+        if let Some(wire) = self.rename {
+            arg("rename", Literal::string(wire));
+        }
+        if let Some(is_none) = self.skip_none {
+            arg("skip_serializing_if", is_none.clone());
+        }
+        if args.is_empty() {
+            return;
+        }
+        let mut attr = TokenStream::new();
+        attr.append(Ident::new("serde", Span::call_site()));
+        attr.append(Group::new(Delimiter::Parenthesis, args));
+        tokens.append(Punct::new('#', Spacing::Alone));
+        tokens.append(Group::new(Delimiter::Bracket, attr));
     }
 }
 
@@ -303,18 +337,19 @@ pub(super) fn debug_impl(s: &StructIr) -> TokenStream {
 /// use, exists with the `__roundtrip` feature (in cargo-features mode): compiling serde
 /// code no caller runs is most of a build.
 pub(super) fn wire_derives(s: &StructIr, gate: &Gate) -> TokenStream {
-    let serialize = quote!(Serialize);
-    let deserialize = quote!(Deserialize);
+    let serialize = Ident::new("Serialize", Span::call_site());
+    let deserialize = Ident::new("Deserialize", Span::call_site());
     let (always, roundtrip_only) = match (s.output_only, s.input_only) {
-        (true, _) => (deserialize, Some(serialize)),
-        (false, true) => (serialize, Some(deserialize)),
-        (false, false) => (quote!(#serialize, #deserialize), None),
+        (true, _) => (vec![deserialize], Some(serialize)),
+        (false, true) => (vec![serialize], Some(deserialize)),
+        (false, false) => (vec![serialize, deserialize], None),
     };
+    let roundtrip = Literal::string("__roundtrip");
     let extra = roundtrip_only
         .filter(|_| gate.enabled())
-        .map(|extra| quote!(#[cfg_attr(feature = "__roundtrip", derive(#extra))]));
+        .map(|extra| quote!(#[cfg_attr(feature = #roundtrip, derive(#extra))]));
     quote! {
-        #[derive(#always)]
+        #[derive(#(#always),*)]
         #extra
     }
 }
