@@ -102,8 +102,10 @@ impl<'a> Validator<'a> {
 
     /// Checks a structure; returns the facts of each of its members, in order.
     pub(super) fn check_type(&mut self, name: &Spanned<String>, def: &TypeDef) -> Vec<MemberFacts> {
-        let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
-        let mut rust: HashMap<String, &Spanned<String>> = HashMap::new();
+        // Small maps, one per type: a B-tree compares a few names where a hash map would hash
+        // every one.
+        let mut wire: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+        let mut rust: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
         let mut facts = Vec::with_capacity(def.members.len());
         for member in &def.members {
             let mname = &member.name;
@@ -162,7 +164,7 @@ impl<'a> Validator<'a> {
         member: &Member,
         field: String,
     ) -> MemberFacts {
-        let what = format!("`{}.{}`", &**owner, &*member.name);
+        let what = MemberName(owner, &member.name);
         let ty = match TypeRef::parse(&member.ty) {
             Ok(ty) => ty,
             Err(e) => {
@@ -323,7 +325,7 @@ impl<'a> Validator<'a> {
 
     pub(super) fn bound(
         &mut self,
-        what: &str,
+        what: &MemberName<'_>,
         scalar: Scalar,
         bound: Option<&Spanned<String>>,
     ) -> Option<Value> {
@@ -399,4 +401,14 @@ fn find_cycle<'m>(
         path.pop();
     }
     None
+}
+
+/// A member as messages name it (`` `Owner.Member` ``); formatted only when a message is made,
+/// which for a valid spec is never.
+pub(super) struct MemberName<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for MemberName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}.{}`", self.0, self.1)
+    }
 }
