@@ -122,9 +122,9 @@ fn doc_attrs(text: &str) -> Docs {
     Docs(text.lines().map(doc_line).collect())
 }
 
-/// Doc attributes, written straight into the tokens they are interpolated in (docs are a
-/// third of the generated tokens; a stream of their own only to be copied cost a tenth of
-/// generating).
+/// Doc attributes, written straight into the tokens they are interpolated in rather than
+/// into a stream of their own that is then copied there (docs are a quarter of the generated
+/// tokens).
 struct Docs(Vec<Literal>);
 
 impl ToTokens for Docs {
@@ -146,8 +146,8 @@ impl ToTokens for Docs {
 /// One doc line (`line` after a space, unless it is empty) as a string literal. Written raw
 /// (`r" .."`) when it can be: a raw literal needs no escaping, and `Literal::string` escaping
 /// the docs (a third of the generated code, much of it Chinese) char by char was a sixth of
-/// the generator's instructions in process. Inside rustc the two cost the same (the compiler
-/// lexes what the macro does not escape). prettyplease prints either form as `///`.
+/// the generator's instructions in process. Inside rustc the two cost about the same (the
+/// compiler lexes what the macro does not escape). prettyplease prints either form as `///`.
 fn doc_line(line: &str) -> Literal {
     let space = if line.is_empty() { "" } else { " " };
     let hashes = if line.contains('\r') {
@@ -202,17 +202,19 @@ impl ToTokens for Ty<'_> {
             }
         }
         let mut ty = self.ty;
-        while let FieldTy::List(inner) = ty {
-            tokens.append(Ident::new("Vec", Span::call_site()));
-            tokens.append(Punct::new('<', Spacing::Alone));
-            closing += 1;
-            ty = inner;
-        }
-        tokens.append(match ty {
-            FieldTy::Scalar(s) => scalar_ty(*s),
-            FieldTy::Enum(n) | FieldTy::Struct(n) => ident(n),
-            FieldTy::List(_) => unreachable!("lists are unwrapped above"),
-        });
+        let name = loop {
+            match ty {
+                FieldTy::List(inner) => {
+                    tokens.append(Ident::new("Vec", Span::call_site()));
+                    tokens.append(Punct::new('<', Spacing::Alone));
+                    closing += 1;
+                    ty = inner;
+                }
+                FieldTy::Scalar(s) => break scalar_ty(*s),
+                FieldTy::Enum(n) | FieldTy::Struct(n) => break ident(n),
+            }
+        };
+        tokens.append(name);
         for _ in 0..closing {
             tokens.append(Punct::new('>', Spacing::Alone));
         }
