@@ -46,7 +46,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Validated, Diagnostics> {
 }
 
 /// Parses spec text into the model without validating it. A large spec parses in two
-/// halves on two threads when it can ([`halves`]); the result is the same.
+/// halves on two threads when it can (see the `halves` module); the result is the same.
 pub fn parse_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
     check_nesting(file, text)?;
     match halves::parse(text) {
