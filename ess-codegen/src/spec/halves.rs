@@ -9,8 +9,6 @@
 
 use std::collections::HashSet;
 
-use marked_yaml::LoaderOptions;
-use marked_yaml::spanned_serde::NodeDeserializer;
 use serde::de::DeserializeOwned;
 
 use super::model::{NamedMap, Spec, TypeDef};
@@ -55,9 +53,8 @@ pub(super) fn parse(text: &str) -> Option<Spec> {
 
 /// One half, parsed and deserialized; its YAML tree is dropped on the thread that built it.
 fn part<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    let node = marked_yaml::parse_yaml_with_options(0, text, options).ok()?;
-    T::deserialize(NodeDeserializer::new(&node)).ok()
+    let node = super::load_node(text).ok()?;
+    super::deserialize_plain(&node)
 }
 
 /// Where the second half starts: the first line at or after about the middle of the text that

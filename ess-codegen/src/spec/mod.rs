@@ -81,15 +81,28 @@ fn check_nesting(file: &str, text: &str) -> Result<(), Diagnostics> {
 
 /// [`parse_yaml`] for text whose nesting is checked.
 fn parse_checked<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnostics> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    let node = marked_yaml::parse_yaml_with_options(0, text, options)
-        .map_err(|e| from_yaml_error(file, text, FromYamlError::ParseYaml(e)))?;
+    let node =
+        load_node(text).map_err(|e| from_yaml_error(file, text, FromYamlError::ParseYaml(e)))?;
     // The plain deserializer first: tracking the path costs time on every value and only a
     // failure needs it, so a failure is deserialized again with tracking.
-    T::deserialize(NodeDeserializer::new(&node)).or_else(|_| {
-        marked_yaml::from_node::<T>(&node)
-            .map_err(|e| from_yaml_error(file, text, FromYamlError::FromNode(e)).into())
-    })
+    match deserialize_plain(&node) {
+        Some(value) => Ok(value),
+        None => marked_yaml::from_node::<T>(&node)
+            .map_err(|e| from_yaml_error(file, text, FromYamlError::FromNode(e)).into()),
+    }
+}
+
+/// The YAML tree of `text`, loaded as every spec is (a duplicate key is an error). The
+/// whole parse and `halves` both load through here, so they cannot disagree on what loads.
+fn load_node(text: &str) -> Result<marked_yaml::Node, LoadError> {
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    marked_yaml::parse_yaml_with_options(0, text, options)
+}
+
+/// `T` from a loaded tree, without tracking the path; `None` when it does not fit (only a
+/// deserialization that tracks the path can say where).
+fn deserialize_plain<T: serde::de::DeserializeOwned>(node: &marked_yaml::Node) -> Option<T> {
+    T::deserialize(NodeDeserializer::new(node)).ok()
 }
 
 fn from_yaml_error(file: &str, text: &str, error: FromYamlError) -> Diagnostic {
