@@ -145,6 +145,8 @@ pub(crate) struct FieldDoc {
     pub(crate) required: bool,
     /// Disabled upstream.
     pub(crate) disabled: bool,
+    /// No longer read by the service, upstream says.
+    pub(crate) unused: bool,
     /// Deprecated.
     pub(crate) deprecated: bool,
     /// Default the service assumes.
@@ -176,9 +178,6 @@ pub(crate) struct ActionIr {
     pub(crate) rate_limit: Option<u32>,
     /// Safe to re-send after a network failure.
     pub(crate) retry_safe: bool,
-    /// The request has an optional string `ClientToken` (its field ident), which makes a
-    /// repeated request idempotent; the client fills it in when the caller left it empty.
-    pub(crate) client_token: Option<String>,
     /// Error codes it may return, as indices into [`Ir::error_codes`].
     pub(crate) errors: Vec<usize>,
     /// Per-action requirements.
@@ -312,6 +311,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                         text: m.doc.clone(),
                         required: m.required,
                         disabled: m.disabled,
+                        unused: m.unused,
                         deprecated: m.deprecated,
                         default: m.default.as_deref().cloned(),
                         example: m.example.clone(),
@@ -368,11 +368,6 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         for root in [&request, &response] {
             collect_closure(&structs, &index, root, &mut closure);
         }
-        let client_token = index
-            .get(&request)
-            .and_then(|&i| structs[i].fields.iter().find(|f| f.wire == "ClientToken"))
-            .filter(|f| f.optional && matches!(f.ty, FieldTy::Scalar(Scalar::String)))
-            .map(|f| f.ident.clone());
         actions.push(ActionIr {
             wire: name.to_string(),
             method: names::snake(name),
@@ -391,7 +386,6 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             },
             rate_limit: action.rate_limit.as_deref().copied(),
             retry_safe: action.retry_safe,
-            client_token,
             // Validation has checked that the action lists only codes of the spec.
             errors: action
                 .errors

@@ -1,6 +1,7 @@
 //! One API call: injected faults, TC3, action and version, the rate limit, the spec check,
-//! a replay for a repeated ClientToken, the handler; then the JSON envelope (or the fault
-//! that replaces it).
+//! the handler; then the JSON envelope (or the fault that replaces it). A repeated call runs
+//! again, whatever its ClientToken: the service no longer reads it (upstream), so neither
+//! does the emulator.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -12,14 +13,32 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::faults::Fault;
+use crate::flows;
 use crate::pages;
 use crate::schema::{self, Problem};
 use crate::server::{DropConnection, MAX_BODY_BYTES, Record, Shared, lock};
 
-/// How many ClientToken answers are remembered for idempotent replays.
-const IDEMPOTENCY_CAPACITY: usize = 10_000;
+/// What the emulator answers a call in a form it does not serve: ESS also takes GET calls and
+/// the older HmacSHA1/HmacSHA256 signatures (v1, form-encoded), which the emulator does not
+/// model. A JSON error envelope, so a client reads a service error and not a page.
+const TC3_POST_ONLY: &str = "the emulator serves TC3-HMAC-SHA256 signed POST calls with a JSON body only; GET calls and v1 (HmacSHA1/HmacSHA256, form-encoded) signatures are not emulated";
 
-pub(crate) async fn index(State(shared): State<Arc<Shared>>) -> Response {
+pub(crate) async fn index(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    // A GET that carries parameters is an API call (v1 style), not a visit.
+    if uri.query().is_some_and(|q| !q.is_empty()) {
+        let received = Record {
+            action: header_text(&headers, "x-tc-action").to_owned(),
+            secret_id: None,
+            body: Bytes::new(),
+            code: None,
+            fault: None,
+        };
+        return shared.refuse(received, "UnsupportedOperation", TC3_POST_ONLY.to_owned());
+    }
     let text = format!(
         "ess emulator (API version {}): POST TC3-signed JSON calls to {}/\n",
         shared.schema.version, shared.url
@@ -31,6 +50,9 @@ pub(crate) async fn index(State(shared): State<Arc<Shared>>) -> Response {
 pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let action = header_text(&parts.headers, "x-tc-action").to_owned();
+    let v1 = header_text(&parts.headers, "content-type")
+        .starts_with("application/x-www-form-urlencoded")
+        || parts.uri.query().is_some_and(|q| q.contains("Signature="));
     let mut received = Record {
         action,
         secret_id: None,
@@ -49,6 +71,9 @@ pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) ->
         }
     };
     received.body = body.clone();
+    if v1 || (parts.headers.get("authorization").is_none() && body.starts_with(b"Action=")) {
+        return shared.refuse(received, "UnsupportedOperation", TC3_POST_ONLY.to_owned());
+    }
     // Like a real server, a call that has arrived runs to the end even if the client hangs
     // up (times out) meanwhile: the case where the caller cannot know whether it executed.
     let task = tokio::spawn(process(shared, parts, body, received));
@@ -208,28 +233,7 @@ impl Shared {
         if let Some(first) = problems.first() {
             return Err((first.code, describe_problems(&problems)));
         }
-        let token = request
-            .get("ClientToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(|t| (secret_id.to_owned(), action.name.to_owned(), t.to_owned()));
-        if let Some(key) = &token
-            && let Some(answer) = lock(&self.replays).answers.get(key)
-        {
-            return Ok(answer.clone());
-        }
-        let answer = self.run(action.name, request, action)?;
-        if let Some(key) = token {
-            let mut replays = lock(&self.replays);
-            if replays.order.len() == IDEMPOTENCY_CAPACITY
-                && let Some(oldest) = replays.order.pop_front()
-            {
-                replays.answers.remove(&oldest);
-            }
-            replays.order.push_back(key.clone());
-            replays.answers.insert(key, answer.clone());
-        }
-        Ok(answer)
+        self.run(action.name, request, action)
     }
 
     fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
@@ -245,7 +249,11 @@ impl Shared {
             "CancelFlow" => flows.cancel(request).map(Reply::Tree),
             _ => Ok(Reply::Tree(self.schema.example_response(action).clone())),
         };
-        result.map_err(|r| (r.code, r.message))
+        result.map_err(|r| {
+            let code = flows::code(name, r.why);
+            debug_assert!(self.schema.may_answer(action, code), "{name} answers {code}");
+            (code, r.message)
+        })
     }
 
     /// The body `{"Response": {...}}` with a RequestId, and the error code if it is an error.

@@ -124,6 +124,13 @@ impl Verifier {
             ));
         }
         let signed: Vec<&str> = auth.signed_headers.split(';').collect();
+        // Tencent's signing doc: SignedHeaders lists the lowercase names in ascending order.
+        if !signed.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(refuse(
+                "AuthFailure.InvalidAuthorization",
+                "SignedHeaders must list the header names in ascending order, each once",
+            ));
+        }
         if !signed.contains(&"content-type") || !signed.contains(&"host") {
             return Err(refuse(
                 "AuthFailure.InvalidAuthorization",
@@ -150,9 +157,11 @@ impl Verifier {
                     format!("the signed header `{name}` is missing"),
                 )
             })?;
+            // Names and values lowercased and trimmed, as Tencent's signing doc specifies (its
+            // own example signs `x-tc-action:describeinstances`).
             canonical_headers.push_str(name);
             canonical_headers.push(':');
-            canonical_headers.push_str(value.trim());
+            canonical_headers.push_str(&value.trim().to_ascii_lowercase());
             canonical_headers.push('\n');
         }
         let canonical_request = format!(
@@ -341,6 +350,80 @@ mod tests {
         assert_eq!(
             code(v.verify(&wrong_date, "POST", "/", "", body, now)),
             "AuthFailure.SignatureFailure"
+        );
+    }
+
+    /// Headers signed the way Tencent's signing doc spells it out, with `signed` (name,
+    /// value as sent) in the order given: names and values lowercased and trimmed in the
+    /// canonical headers, SignedHeaders joined in that order.
+    fn doc_signed(signed: &[(&str, &str)], body: &[u8], timestamp: i64) -> HeaderMap {
+        let date = signer::utc_date(timestamp);
+        let canonical: String = signed
+            .iter()
+            .map(|(n, v)| format!("{}:{}\n", n.to_lowercase(), v.trim().to_lowercase()))
+            .collect();
+        let names: Vec<String> = signed.iter().map(|(n, _)| n.to_lowercase()).collect();
+        let names = names.join(";");
+        let request = format!(
+            "POST\n/\n\n{canonical}\n{names}\n{}",
+            signer::hex(&Sha256::digest(body))
+        );
+        let to_sign = format!(
+            "TC3-HMAC-SHA256\n{timestamp}\n{date}/ess/tc3_request\n{}",
+            signer::hex(&Sha256::digest(request.as_bytes()))
+        );
+        let mut mac = Hmac::<Sha256>::new_from_slice(&signer::derive_key(KEY, &date, "ess"))
+            .expect("any key length");
+        mac.update(to_sign.as_bytes());
+        let signature = signer::hex(&mac.finalize().into_bytes());
+        let mut headers = HeaderMap::new();
+        for (name, value) in signed {
+            headers.insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
+        let authorization = format!(
+            "TC3-HMAC-SHA256 Credential={ID}/{date}/ess/tc3_request, SignedHeaders={names}, Signature={signature}"
+        );
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&authorization).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn a_request_signed_like_the_signing_docs_example_verifies() {
+        let v = verifier();
+        let now = 1_700_000_000;
+        let body = br#"{"FlowId":"x"}"#;
+        // The doc's example signs a third header, with its value lowercased.
+        let headers = doc_signed(
+            &[
+                ("content-type", "application/json; charset=utf-8"),
+                ("host", "ess.tencentcloudapi.com"),
+                ("x-tc-action", "CreateFlowSignUrl"),
+            ],
+            body,
+            now,
+        );
+        assert_eq!(v.verify(&headers, "POST", "/", "", body, now), Ok(ID));
+        // SignedHeaders out of order is refused, not guessed at.
+        let unsorted = doc_signed(
+            &[
+                ("host", "ess.tencentcloudapi.com"),
+                ("content-type", "application/json"),
+            ],
+            body,
+            now,
+        );
+        assert_eq!(
+            v.verify(&unsorted, "POST", "/", "", body, now)
+                .unwrap_err()
+                .code,
+            "AuthFailure.InvalidAuthorization"
         );
     }
 

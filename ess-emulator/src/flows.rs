@@ -46,18 +46,104 @@ pub const DEMO_PERSON: (&str, &str) = ("张三", "13800000000");
 /// The demo flow's enterprise signer (ApproverType 0): name, mobile and organization.
 pub const DEMO_ORGANIZATION: (&str, &str, &str) = ("李四", "13900000000", "示例科技有限公司");
 
-/// An error a handler answers with: a service code and a message naming paths, not values.
+/// An error a handler answers with: why, and a message naming paths, not values. The code
+/// the answer carries depends on the action ([`code`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refused {
-    pub(crate) code: &'static str,
+    pub(crate) why: Why,
     pub(crate) message: String,
 }
 
-fn refused(code: &'static str, message: impl Into<String>) -> Refused {
+fn refused(why: Why, message: impl Into<String>) -> Refused {
     Refused {
-        code,
+        why,
         message: message.into(),
     }
+}
+
+/// Why a stateful handler refuses a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// The emulator's own bound on flows or links.
+    Capacity,
+    /// A flow without signers.
+    NoApprovers,
+    /// A signer who must be named is not.
+    MissingApproverName,
+    /// A signer who must have a mobile number has none.
+    MissingApproverMobile,
+    /// An enterprise signer without its organization.
+    MissingOrganization,
+    /// An empty `FlowId`.
+    MissingFlowId,
+    /// Neither `FlowIds` nor `FlowGroupId`.
+    MissingFlowIds,
+    /// No flow has the id.
+    FlowNotFound,
+    /// A `FlowGroupId` the emulator does not know (it keeps no flow groups).
+    FlowGroupNotFound,
+    /// StartFlow on a started flow.
+    FlowHasStarted,
+    /// CreateDocument on a flow that has its document.
+    FlowHasDocument,
+    /// StartFlow before CreateDocument.
+    FlowHasNoDocument,
+    /// A signing link for a flow not yet started.
+    FlowNotStarted,
+    /// The flow is signed or cancelled.
+    FlowTerminated,
+    /// No signer of the flow matches the one asked for.
+    NoSuchSigner,
+    /// The emulator failed.
+    Internal,
+}
+
+/// The code each handled action answers for each way it refuses: the most specific code in
+/// the action's error list (upstream's), else a common API 3.0 code. A test holds every entry
+/// to the spec's lists, so the emulator never answers a code ESS does not list for the action.
+pub(crate) const CODES: &[(&str, Why, &str)] = &[
+    ("CreateFlow", Why::Capacity, "LimitExceeded"),
+    ("CreateFlow", Why::NoApprovers, "MissingParameter"),
+    ("CreateFlow", Why::MissingApproverName, "MissingParameter.ApproverName"),
+    ("CreateFlow", Why::MissingApproverMobile, "MissingParameter.ApproverMobile"),
+    ("CreateFlow", Why::MissingOrganization, "MissingParameter.ApproverOrganizationInfo"),
+    ("CreateFlowByFiles", Why::Capacity, "LimitExceeded"),
+    ("CreateFlowByFiles", Why::NoApprovers, "MissingParameter.FlowApprover"),
+    ("CreateFlowByFiles", Why::MissingApproverName, "MissingParameter.ApproverName"),
+    ("CreateFlowByFiles", Why::MissingApproverMobile, "MissingParameter.ApproverMobile"),
+    ("CreateFlowByFiles", Why::MissingOrganization, "MissingParameter.ApproverOrganizationInfo"),
+    ("CreateDocument", Why::MissingFlowId, "MissingParameter"),
+    ("CreateDocument", Why::FlowNotFound, "ResourceNotFound"),
+    ("CreateDocument", Why::FlowHasDocument, "FailedOperation.FlowHasDocument"),
+    ("StartFlow", Why::MissingFlowId, "MissingParameter"),
+    ("StartFlow", Why::FlowNotFound, "ResourceNotFound.Flow"),
+    ("StartFlow", Why::FlowHasStarted, "OperationDenied.FlowHasStarted"),
+    ("StartFlow", Why::FlowHasNoDocument, "FailedOperation.FlowHasNoDocument"),
+    ("CreateFlowSignUrl", Why::Capacity, "LimitExceeded"),
+    ("CreateFlowSignUrl", Why::MissingFlowId, "MissingParameter"),
+    ("CreateFlowSignUrl", Why::FlowNotFound, "ResourceNotFound.Flow"),
+    ("CreateFlowSignUrl", Why::FlowNotStarted, "FailedOperation"),
+    ("CreateFlowSignUrl", Why::FlowTerminated, "FailedOperation"),
+    ("CreateFlowSignUrl", Why::NoSuchSigner, "ResourceNotFound"),
+    ("DescribeFlowInfo", Why::MissingFlowIds, "MissingParameter"),
+    ("DescribeFlowInfo", Why::FlowNotFound, "ResourceNotFound.Resource"),
+    ("DescribeFlowInfo", Why::FlowGroupNotFound, "ResourceNotFound.Resource"),
+    ("DescribeFlowInfo", Why::Internal, "InternalError"),
+    ("CancelFlow", Why::MissingFlowId, "MissingParameter"),
+    ("CancelFlow", Why::FlowNotFound, "ResourceNotFound.Flow"),
+    ("CancelFlow", Why::FlowTerminated, "OperationDenied.FlowHasTerminated"),
+];
+
+/// The code `action` answers for `why`, from [`CODES`]. A pair the table lacks is a defect
+/// of the emulator (a debug build panics, so tests find it); a release build answers the
+/// common `FailedOperation`.
+pub(crate) fn code(action: &str, why: Why) -> &'static str {
+    let found = CODES
+        .iter()
+        .find(|(a, w, _)| *a == action && *w == why)
+        .map(|(_, _, code)| *code);
+    debug_assert!(found.is_some(), "no code for {action} refusing with {why:?}");
+    found.unwrap_or("FailedOperation")
 }
 
 #[derive(Debug, Clone)]
@@ -176,10 +262,10 @@ impl Flows {
 
     fn flow_mut(&mut self, request: &Map<String, Value>) -> Result<&mut Flow, Refused> {
         let id = text(request, "FlowId")
-            .ok_or_else(|| refused("MissingParameter.FlowId", "`FlowId` is required"))?;
+            .ok_or_else(|| refused(Why::MissingFlowId, "`FlowId` is required"))?;
         self.flows
             .get_mut(id)
-            .ok_or_else(|| refused("ResourceNotFound.Flow", "no flow has this `FlowId`"))
+            .ok_or_else(|| refused(Why::FlowNotFound, "no flow has this `FlowId`"))
     }
 
     /// CreateFlow, and CreateFlowByFiles (which also starts the flow with its files).
@@ -191,14 +277,14 @@ impl Flows {
     ) -> Result<Map<String, Value>, Refused> {
         if self.flows.len() >= MAX_FLOWS {
             return Err(refused(
-                "LimitExceeded",
+                Why::Capacity,
                 format!("the emulator keeps at most {MAX_FLOWS} flows"),
             ));
         }
         let list = request.get("Approvers").and_then(Value::as_array);
         let Some(list) = list.filter(|l| !l.is_empty()) else {
             return Err(refused(
-                "MissingParameter.FlowApprover",
+                Why::NoApprovers,
                 "`Approvers` needs at least one signer",
             ));
         };
@@ -211,20 +297,20 @@ impl Flows {
             if matches!(approver_type, 0 | 1 | 7) {
                 if field("ApproverName").is_empty() {
                     return Err(refused(
-                        "MissingParameter.ApproverName",
+                        Why::MissingApproverName,
                         format!("`Approvers[{i}].ApproverName` is required"),
                     ));
                 }
                 if field("ApproverMobile").is_empty() {
                     return Err(refused(
-                        "MissingParameter.ApproverMobile",
+                        Why::MissingApproverMobile,
                         format!("`Approvers[{i}].ApproverMobile` is required"),
                     ));
                 }
             }
             if matches!(approver_type, 0 | 3) && organization.is_empty() {
                 return Err(refused(
-                    "MissingParameter.ApproverOrganizationInfo",
+                    Why::MissingOrganization,
                     format!("`Approvers[{i}].OrganizationName` is required for enterprise signers"),
                 ));
             }
@@ -276,15 +362,10 @@ impl Flows {
         base_url: &str,
     ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
-        if flow.status != flow_status::NOT_STARTED {
-            return Err(refused(
-                "OperationDenied.FlowHasStarted",
-                "the flow has already started",
-            ));
-        }
+        // A started flow always has its document (StartFlow needs one).
         if flow.document.is_some() {
             return Err(refused(
-                "FailedOperation.FlowHasDocument",
+                Why::FlowHasDocument,
                 "the flow already has its document",
             ));
         }
@@ -308,13 +389,13 @@ impl Flows {
         let flow = self.flow_mut(request)?;
         if flow.status != flow_status::NOT_STARTED {
             return Err(refused(
-                "OperationDenied.FlowHasStarted",
+                Why::FlowHasStarted,
                 "the flow has already started",
             ));
         }
         if flow.document.is_none() {
             return Err(refused(
-                "FailedOperation.FlowHasNoDocument",
+                Why::FlowHasNoDocument,
                 "call CreateDocument for this flow before StartFlow",
             ));
         }
@@ -334,15 +415,12 @@ impl Flows {
         match flow.status {
             flow_status::SIGNED => {
                 return Err(refused(
-                    "OperationDenied.FlowCancelForbid",
+                    Why::FlowTerminated,
                     "a flow every signer has signed cannot be cancelled",
                 ));
             }
             flow_status::CANCELLED => {
-                return Err(refused(
-                    "OperationDenied.FlowHasTerminated",
-                    "the flow is already cancelled",
-                ));
+                return Err(refused(Why::FlowTerminated, "the flow is already cancelled"));
             }
             _ => {}
         }
@@ -379,13 +457,13 @@ impl Flows {
                 flow_status::WAITING | flow_status::PARTIALLY_SIGNED => {}
                 flow_status::NOT_STARTED => {
                     return Err(refused(
-                        "OperationDenied.FlowStatusForbid",
+                        Why::FlowNotStarted,
                         "the flow has not started: call StartFlow first",
                     ));
                 }
                 _ => {
                     return Err(refused(
-                        "OperationDenied.FlowHasTerminated",
+                        Why::FlowTerminated,
                         "the flow is finished or cancelled: only preview links (UrlType 1) are available",
                     ));
                 }
@@ -399,7 +477,7 @@ impl Flows {
                 .position(|a| matches_approver(a, info))
                 .ok_or_else(|| {
                     refused(
-                        "ResourceNotFound",
+                        Why::NoSuchSigner,
                         format!("no signer of the flow matches `FlowApproverInfos[{i}]`"),
                     )
                 })?;
@@ -412,7 +490,7 @@ impl Flows {
         self.reap_links(now);
         if self.links.len() + targets.len() > MAX_LINKS {
             return Err(refused(
-                "LimitExceeded",
+                Why::Capacity,
                 format!("the emulator keeps at most {MAX_LINKS} live links"),
             ));
         }
@@ -457,14 +535,22 @@ impl Flows {
     /// DescribeFlowInfo: the answer already serialized (a JSON object), written from the
     /// flows without building a tree, since tests poll it in loops.
     pub(crate) fn describe(&self, request: &Map<String, Value>) -> Result<Vec<u8>, Refused> {
+        // A FlowGroupId wins over FlowIds (upstream). The emulator keeps no flow groups, so
+        // none is found.
+        if text(request, "FlowGroupId").is_some() {
+            return Err(refused(
+                Why::FlowGroupNotFound,
+                "the emulator keeps no flow groups: no group has this `FlowGroupId`",
+            ));
+        }
         let ids: Vec<&str> = request
             .get("FlowIds")
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        if ids.is_empty() && text(request, "FlowGroupId").is_none() {
+        if ids.is_empty() {
             return Err(refused(
-                "MissingParameter.FlowId",
+                Why::MissingFlowIds,
                 "give `FlowIds` (or `FlowGroupId`)",
             ));
         }
@@ -472,7 +558,7 @@ impl Flows {
         for (i, id) in ids.iter().enumerate() {
             let flow = self.flows.get(*id).ok_or_else(|| {
                 refused(
-                    "ResourceNotFound.Flow",
+                    Why::FlowNotFound,
                     format!("no flow has the id at `FlowIds[{i}]`"),
                 )
             })?;
@@ -486,7 +572,7 @@ impl Flows {
         serde_json::to_vec(&Described {
             flow_detail_infos: details,
         })
-        .map_err(|e| refused("InternalError", e.to_string()))
+        .map_err(|e| refused(Why::Internal, e.to_string()))
     }
 
     /// A signer completes a link: `Ok` with the link's jump URL.
@@ -663,6 +749,26 @@ mod tests {
     }
 
     #[test]
+    fn every_code_a_handler_answers_is_one_the_action_lists_or_a_common_one() {
+        let schema = crate::schema::bundled();
+        let mut wrong = Vec::new();
+        for &(action, why, code) in CODES {
+            let def = schema.action(action).expect("a handled action is in the spec");
+            if !schema.may_answer(def, code) {
+                wrong.push(format!("{action} answers `{code}` for {why:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "codes the spec does not list: {wrong:#?}");
+        // Each pair once: a second entry would never be found.
+        for (i, (action, why, _)) in CODES.iter().enumerate() {
+            assert!(
+                !CODES[..i].iter().any(|(a, w, _)| a == action && w == why),
+                "{action} {why:?} twice"
+            );
+        }
+    }
+
+    #[test]
     fn the_lifecycle_moves_through_its_statuses() {
         let mut flows = Flows::default();
         let created = flows
@@ -679,22 +785,22 @@ mod tests {
         assert_eq!(id.len(), 32);
         let flow_req = req(json!({"FlowId": id}));
         assert_eq!(
-            flows.start(&flow_req).unwrap_err().code,
-            "FailedOperation.FlowHasNoDocument"
+            flows.start(&flow_req).unwrap_err().why,
+            Why::FlowHasNoDocument
         );
         let signer = json!({"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "1"});
         let early = req(json!({"FlowId": id, "FlowApproverInfos": [signer]}));
         assert_eq!(
-            flows.sign_urls(&early, 100, "http://e").unwrap_err().code,
-            "OperationDenied.FlowStatusForbid"
+            flows.sign_urls(&early, 100, "http://e").unwrap_err().why,
+            Why::FlowNotStarted
         );
         flows.create_document(&flow_req, "http://e").unwrap();
         assert_eq!(
             flows
                 .create_document(&flow_req, "http://e")
                 .unwrap_err()
-                .code,
-            "FailedOperation.FlowHasDocument"
+                .why,
+            Why::FlowHasDocument
         );
         flows.start(&flow_req).unwrap();
         let urls = flows.sign_urls(&early, 100, "http://e").unwrap();
@@ -713,8 +819,8 @@ mod tests {
             flows
                 .sign_urls(&stranger, 100, "http://e")
                 .unwrap_err()
-                .code,
-            "ResourceNotFound"
+                .why,
+            Why::NoSuchSigner
         );
         let cancel = req(json!({"FlowId": id, "CancelMessage": "m"}));
         flows.cancel(&cancel).unwrap();
@@ -731,8 +837,8 @@ mod tests {
             approve_status::CANCELLED
         );
         assert_eq!(
-            flows.cancel(&cancel).unwrap_err().code,
-            "OperationDenied.FlowHasTerminated"
+            flows.cancel(&cancel).unwrap_err().why,
+            Why::FlowTerminated
         );
     }
 

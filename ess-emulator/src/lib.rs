@@ -22,9 +22,9 @@
 //! (`AuthFailure.*`), the action and version (`InvalidAction`, `NoSuchVersion`), the rate
 //! limit per SecretId and action (`RequestLimitExceeded`), the spec check of the body
 //! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
-//! every problem listed with its path), a replay of the first answer for a repeated
-//! `ClientToken`, then the handler: the flow actions keep state, every other action answers
-//! from the spec's example values. Every answer is HTTP 200 with `Response.RequestId`,
+//! every problem listed with its path), then the handler: the flow actions keep state, every
+//! other action answers from the spec's example values. A repeated call runs again whatever
+//! its `ClientToken`, as on ESS (upstream: the field is no longer used). Every answer is HTTP 200 with `Response.RequestId`,
 //! `Content-Type: application/json` and a `Date` from the emulator's clock.
 //!
 //! Not emulated: GET and form-encoded calls (the official SDKs and CLI POST JSON by

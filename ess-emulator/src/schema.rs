@@ -34,6 +34,8 @@ pub struct Schema {
     actions: HashMap<String, ActionDef>,
     types: Vec<TypeDef>,
     codes: Vec<String>,
+    /// The common API 3.0 codes, which every action may answer.
+    common: Vec<String>,
 }
 
 /// One action.
@@ -46,6 +48,8 @@ pub(crate) struct ActionDef {
     /// Requests per second per caller, when the docs state one.
     pub(crate) rate_limit: Option<u32>,
     requirements: Vec<Requirement>,
+    /// The error codes upstream lists for it.
+    errors: Vec<String>,
     /// The example answer, built the first time it is needed.
     example: OnceLock<Map<String, Value>>,
 }
@@ -174,6 +178,7 @@ impl Schema {
                             }),
                         })
                         .collect(),
+                    errors: action.errors.iter().map(|c| c.to_string()).collect(),
                     example: OnceLock::new(),
                 };
                 Some((name.to_owned(), def))
@@ -187,6 +192,7 @@ impl Schema {
             .map(|c| c.to_string())
             .collect();
         Schema {
+            common: spec.errors.common.iter().map(|c| c.to_string()).collect(),
             version: spec.service.api_version.to_string(),
             signing_service: spec.service.signing_service.to_string(),
             actions,
@@ -205,6 +211,11 @@ impl Schema {
         let mut names: Vec<_> = self.actions.values().map(|a| a.name).collect();
         names.sort_unstable();
         names
+    }
+
+    /// Whether action `action` may answer `code`: the action's own list, or a common code.
+    pub(crate) fn may_answer(&self, action: &ActionDef, code: &str) -> bool {
+        action.errors.iter().chain(&self.common).any(|c| c == code)
     }
 
     /// Whether `code` is an error code of the spec.
@@ -295,7 +306,9 @@ impl Schema {
                 let Some(wire) = scalar_wire(*scalar, value) else {
                     return wrong(scalar_expectation(*scalar), out);
                 };
-                if let (Scalar::String, Some((min, max))) = (scalar, member.length) {
+                // A list's length counts its items (checked above), not each item's characters.
+                let own_length = matches!(member.ty, Ty::Scalar(_));
+                if let (Scalar::String, Some((min, max)), true) = (scalar, member.length, own_length) {
                     let chars = wire.chars().count() as u64;
                     check_length(chars, min, max, "characters", path, out);
                 }
@@ -323,10 +336,60 @@ impl Schema {
         }
     }
 
-    /// A request of `action` with every required member, from the spec's example values.
+    /// A request of `action` with every required member, and every member its unconditional
+    /// requirements ask for, from the spec's example values.
     pub fn example_request(&self, action: &str) -> Option<Value> {
         let def = self.action(action)?;
-        Some(Value::Object(self.example_object(def.input, true, 0)))
+        let mut request = self.example_object(def.input, true, 0);
+        for requirement in def.requirements.iter().filter(|r| r.when.is_none()) {
+            self.fill_required(def.input, &mut request, &requirement.path, requirement);
+        }
+        Some(Value::Object(request))
+    }
+
+    /// Adds the members `requirement` names to every object at `path` (below `object`, of
+    /// type `ty`) that the example has.
+    fn fill_required(
+        &self,
+        ty: usize,
+        object: &mut Map<String, Value>,
+        path: &[(String, bool)],
+        requirement: &Requirement,
+    ) {
+        let def = &self.types[ty];
+        let Some(((name, _), rest)) = path.split_first() else {
+            for wanted in &requirement.members {
+                let Some(member) = def.index.get(wanted).map(|&i| &def.members[i]) else {
+                    continue;
+                };
+                if !object.contains_key(wanted)
+                    && let Some(value) = self.example_value(member, &member.ty, true, 0)
+                {
+                    object.insert(wanted.clone(), value);
+                }
+            }
+            return;
+        };
+        let Some(member) = def.index.get(name).map(|&i| &def.members[i]) else {
+            return;
+        };
+        let item_ty = match &member.ty {
+            Ty::Named(id) => *id,
+            Ty::List(item) => match **item {
+                Ty::Named(id) => id,
+                _ => return,
+            },
+            Ty::Scalar(_) => return,
+        };
+        match object.get_mut(name) {
+            Some(Value::Object(inner)) => self.fill_required(item_ty, inner, rest, requirement),
+            Some(Value::Array(items)) => {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    self.fill_required(item_ty, item, rest, requirement);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A response body (`Response` object, without `RequestId`) of `action` from the spec's

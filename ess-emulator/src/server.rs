@@ -2,7 +2,7 @@
 //! the state its handlers share, and the accept loop that serves each connection with hyper
 //! so that a handler can have its connection dropped on purpose.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -237,7 +237,6 @@ impl Builder {
             clock_offset: AtomicI64::new(self.clock_offset),
             received: Mutex::new(VecDeque::new()),
             flows: Mutex::new(Flows::default()),
-            replays: Mutex::new(Replays::default()),
             url: url.clone(),
         });
         if self.seed_demo {
@@ -420,16 +419,7 @@ pub(crate) struct Shared {
     clock_offset: AtomicI64,
     received: Mutex<VecDeque<Record>>,
     pub(crate) flows: Mutex<Flows>,
-    pub(crate) replays: Mutex<Replays>,
     pub(crate) url: String,
-}
-
-/// Answers remembered by (SecretId, action, ClientToken), so a retried write with the same
-/// token gets the first answer instead of running again.
-#[derive(Default)]
-pub(crate) struct Replays {
-    pub(crate) answers: HashMap<(String, String, String), crate::api::Reply>,
-    pub(crate) order: VecDeque<(String, String, String)>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -22,25 +22,13 @@ pub trait Action: Serialize + Validate {
     const ENDPOINT: EndpointHosts;
     /// Requests per second the service allows, when stated.
     const RATE_LIMIT: Option<u32>;
-    /// Whether the request may be re-sent after a network failure.
+    /// Whether the request may be re-sent after a failure that may have executed: reads, and
+    /// writes whose idempotency upstream documents (none today).
     const RETRY_SAFE: bool;
-    /// Whether the request has a `ClientToken` that makes a repeated request idempotent
-    /// (the service answers a repeat with the first result instead of running it again).
-    const CLIENT_TOKEN: bool = false;
     /// The response type.
     type Response: DeserializeOwned;
     /// The type of the service's error codes (the generated `ErrorCode`).
     type Code: for<'a> From<&'a str> + fmt::Debug + fmt::Display;
-
-    /// A copy with `token` as its `ClientToken`, when the request has one and the caller
-    /// left it empty; `None` otherwise.
-    fn with_client_token(&self, token: &str) -> Option<Self>
-    where
-        Self: Sized,
-    {
-        let _ = token;
-        None
-    }
 }
 
 /// The hosts of one endpoint group of the spec (`default`, or `file` for uploads): where an
@@ -70,7 +58,7 @@ pub struct CallInfo {
     /// Requests per second, when limited.
     pub rate_limit: Option<u32>,
     /// Whether what may have executed (5xx, `InternalError*`, a connection lost after
-    /// sending) may be sent again: reads, and writes protected by a `ClientToken`.
+    /// sending) may be sent again: reads, and writes whose idempotency upstream documents.
     pub retry_safe: bool,
 }
 
@@ -83,7 +71,7 @@ impl CallInfo {
             version: A::VERSION,
             endpoint: A::ENDPOINT,
             rate_limit: A::RATE_LIMIT,
-            retry_safe: A::RETRY_SAFE || A::CLIENT_TOKEN,
+            retry_safe: A::RETRY_SAFE,
         }
     }
 }
@@ -112,26 +100,11 @@ async fn send<A: Action, T: Transport + ?Sized>(
     request: &A,
 ) -> Result<A::Response, Error> {
     request.validate().map_err(Error::Validation)?;
-    // One token for the call: every attempt sends the same body, so a repeat after a lost
-    // answer is recognised by the service instead of executed again.
-    let filled = if A::CLIENT_TOKEN {
-        request.with_client_token(&client_token())
-    } else {
-        None
-    };
-    let request = filled.as_ref().unwrap_or(request);
     let body = serde_json::to_vec(request).map_err(|e| {
-        Error::Transport(TransportError::new(format!(
-            "cannot encode the request: {e}"
-        )))
+        Error::Transport(TransportError::new(format!("cannot encode the request: {e}")).not_sent())
     })?;
     let bytes = transport.send(&CallInfo::of::<A>(), body).await?;
     decode::<A::Response>(&bytes)
-}
-
-/// A fresh ClientToken: 32 hex digits (128 random bits).
-fn client_token() -> String {
-    format!("{:032x}", fastrand::u128(..))
 }
 
 /// Decodes `{"Response": {...}}` straight from the bytes into `R`, turning

@@ -1,5 +1,6 @@
 //! The one error type of a call: validation, credentials, transport, timeout, decode or
-//! service. Display never includes secrets or request bodies.
+//! service, each able to say whether the request may have executed. Display never includes
+//! secrets or request bodies.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,12 +26,26 @@ pub enum Error<C = String> {
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     /// The request could not be delivered, or the answer was not an API response.
+    /// [`TransportError::may_have_executed`] tells which.
     #[error("transport error: {0}")]
     Transport(#[source] TransportError),
-    /// The call did not finish in time: the limit that ran out (the call's deadline, one
-    /// attempt's timeout, or the connect timeout).
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
+    /// No connection could be made within the connect timeout: nothing was sent.
+    #[error("connect timed out after {0:?} (nothing was sent)")]
+    ConnectTimeout(Duration),
+    /// An attempt sent its request and had no complete answer within its timeout: the
+    /// service may have executed it.
+    #[error("no answer within the attempt timeout of {0:?} (the request was sent)")]
+    AttemptTimeout(Duration),
+    /// The call's deadline passed: while waiting for the rate limiter, during an attempt, or
+    /// before the next one.
+    #[error("the call's deadline of {deadline:?} passed")]
+    Deadline {
+        /// The deadline (`RetryPolicy::deadline`, or the call's own).
+        deadline: Duration,
+        /// Whether a request was in flight when it passed, or an earlier attempt may have
+        /// executed.
+        may_have_executed: bool,
+    },
     /// The answer's body is larger than the configured cap; it was not read past the cap.
     #[error("the response body exceeds the {limit}-byte cap")]
     ResponseTooLarge {
@@ -74,7 +89,15 @@ impl<C> Error<C> {
             Error::Credentials(e) => Error::Credentials(e),
             Error::Config(e) => Error::Config(e),
             Error::Transport(e) => Error::Transport(e),
-            Error::Timeout(d) => Error::Timeout(d),
+            Error::ConnectTimeout(d) => Error::ConnectTimeout(d),
+            Error::AttemptTimeout(d) => Error::AttemptTimeout(d),
+            Error::Deadline {
+                deadline,
+                may_have_executed,
+            } => Error::Deadline {
+                deadline,
+                may_have_executed,
+            },
             Error::ResponseTooLarge { limit } => Error::ResponseTooLarge { limit },
             Error::Decode { path, message } => Error::Decode { path, message },
             Error::Service(e) => Error::Service(ServiceError {
@@ -91,6 +114,57 @@ impl<C: AsRef<str>> Error<C> {
     pub fn code_str(&self) -> Option<&str> {
         self.code().map(AsRef::as_ref)
     }
+
+    /// Whether the service may have run the request. `false` only where it provably did
+    /// not: the request was refused before sending (validation, credentials,
+    /// configuration), no connection was made, or the service refused it before running it
+    /// (HTTP 429, a service error other than `InternalError*`). `true` once a request was
+    /// sent and its outcome is unknown (a lost connection, an attempt timeout, a 5xx,
+    /// `InternalError*`, an answer that could not be read).
+    ///
+    /// A write that failed with `true` may have happened: look it up (DescribeFlowInfo, a
+    /// list filtered by what you set) before sending it again. The client itself never
+    /// re-sends such a write. For actions it retries after such failures (reads), this
+    /// describes the last attempt.
+    pub fn may_have_executed(&self) -> bool {
+        match self {
+            Error::Validation(_) | Error::Credentials(_) | Error::Config(_) => false,
+            Error::Transport(e) => e.may_have_executed(),
+            Error::ConnectTimeout(_) => false,
+            Error::AttemptTimeout(_) => true,
+            Error::Deadline {
+                may_have_executed, ..
+            } => *may_have_executed,
+            Error::ResponseTooLarge { .. } | Error::Decode { .. } => true,
+            Error::Service(e) => is_internal_error(e.code.as_ref()),
+        }
+    }
+
+    /// Whether sending the same request again cannot run it twice and may succeed: the
+    /// failure was transient and provably did not execute (no connection, HTTP 429,
+    /// `RequestLimitExceeded*`, a deadline that passed before anything was sent). The client
+    /// already retried these within its attempts and deadline.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.transient && !e.may_have_executed(),
+            Error::ConnectTimeout(_) => true,
+            Error::Deadline {
+                may_have_executed, ..
+            } => !may_have_executed,
+            Error::Service(e) => is_rate_limited(e.code.as_ref()),
+            _ => false,
+        }
+    }
+}
+
+/// `InternalError` and its sub-codes: the service failed while handling the request.
+pub(crate) fn is_internal_error(code: &str) -> bool {
+    code == "InternalError" || code.starts_with("InternalError.")
+}
+
+/// `RequestLimitExceeded` and its sub-codes: refused before running.
+pub(crate) fn is_rate_limited(code: &str) -> bool {
+    code == "RequestLimitExceeded" || code.starts_with("RequestLimitExceeded.")
 }
 
 impl Error<String> {
@@ -112,6 +186,11 @@ pub struct TransportError {
     /// characters. Bodies that look like JSON are never excerpted: they may carry personal
     /// data (a truncated answer can hold a signer's mobile number).
     pub body_excerpt: Option<String>,
+    /// Whether the request may have reached the service (see
+    /// [`may_have_executed`](Self::may_have_executed)).
+    sent: bool,
+    /// Whether trying again later may succeed (no connection, a 429).
+    transient: bool,
     /// The underlying error (from the HTTP stack), for `Error::source` chains.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
@@ -120,24 +199,51 @@ pub struct TransportError {
 const EXCERPT_CHARS: usize = 256;
 
 impl TransportError {
-    /// An error with only a message.
+    /// An error with only a message. The request counts as sent (it may have executed)
+    /// unless [`not_sent`](Self::not_sent) says otherwise: the safe reading when nobody knows.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             status: None,
             message: message.into(),
             body_excerpt: None,
+            sent: true,
+            transient: false,
             source: None,
         }
     }
 
-    /// An error about an answer with this status and body.
+    /// No connection could be made: nothing was sent, and a later attempt may succeed.
+    pub fn connect(message: impl Into<String>) -> Self {
+        Self {
+            sent: false,
+            transient: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// An error about an answer with this status and body. An HTTP 429 is a refusal before
+    /// execution (transient); any other answer leaves the outcome unknown.
     pub fn with_response(status: u16, message: impl Into<String>, body: &[u8]) -> Self {
+        let refused = status == 429;
         Self {
             status: Some(status),
-            message: message.into(),
             body_excerpt: excerpt(body),
-            source: None,
+            sent: !refused,
+            transient: refused,
+            ..Self::new(message)
         }
+    }
+
+    /// The same error, for a request that provably never left the process.
+    pub fn not_sent(mut self) -> Self {
+        self.sent = false;
+        self
+    }
+
+    /// Whether the service may have run the request: `false` when nothing was sent (or the
+    /// answer was a 429), `true` otherwise.
+    pub fn may_have_executed(&self) -> bool {
+        self.sent
     }
 
     /// The same error, caused by `source`.

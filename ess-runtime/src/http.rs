@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
 use crate::config::{Config, Endpoint, is_header_value};
-use crate::error::{Error, TransportError};
+use crate::error::{Error, TransportError, is_internal_error};
 use crate::h1;
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Failure, is_retryable};
@@ -558,11 +558,12 @@ fn bad_answer(status: u16, message: &str, body: &[u8], failure: FailureKind) -> 
 fn failed_exchange(error: h1::H1Error, config: &Config) -> Attempt {
     let (error, failure) = match error {
         // Nothing was sent, timed out or not: safe to retry for any action.
-        h1::H1Error::Connect(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            (Error::Timeout(config.connect_timeout), FailureKind::Connect)
-        }
+        h1::H1Error::Connect(e) if e.kind() == std::io::ErrorKind::TimedOut => (
+            Error::ConnectTimeout(config.connect_timeout),
+            FailureKind::Connect,
+        ),
         h1::H1Error::Connect(e) => (
-            Error::Transport(TransportError::new("cannot connect").with_source(e)),
+            Error::Transport(TransportError::connect("cannot connect").with_source(e)),
             FailureKind::Connect,
         ),
         h1::H1Error::TooLarge => (
@@ -584,9 +585,9 @@ fn failed_request(error: reqwest::Error, config: &Config) -> Attempt {
     // A failed connect sent nothing, timed out or not: safe to retry for any action.
     if error.is_connect() {
         let error = if error.is_timeout() {
-            Error::Timeout(config.connect_timeout)
+            Error::ConnectTimeout(config.connect_timeout)
         } else {
-            Error::Transport(TransportError::new("cannot connect").with_source(error))
+            Error::Transport(TransportError::connect("cannot connect").with_source(error))
         };
         return Attempt::Failed {
             error,
@@ -594,7 +595,7 @@ fn failed_request(error: reqwest::Error, config: &Config) -> Attempt {
         };
     }
     let error = if error.is_timeout() {
-        Error::Timeout(config.timeout)
+        Error::AttemptTimeout(config.timeout)
     } else {
         // reqwest's errors name the URL and the cause, never headers or bodies.
         Error::Transport(TransportError::new("the request failed").with_source(error))
@@ -630,7 +631,12 @@ impl Transport for HttpTransport {
         let policy = &config.retry;
         let started = Instant::now();
         let deadline = started + policy.deadline;
-        let timed_out = Error::Timeout(policy.deadline);
+        // Whether any attempt so far may have executed: a deadline that passes later says so.
+        let mut executed = false;
+        let timed_out = |may_have_executed: bool| Error::Deadline {
+            deadline: policy.deadline,
+            may_have_executed,
+        };
         async {
             let mut attempt = 0u32;
             let mut resigned = false;
@@ -642,7 +648,7 @@ impl Transport for HttpTransport {
                 {
                     let wait = self.inner.limiter.acquire(info.action, limit);
                     if tokio::time::timeout_at(deadline, wait).await.is_err() {
-                        return Err(timed_out);
+                        return Err(timed_out(executed));
                     }
                     fresh = None;
                 }
@@ -650,7 +656,7 @@ impl Transport for HttpTransport {
                 // Tokio's timers fire on the driver's next turn: a deadline that has
                 // passed is checked here, so no attempt starts after it.
                 if sent >= deadline {
-                    return Err(timed_out);
+                    return Err(timed_out(executed));
                 }
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
@@ -663,10 +669,11 @@ impl Transport for HttpTransport {
                         Ok(outcome) => outcome,
                         // The request may be out: retried only where that is safe.
                         Err(_) if attempt_ends < deadline => Attempt::Failed {
-                            error: Error::Timeout(config.timeout),
+                            error: Error::AttemptTimeout(config.timeout),
                             failure: FailureKind::Network,
                         },
-                        Err(_) => return Err(timed_out),
+                        // The attempt was in flight: it may have been sent.
+                        Err(_) => return Err(timed_out(true)),
                     };
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
@@ -698,6 +705,7 @@ impl Transport for HttpTransport {
                         if !is_retryable(Failure::Service(&code), info.retry_safe) {
                             return Ok(answer);
                         }
+                        executed |= is_internal_error(&code);
                         Ok(answer)
                     }
                     Attempt::Failed { error, failure } => {
@@ -711,6 +719,7 @@ impl Transport for HttpTransport {
                         if !is_retryable(failure, info.retry_safe) {
                             return Err(error);
                         }
+                        executed |= error.may_have_executed();
                         Err(error)
                     }
                 };

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::error::{is_internal_error, is_rate_limited};
+
 /// How failed attempts are retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -71,11 +73,7 @@ pub fn is_retryable(failure: Failure<'_>, retry_safe: bool) -> bool {
         Failure::Connect | Failure::Status(429) => true,
         Failure::Network => retry_safe,
         Failure::Status(status) => retry_safe && (500..600).contains(&status),
-        Failure::Service(code) => {
-            code == "RequestLimitExceeded"
-                || code.starts_with("RequestLimitExceeded.")
-                || (retry_safe && (code == "InternalError" || code.starts_with("InternalError.")))
-        }
+        Failure::Service(code) => is_rate_limited(code) || (retry_safe && is_internal_error(code)),
     }
 }
 

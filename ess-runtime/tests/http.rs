@@ -252,7 +252,11 @@ async fn no_sleep_after_the_last_attempt_and_the_deadline_holds() {
     let err = call(&transport(&url, no_time), &Safe(ping()))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout(d) if d.is_zero()), "{err}");
+    assert!(
+        matches!(err, Error::Deadline { deadline, may_have_executed: false } if deadline.is_zero()),
+        "{err}"
+    );
+    assert!(err.is_retryable() && !err.may_have_executed());
     assert_eq!(
         server.seen.lock().unwrap().len(),
         0,
@@ -286,7 +290,7 @@ async fn the_deadline_bounds_a_hung_attempt_and_a_long_limiter_wait() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(300)),
+        matches!(err, Error::Deadline { deadline, may_have_executed: true } if deadline == Duration::from_millis(300)),
         "{err}"
     );
     assert!(
@@ -303,7 +307,17 @@ async fn the_deadline_bounds_a_hung_attempt_and_a_long_limiter_wait() {
     }
     let started = Instant::now();
     let err = call(&t, &Limited(ping())).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    // Refused by the limiter before anything was sent.
+    assert!(
+        matches!(
+            err,
+            Error::Deadline {
+                may_have_executed: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_millis(800),
         "{:?}",
@@ -437,9 +451,10 @@ async fn timeouts_are_errors_of_their_own() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(200)),
+        matches!(err, Error::AttemptTimeout(d) if d == Duration::from_millis(200)),
         "{err}"
     );
+    assert!(err.may_have_executed() && !err.is_retryable());
     assert!(started.elapsed() < Duration::from_millis(550));
     server.join().unwrap();
 }
@@ -569,9 +584,10 @@ async fn a_connect_timeout_is_a_connect_failure_and_says_so() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(150)),
+        matches!(err, Error::ConnectTimeout(d) if d == Duration::from_millis(150)),
         "{err}"
     );
+    assert!(!err.may_have_executed() && err.is_retryable());
     assert!(
         started.elapsed() >= Duration::from_millis(300),
         "two attempts: {:?}",

@@ -498,23 +498,60 @@ impl Run {
 }
 
 /// The calls the fault tests make.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Call {
     /// A read the spec marks retry-safe.
     SignUrl,
-    /// A write protected by a ClientToken (the client fills one in).
+    /// The writes of the signing path: none may be sent twice (their ClientToken, where they
+    /// have one, is unused upstream).
     CreateFlow,
-    /// A write with no ClientToken: never to be sent twice.
+    CreateDocument,
+    StartFlow,
     CreateFlowByFiles,
 }
 
-/// Makes one call under `rule`.
+const WRITES: [Call; 4] = [
+    Call::CreateFlow,
+    Call::CreateDocument,
+    Call::StartFlow,
+    Call::CreateFlowByFiles,
+];
+
+impl Call {
+    fn action(self) -> &'static str {
+        match self {
+            Call::SignUrl => "CreateFlowSignUrl",
+            Call::CreateFlow => "CreateFlow",
+            Call::CreateDocument => "CreateDocument",
+            Call::StartFlow => "StartFlow",
+            Call::CreateFlowByFiles => "CreateFlowByFiles",
+        }
+    }
+}
+
+/// Makes one call under `rule`. CreateDocument and StartFlow get a flow in the state they
+/// need, made before the rule is in force.
 async fn under_fault(
     rule: FaultRule,
     configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
     call: Call,
 ) -> Run {
     let emulator = Emulator::start().await.unwrap();
+    let operator = UserInfo::new().user_id("operator-1");
+    let flow_id = match call {
+        Call::CreateDocument | Call::StartFlow => {
+            let setup = client(&emulator, |c| c);
+            let request = CreateFlowRequest::new(operator.clone(), "f", vec![person()]);
+            let id = setup.create_flow(&request).await.unwrap().flow_id.unwrap();
+            if call == Call::StartFlow {
+                let document =
+                    CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(id.clone());
+                setup.create_document(&document).await.unwrap();
+            }
+            id
+        }
+        _ => DEMO_FLOW_ID.to_owned(),
+    };
     emulator.inject(rule);
     let client = client(&emulator, |c| configure(c.retry(fast_retries())));
     let started = Instant::now();
@@ -522,16 +559,24 @@ async fn under_fault(
         match call {
             Call::SignUrl => {
                 let request =
-                    CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).flow_approver_infos(vec![person()]);
+                    CreateFlowSignUrlRequest::new(flow_id).flow_approver_infos(vec![person()]);
                 client.create_flow_sign_url(&request).await.map(drop)
             }
             Call::CreateFlow => {
-                let request = CreateFlowRequest::new(UserInfo::new(), "f", vec![person()]);
+                let request = CreateFlowRequest::new(operator, "f", vec![person()]);
                 client.create_flow(&request).await.map(drop)
+            }
+            Call::CreateDocument => {
+                let request = CreateDocumentRequest::new(operator, "template-1").flow_id(flow_id);
+                client.create_document(&request).await.map(drop)
+            }
+            Call::StartFlow => {
+                let request = StartFlowRequest::new(operator, flow_id);
+                client.start_flow(&request).await.map(drop)
             }
             Call::CreateFlowByFiles => {
                 let request =
-                    CreateFlowByFilesRequest::new(UserInfo::new(), "f", vec!["file-1".to_owned()])
+                    CreateFlowByFilesRequest::new(operator, "f", vec!["file-1".to_owned()])
                         .approvers(vec![
                             ApproverInfo::new(ApproverType::Person)
                                 .approver_name(DEMO_PERSON.0)
@@ -543,17 +588,60 @@ async fn under_fault(
     })
     .await
     .expect("a fault never hangs the client");
-    let elapsed = started.elapsed();
-    let action = match call {
-        Call::SignUrl => "CreateFlowSignUrl",
-        Call::CreateFlow => "CreateFlow",
-        Call::CreateFlowByFiles => "CreateFlowByFiles",
-    };
     Run {
         outcome,
-        elapsed,
+        elapsed: started.elapsed(),
         emulator,
-        action,
+        action: call.action(),
+    }
+}
+
+/// The faults after which a write may have executed: an InternalError, a 502, a dropped
+/// connection (each after the handler ran) and an attempt timeout (the answer comes too
+/// late), each with the client configuration it needs.
+fn ambiguous_faults() -> Vec<(&'static str, FaultRule, fn(ConfigBuilder) -> ConfigBuilder)> {
+    let same = |c: ConfigBuilder| c;
+    let short = |c: ConfigBuilder| c.timeout(Duration::from_millis(150));
+    let internal = Fault::Error {
+        code: "InternalError".into(),
+        message: "boom".into(),
+    };
+    vec![
+        ("InternalError", FaultRule::new(internal).after_execution(), same),
+        ("a 502", FaultRule::new(Fault::Status(502)).after_execution(), same),
+        ("a lost connection", FaultRule::new(Fault::Drop).after_execution(), same),
+        (
+            "an attempt timeout",
+            FaultRule::new(Fault::Delay(Duration::from_millis(600))),
+            short,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_write_that_may_have_executed_is_sent_once_and_says_so() {
+    for call in WRITES {
+        for (what, rule, configure) in ambiguous_faults() {
+            let action = call.action();
+            let run = under_fault(rule.action(action), configure, call).await;
+            let err = run.outcome.as_ref().unwrap_err();
+            assert!(err.may_have_executed(), "{action} after {what}: {err}");
+            assert!(!err.is_retryable(), "{action} after {what}: {err}");
+            // A late answer still runs to the end on the server: wait for it.
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let calls = run.calls();
+            assert_eq!(calls.len(), 1, "{action} after {what} was sent again");
+            assert!(calls[0].executed(), "{action} ran before {what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_read_is_retried_after_what_may_have_executed() {
+    for (what, rule, configure) in ambiguous_faults() {
+        let run = under_fault(rule.times(1), configure, Call::SignUrl).await;
+        assert!(run.outcome.is_ok(), "after {what}: {:?}", run.outcome);
+        assert_eq!(run.calls().len(), 2, "after {what}");
     }
 }
 
@@ -584,29 +672,17 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     assert_eq!(calls.len(), 1);
     assert!(calls[0].executed(), "the flow was created before the 502");
 
-    // A 502 after CreateFlow ran: retried with the ClientToken the client filled in, which
-    // the service recognises: one contract, and the caller gets its FlowId.
-    let rule = FaultRule::new(Fault::Status(502))
-        .action("CreateFlow")
-        .after_execution()
-        .times(1);
-    let run = under_fault(rule, |c| c, Call::CreateFlow).await;
-    assert!(run.outcome.is_ok(), "{:?}", run.outcome);
-    let calls = run.calls();
-    assert_eq!(calls.len(), 2);
-    let token = |i: usize| {
-        calls[i].body["ClientToken"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
-    assert_eq!(token(0).len(), 32);
-    assert_eq!(token(0), token(1), "every attempt carries the same token");
-    assert_eq!(
-        run.emulator.flow_ids().len(),
-        2,
-        "the demo flow and one new flow"
-    );
+    // A ClientToken is no guard: the emulator, like ESS, runs a repeat again. Two calls with
+    // the same token make two flows.
+    let emulator = Emulator::start().await.unwrap();
+    let same_token = client(&emulator, |c| c);
+    #[allow(deprecated)]
+    let request = CreateFlowRequest::new(UserInfo::new().user_id("operator-1"), "f", vec![person()])
+        .client_token("caller-token-1");
+    let first = same_token.create_flow(&request).await.unwrap().flow_id;
+    let second = same_token.create_flow(&request).await.unwrap().flow_id;
+    assert_ne!(first, second);
+    assert_eq!(emulator.flow_ids().len(), 3, "the demo flow and two new flows");
 
     // InternalError: retried for the read, not for the write.
     let error = || Fault::Error {
@@ -663,7 +739,7 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
     )
     .await;
     let (outcome, elapsed) = (&run.outcome, run.elapsed);
-    assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    assert!(matches!(outcome, Err(Error::AttemptTimeout(_))), "{outcome:?}");
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     // The emulator finishes what arrived, as a server would: the write happened although
     // the caller saw a timeout. It was not sent twice.

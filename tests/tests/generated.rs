@@ -119,10 +119,6 @@ fn retry_safe<A: Action>() -> bool {
     A::RETRY_SAFE
 }
 
-fn client_token<A: Action>() -> bool {
-    A::CLIENT_TOKEN
-}
-
 #[test]
 fn actions_carry_their_spec_facts() {
     assert_eq!(
@@ -146,11 +142,16 @@ fn actions_carry_their_spec_facts() {
             "ess.test.ess.tencent.cn"
         )
     );
-    // A write with a ClientToken is retry-safe through it; one without never is.
-    assert!(retry_safe::<CreateFlowRequest>());
-    assert!(client_token::<CreateFlowRequest>());
-    assert!(!retry_safe::<CreateFlowByFilesRequest>());
-    assert!(!client_token::<CreateFlowByFilesRequest>());
+    // No write is retry-safe: a ClientToken is no guard (upstream: no longer used).
+    for write in [
+        retry_safe::<CreateFlowRequest>(),
+        retry_safe::<CreateDocumentRequest>(),
+        retry_safe::<StartFlowRequest>(),
+        retry_safe::<CreateFlowByFilesRequest>(),
+        retry_safe::<CancelFlowRequest>(),
+    ] {
+        assert!(!write);
+    }
     assert!(CreateFlowSignUrlRequest::ERROR_CODES.contains(&ErrorCode::ResourceNotFoundFlow));
     // Exactly the codes the spec lists for the action, in its order.
     let spec_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");

@@ -67,6 +67,9 @@ fn trace_logs_of_a_signing_path_carry_no_personal_data() {
             .build()
             .unwrap();
         let client = Client::from_config(config).unwrap();
+        // Upstream has not opened ClientIp (a deprecated setter), but a caller may still set
+        // it, and it must never reach a log.
+        #[allow(deprecated)]
         let operator = UserInfo::new().user_id("operator-1").client_ip(CLIENT_IP);
 
         let created = client

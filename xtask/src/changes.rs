@@ -194,6 +194,33 @@ fn diff_actions(old: &Spec, new: &Spec, report: &mut Report) {
                 ),
             ));
         }
+        let requirements = |a: &ess_codegen::spec::Action| -> BTreeSet<String> {
+            a.requirements
+                .iter()
+                .map(|r| {
+                    let when = r.when.as_ref().map_or(String::new(), |w| {
+                        let values: Vec<String> = w.values.iter().map(|v| v.to_string()).collect();
+                        format!(" when {} in {}", w.member.as_str(), values.join("|"))
+                    });
+                    let members: Vec<String> = r.members.iter().map(|m| m.to_string()).collect();
+                    format!("{}: {}{when}", r.path.as_str(), members.join(", "))
+                })
+                .collect()
+        };
+        let (was_required, required) = (requirements(was), requirements(action));
+        for added in required.difference(&was_required) {
+            // Validated before sending: a new requirement refuses requests it used to send.
+            report.actions.push(change(
+                Impact::Major,
+                format!("`{name}` now requires {added}"),
+            ));
+        }
+        for removed in was_required.difference(&required) {
+            report.actions.push(change(
+                Impact::Minor,
+                format!("`{name}` no longer requires {removed}"),
+            ));
+        }
         let codes = |a: &ess_codegen::spec::Action| -> BTreeSet<String> {
             a.errors.iter().map(|e| e.to_string()).collect()
         };
@@ -301,6 +328,36 @@ fn diff_members(ty: &str, was: &TypeDef, def: &TypeDef, input: bool, report: &mu
             report.types.push(change(
                 Impact::Minor,
                 format!("`{ty}.{name}` is deprecated"),
+            ));
+        }
+        if !old.unused && m.unused {
+            report.types.push(change(
+                Impact::Minor,
+                if input {
+                    format!("`{ty}.{name}` is no longer read by the service (its setter is deprecated)")
+                } else {
+                    format!("`{ty}.{name}` is no longer used by the service")
+                },
+            ));
+        }
+        let bounds = |m: &Member| {
+            (
+                m.length.as_deref().map(|l| (l.exact, l.min, l.max)),
+                m.range.as_deref().map(|r| {
+                    let text = |b: &Option<ess_codegen::spec::Spanned<String>>| {
+                        b.as_deref().cloned()
+                    };
+                    (text(&r.min), text(&r.max))
+                }),
+            )
+        };
+        if bounds(old) != bounds(m) {
+            // Validation runs before sending: a new or tighter bound refuses requests it
+            // used to send.
+            let impact = if input { Impact::Major } else { Impact::Patch };
+            report.types.push(change(
+                impact,
+                format!("`{ty}.{name}` has new length or range bounds"),
             ));
         }
     }

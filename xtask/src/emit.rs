@@ -145,6 +145,7 @@ fn member(m: &Member) -> Node {
         .flag("output_required", m.output_required)
         .flag("nullable", m.nullable)
         .flag("disabled", m.disabled)
+        .flag("unused", m.unused)
         .flag("deprecated", m.deprecated)
         .opt_node("sensitive", m.sensitive.map(raw))
         .opt_node("length", m.length.as_deref().map(length))

@@ -41,7 +41,7 @@ pub(crate) struct SharedMemberPatch {
     pub(crate) doc: Option<String>,
     /// See [`MemberPatch::sensitive`].
     #[serde(default)]
-    pub(crate) sensitive: Option<bool>,
+    pub(crate) sensitive: Option<Spanned<bool>>,
 }
 
 /// Service facts.
@@ -75,9 +75,15 @@ pub(crate) struct ActionPatch {
     pub(crate) endpoint: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) rate_limit: Option<Spanned<u32>>,
-    /// A read: may be sent again after a failure that may have executed.
+    /// May be sent again after a failure that may have executed: a read (by its official
+    /// title), or a write whose `retry_safe_source` cites where upstream states that a
+    /// repeat is safe.
     #[serde(default)]
     pub(crate) retry_safe: Option<Spanned<bool>>,
+    /// Where upstream states that repeating this write is safe (a doc page and what it says,
+    /// in our words). Import refuses a write marked `retry_safe` without one.
+    #[serde(default)]
+    pub(crate) retry_safe_source: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) errors: Vec<Spanned<String>>,
     #[serde(default)]
@@ -105,7 +111,7 @@ pub(crate) struct MemberPatch {
     /// `true`: personal data or a secret. `false`: reviewed, holds none although its name
     /// looks personal. Absent: unclassified, which import refuses for such names.
     #[serde(default)]
-    pub(crate) sensitive: Option<bool>,
+    pub(crate) sensitive: Option<Spanned<bool>>,
     #[serde(default)]
     pub(crate) deprecated: bool,
     #[serde(default)]

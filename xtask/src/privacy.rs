@@ -40,6 +40,30 @@ pub(crate) fn looks_personal(name: &str) -> bool {
             .any(|pair| PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
 }
 
+/// What upstream's documentation (plain text) says a text member holds, when it states that
+/// the value is personal data: "is a mobile number" (为手机号), or an email, a name, an ID
+/// number or a home address put the same way ("fill in"/"pass in" as well as "is"). Flags and
+/// numbers hold no such data whatever their docs mention.
+pub(crate) fn doc_says_personal(doc: &str, ty: &str) -> Option<&'static str> {
+    if !matches!(ty, "string" | "list<string>") {
+        return None;
+    }
+    const HOLDS: [(&str, &str); 6] = [
+        ("手机号", "a mobile number"),
+        ("邮箱", "an email address"),
+        ("姓名", "a name"),
+        ("证件号", "an ID number"),
+        ("身份证号", "an ID number"),
+        ("住址", "a home address"),
+    ];
+    HOLDS.iter().find_map(|(noun, what)| {
+        ["为", "填写", "传入"]
+            .iter()
+            .any(|verb| doc.contains(&format!("{verb}{noun}")))
+            .then_some(*what)
+    })
+}
+
 /// Splits `QRCodeUrl` into `qr`, `code`, `url` and `ApproverIdCardNumber` into `approver`,
 /// `id`, `card`, `number`.
 fn words(name: &str) -> Vec<String> {
@@ -66,6 +90,18 @@ fn words(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_doc_that_says_the_value_is_personal_is_found() {
+        assert_eq!(
+            doc_says_personal("通知类型为短信时，此处为手机号", "string"),
+            Some("a mobile number")
+        );
+        assert_eq!(doc_says_personal("请填写邮箱", "string"), Some("an email address"));
+        // Mentioning a kind of data is not holding it; flags hold none.
+        assert_eq!(doc_says_personal("签署人手机号传参模式", "string"), None);
+        assert_eq!(doc_says_personal("此处为手机号", "bool"), None);
+    }
 
     #[test]
     fn splits_pascal_case_with_acronyms() {

@@ -89,6 +89,30 @@ pub(crate) fn plain_text(doc: &str) -> String {
     normalize(&text)
 }
 
+/// A phrase by which a doc defers to a list it does not give ("and others the action
+/// lists"): on a shared entry nothing lists them, so the reader is sent nowhere. The values
+/// belong in the doc of each member that has them, as upstream gives them there.
+pub(crate) fn defers_elsewhere(doc: &str) -> Option<&'static str> {
+    const PHRASES: [&str; 5] = [
+        "the action lists",
+        "each action lists",
+        "listed with it",
+        "others the action",
+        "each action accepts",
+    ];
+    let lower = doc.to_lowercase();
+    PHRASES.into_iter().find(|p| lower.contains(p))
+}
+
+/// Whether upstream's documentation (plain text) states that the service no longer reads the
+/// member: "no longer used" (不再使用), "abolished" (已废弃, 已经废除). "Will be abolished"
+/// (即将废弃, 将被废弃) is a warning about the future, not this fact.
+pub(crate) fn says_unused(doc: &str) -> bool {
+    ["不再使用", "已废弃", "已经废除"]
+        .iter()
+        .any(|phrase| doc.contains(phrase))
+}
+
 fn normalize(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -18,20 +18,6 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: &Gate) -> TokenStream {
         None => quote!(None),
     };
     let retry = a.retry_safe;
-    let client_token = a.client_token.as_deref().map(|field| {
-        let field = ident(field);
-        quote! {
-            const CLIENT_TOKEN: bool = true;
-            fn with_client_token(&self, token: &str) -> Option<Self> {
-                if self.#field.as_deref().is_some_and(|t| !t.is_empty()) {
-                    return None;
-                }
-                let mut filled = self.clone();
-                filled.#field = Some(token.to_owned());
-                Some(filled)
-            }
-        }
-    });
     let signing_service = &ir.signing_service;
     let api_version = &ir.api_version;
     let variants = a.errors.iter().map(|&i| ident(&ir.error_codes[i].variant));
@@ -50,7 +36,6 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: &Gate) -> TokenStream {
             const RETRY_SAFE: bool = #retry;
             type Response = #response;
             type Code = ErrorCode;
-            #client_token
         }
 
         #cfg
@@ -129,10 +114,10 @@ pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
         if let Some(r) = a.rate_limit {
             doc.push_str(&format!("\n- Rate limit: {r} requests per second."));
         }
-        doc.push_str(match (a.retry_safe, a.client_token.is_some()) {
-            (true, true) => "\n- Retried after failures that may have executed: the client fills in a `ClientToken` (if you leave it empty) and keeps it across attempts, so the service runs it once.",
-            (true, false) => "\n- Retried after failures that may have executed (5xx, `InternalError`, a lost connection): a repeat is harmless.",
-            (false, _) => "\n- Never re-sent after a failure that may have executed (5xx, `InternalError`, a lost connection): that could run it twice.",
+        doc.push_str(if a.retry_safe {
+            "\n- Retried after failures that may have executed (5xx, `InternalError`, a lost connection): a repeat is harmless."
+        } else {
+            "\n- Never re-sent after a failure that may have executed (5xx, `InternalError`, a lost connection): that could run it twice. Such an error answers `may_have_executed()` with `true`; look the result up before trying again."
         });
         if !a.errors.is_empty() {
             let codes: Vec<String> = a

@@ -52,6 +52,9 @@ pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> Docs {
     if f.doc.disabled {
         facts.push("Not open for use yet.".to_owned());
     }
+    if f.doc.unused {
+        facts.push("Unused: upstream states that the service no longer reads it.".to_owned());
+    }
     if f.doc.deprecated {
         facts.push("Deprecated.".to_owned());
     }
@@ -138,6 +141,21 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         .map(|f| doc_line(&format!("Sets `{}`.", f.wire)))
         .collect();
     let setter_ids: Vec<Ident> = optional.iter().map(|f| ident(&f.ident)).collect();
+    // A member the service ignores or has not opened: setting it does nothing, so the
+    // compiler says so where it is set.
+    let setter_deprecations: Vec<Option<TokenStream>> = optional
+        .iter()
+        .map(|f| {
+            let note = if f.doc.unused {
+                "the service no longer reads this member (upstream says so); setting it has no effect"
+            } else if f.doc.disabled {
+                "upstream declares this member but has not opened it for use"
+            } else {
+                return None;
+            };
+            Some(quote!(#[deprecated(note = #note)]))
+        })
+        .collect();
     let setter_names: Vec<Ident> = optional
         .iter()
         .zip(&setter_ids)
@@ -230,6 +248,7 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
                 }
                 #(
                     #[doc = #setter_docs]
+                    #setter_deprecations
                     pub fn #setter_names(mut self, value: impl Into<#setter_tys>) -> Self {
                         self.#setter_ids = Some(value.into());
                         self

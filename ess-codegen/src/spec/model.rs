@@ -235,6 +235,10 @@ pub struct Member {
     /// Declared but not open for use.
     #[serde(default)]
     pub disabled: bool,
+    /// Upstream states that the service no longer reads it (该字段已不再使用): sending it
+    /// has no effect.
+    #[serde(default)]
+    pub unused: bool,
     /// Superseded; kept for compatibility.
     #[serde(default)]
     pub deprecated: bool,

@@ -56,13 +56,26 @@ pub(super) fn merge(
             }
         }
     }
-    // `retry_safe` in the overlay marks reads; the official title must say so.
+    // `retry_safe` in the overlay marks reads (the official title must say so) and writes
+    // whose overlay entry cites upstream's statement that a repeat is safe.
     for (name, patch) in overlay.actions.iter() {
-        let Some(marked) = patch.retry_safe.as_ref().filter(|r| ***r) else {
+        let marked = patch.retry_safe.as_ref().filter(|r| ***r);
+        if let (None, Some(source)) = (marked, &patch.retry_safe_source) {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    source.span(),
+                    format!("`{}` cites a retry_safe_source but is not marked retry_safe", &**name),
+                )
+                .with_hint("add `retry_safe: true`, or remove the citation"),
+            );
+        }
+        let Some(marked) = marked else {
             continue;
         };
         if let Some(up) = api.actions.get(name.as_str())
             && !READ_VERBS.iter().any(|verb| up.name.contains(verb))
+            && patch.retry_safe_source.as_ref().is_none_or(|s| s.trim().is_empty())
         {
             diags.push(
                 Diagnostic::at(
@@ -75,10 +88,31 @@ pub(super) fn merge(
                     ),
                 )
                 .with_hint(format!(
-                    "retry_safe is for reads (titles with {}); a write is retry-safe only through a ClientToken, which import detects",
+                    "retry_safe is for reads (titles with {}); a write is retry-safe only where upstream states that a repeat is safe: cite it in `retry_safe_source`, or remove `retry_safe`",
                     READ_VERBS.join(", ")
                 )),
             );
+        }
+    }
+    // Docs that send the reader to a list nobody gives.
+    let deferring = |name: &Spanned<String>, doc: Option<&String>, diags: &mut Vec<Diagnostic>| {
+        if let Some(phrase) = doc.and_then(|d| prose::defers_elsewhere(d)) {
+            diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    name.span(),
+                    format!("the doc of `{}` defers to a list it does not give (`{phrase}`)", &**name),
+                )
+                .with_hint("list the values where upstream gives them: in the doc of each member that has them"),
+            );
+        }
+    };
+    for (name, entry) in overlay.members.iter() {
+        deferring(name, entry.doc.as_ref(), &mut diags);
+    }
+    for (_, patch) in overlay.types.iter() {
+        for (member, entry) in patch.members.iter() {
+            deferring(member, entry.doc.as_ref(), &mut diags);
         }
     }
     for code in &overlay.errors.service_additions {
@@ -110,6 +144,7 @@ pub(super) fn merge(
             endpoint: None,
             rate_limit: None,
             retry_safe: None,
+            retry_safe_source: None,
             errors: Vec::new(),
             requirements: Vec::new(),
         });
@@ -123,10 +158,9 @@ pub(super) fn merge(
                 status: sp(status),
                 endpoint: patch.endpoint,
                 rate_limit: patch.rate_limit,
-                // A read (overlay, checked above), or a write whose ClientToken makes a
-                // repeat harmless (upstream fact).
-                retry_safe: patch.retry_safe.is_some_and(|r| *r)
-                    || has_client_token(api, &up.input),
+                // A read, or a write with a cited upstream statement (checked above). A
+                // ClientToken proves nothing: upstream says the service no longer reads it.
+                retry_safe: patch.retry_safe.is_some_and(|r| *r),
                 errors: patch.errors,
                 requirements: patch.requirements,
             },
@@ -177,7 +211,7 @@ pub(super) fn merge(
             }
             let shared = shared.map(|i| &overlay.members.0[i].1);
             let doc = doc.or_else(|| shared.and_then(|s| s.doc.clone()));
-            let sensitive = sensitive.or_else(|| shared.and_then(|s| s.sensitive));
+            let sensitive = sensitive.or_else(|| shared.and_then(|s| s.sensitive.clone()));
             if sensitive.is_none() && privacy::needs_classification(&m.name, &ty) {
                 unclassified.push(unclassified_member(
                     &upstream[0],
@@ -187,6 +221,23 @@ pub(super) fn merge(
                 ));
             }
             let doc_text = prose::plain_text(&m.document);
+            // A review that says "not personal" must not contradict upstream's own words.
+            if let Some(reviewed) = sensitive.as_ref().filter(|s| !***s)
+                && let Some(what) = privacy::doc_says_personal(&doc_text, &ty)
+            {
+                unclassified.push(
+                    Diagnostic::at(
+                        OVERLAY,
+                        reviewed.span(),
+                        format!(
+                            "`{name}.{}` is marked `sensitive: false`, but upstream documents it as holding {what}",
+                            m.name
+                        ),
+                    )
+                    .with_hint("mark it `sensitive: true` (in the type's own entry when a shared entry says false)"),
+                );
+            }
+            let sensitive = sensitive.map(|s| *s);
             let example = m
                 .example
                 .as_deref()
@@ -202,6 +253,7 @@ pub(super) fn merge(
                 doc,
                 example,
                 disabled: m.disabled.unwrap_or(false),
+                unused: prose::says_unused(&doc_text),
                 deprecated,
                 sensitive,
                 length,
@@ -298,13 +350,6 @@ fn unclassified_member(
 /// Words of the official titles that name a read: query, get, view, poll, verify a
 /// signature, verify.
 const READ_VERBS: [&str; 6] = ["查询", "获取", "查看", "轮询", "验签", "验证"];
-
-/// Whether the request type has a `ClientToken` member.
-fn has_client_token(api: &ApiJson, input: &str) -> bool {
-    api.objects
-        .get(input)
-        .is_some_and(|o| o.members.iter().any(|m| m.name == "ClientToken"))
-}
 
 fn stale(name: &Spanned<String>, what: &str, suggestion: Option<&str>) -> Diagnostic {
     let hint = match suggestion {

@@ -249,13 +249,13 @@ fn an_overlay_constraint_that_does_not_fit_points_at_the_overlay() {
 }
 
 #[test]
-fn retry_safe_is_for_reads_and_token_protected_writes() {
+fn retry_safe_is_for_reads_and_writes_with_a_cited_upstream_statement() {
     let text = generate(&sources("actions:\n  GetThing:\n    retry_safe: true\n")).unwrap();
     let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
     assert!(spec.actions.get("GetThing").unwrap().retry_safe);
-    // Derived from the ClientToken, not written anywhere.
-    assert!(spec.actions.get("MakeThing").unwrap().retry_safe);
-    // A write marked by hand is refused at its line, by its official title.
+    // A ClientToken proves nothing (upstream says the service no longer reads it).
+    assert!(!spec.actions.get("MakeThing").unwrap().retry_safe);
+    // A write marked without a citation is refused at its line, by its official title.
     let err = generate(&sources("actions:\n  MakeThing:\n    retry_safe: true\n"))
         .unwrap_err()
         .to_string();
@@ -263,6 +263,71 @@ fn retry_safe_is_for_reads_and_token_protected_writes() {
             err.contains("spec/overlay.yaml:12:17: error: `MakeThing` is marked retry_safe, but its official title `创建东西` names no read"),
             "{err}"
         );
+    assert!(err.contains("cite it in `retry_safe_source`"), "{err}");
+    // With the citation, it is the overlay's fact.
+    let cited = "actions:\n  MakeThing:\n    retry_safe: true\n    retry_safe_source: the action's doc page says a repeat returns the first result\n";
+    let text = generate(&sources(cited)).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    assert!(spec.actions.get("MakeThing").unwrap().retry_safe);
+    // A citation without the mark is a mistake too.
+    let stray = "actions:\n  MakeThing:\n    retry_safe_source: a page\n";
+    let err = generate(&sources(stray)).unwrap_err().to_string();
+    assert!(
+        err.contains("spec/overlay.yaml:12:24: error: `MakeThing` cites a retry_safe_source but is not marked retry_safe"),
+        "{err}"
+    );
+}
+
+/// The fixture's upstream with one more member of MakeThingRequest.
+fn sources_with_member(member: serde_json::Value, overlay_tail: &str) -> Sources {
+    let mut api: serde_json::Value = serde_json::from_str(&api_text()).unwrap();
+    api["objects"]["MakeThingRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(member);
+    Sources {
+        api_text: api.to_string(),
+        ..sources(overlay_tail)
+    }
+}
+
+#[test]
+fn a_member_upstream_says_is_no_longer_used_is_marked_unused() {
+    let member = serde_json::json!({"name": "OldMode", "type": "string", "member": "string",
+        "document": "<p>该字段已不再使用</p>", "required": false});
+    let text = generate(&sources_with_member(member, "")).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let unused = |name: &str| {
+        spec.types.get("MakeThingRequest").unwrap().members.iter().find(|m| m.name.as_str() == name).unwrap().unused
+    };
+    assert!(unused("OldMode"));
+    assert!(!unused("ClientToken"));
+}
+
+#[test]
+fn a_review_that_contradicts_upstream_on_personal_data_is_refused() {
+    let member = serde_json::json!({"name": "NotifyAddress", "type": "string", "member": "string",
+        "document": "通知类型为短信时，此处为手机号", "required": false});
+    let overlay = "types:\n  MakeThingRequest:\n    members:\n      NotifyAddress:\n        sensitive: false\n";
+    let err = generate(&sources_with_member(member.clone(), overlay))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("spec/overlay.yaml:15:20: error: `MakeThingRequest.NotifyAddress` is marked `sensitive: false`, but upstream documents it as holding a mobile number"),
+        "{err}"
+    );
+    let overlay = overlay.replace("false", "true");
+    generate(&sources_with_member(member, &overlay)).unwrap();
+}
+
+#[test]
+fn a_doc_that_defers_to_a_list_nobody_gives_is_refused() {
+    let overlay = "types:\n  GetThingRequest:\n    members:\n      Limit:\n        doc: At most 20, or what the action lists.\n";
+    let err = generate(&sources(overlay)).unwrap_err().to_string();
+    assert!(
+        err.contains("spec/overlay.yaml:13:7: error: the doc of `Limit` defers to a list it does not give (`the action lists`)"),
+        "{err}"
+    );
 }
 
 #[test]
