@@ -251,7 +251,10 @@ impl Shared {
         };
         result.map_err(|r| {
             let code = flows::code(name, r.why);
-            debug_assert!(self.schema.may_answer(action, code), "{name} answers {code}");
+            debug_assert!(
+                self.schema.may_answer(action, code),
+                "{name} answers {code}"
+            );
             (code, r.message)
         })
     }

@@ -104,34 +104,90 @@ pub(crate) enum Why {
 pub(crate) const CODES: &[(&str, Why, &str)] = &[
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
     ("CreateFlow", Why::NoApprovers, "MissingParameter"),
-    ("CreateFlow", Why::MissingApproverName, "MissingParameter.ApproverName"),
-    ("CreateFlow", Why::MissingApproverMobile, "MissingParameter.ApproverMobile"),
-    ("CreateFlow", Why::MissingOrganization, "MissingParameter.ApproverOrganizationInfo"),
+    (
+        "CreateFlow",
+        Why::MissingApproverName,
+        "MissingParameter.ApproverName",
+    ),
+    (
+        "CreateFlow",
+        Why::MissingApproverMobile,
+        "MissingParameter.ApproverMobile",
+    ),
+    (
+        "CreateFlow",
+        Why::MissingOrganization,
+        "MissingParameter.ApproverOrganizationInfo",
+    ),
     ("CreateFlowByFiles", Why::Capacity, "LimitExceeded"),
-    ("CreateFlowByFiles", Why::NoApprovers, "MissingParameter.FlowApprover"),
-    ("CreateFlowByFiles", Why::MissingApproverName, "MissingParameter.ApproverName"),
-    ("CreateFlowByFiles", Why::MissingApproverMobile, "MissingParameter.ApproverMobile"),
-    ("CreateFlowByFiles", Why::MissingOrganization, "MissingParameter.ApproverOrganizationInfo"),
+    (
+        "CreateFlowByFiles",
+        Why::NoApprovers,
+        "MissingParameter.FlowApprover",
+    ),
+    (
+        "CreateFlowByFiles",
+        Why::MissingApproverName,
+        "MissingParameter.ApproverName",
+    ),
+    (
+        "CreateFlowByFiles",
+        Why::MissingApproverMobile,
+        "MissingParameter.ApproverMobile",
+    ),
+    (
+        "CreateFlowByFiles",
+        Why::MissingOrganization,
+        "MissingParameter.ApproverOrganizationInfo",
+    ),
     ("CreateDocument", Why::MissingFlowId, "MissingParameter"),
     ("CreateDocument", Why::FlowNotFound, "ResourceNotFound"),
-    ("CreateDocument", Why::FlowHasDocument, "FailedOperation.FlowHasDocument"),
+    (
+        "CreateDocument",
+        Why::FlowHasDocument,
+        "FailedOperation.FlowHasDocument",
+    ),
     ("StartFlow", Why::MissingFlowId, "MissingParameter"),
     ("StartFlow", Why::FlowNotFound, "ResourceNotFound.Flow"),
-    ("StartFlow", Why::FlowHasStarted, "OperationDenied.FlowHasStarted"),
-    ("StartFlow", Why::FlowHasNoDocument, "FailedOperation.FlowHasNoDocument"),
+    (
+        "StartFlow",
+        Why::FlowHasStarted,
+        "OperationDenied.FlowHasStarted",
+    ),
+    (
+        "StartFlow",
+        Why::FlowHasNoDocument,
+        "FailedOperation.FlowHasNoDocument",
+    ),
     ("CreateFlowSignUrl", Why::Capacity, "LimitExceeded"),
     ("CreateFlowSignUrl", Why::MissingFlowId, "MissingParameter"),
-    ("CreateFlowSignUrl", Why::FlowNotFound, "ResourceNotFound.Flow"),
+    (
+        "CreateFlowSignUrl",
+        Why::FlowNotFound,
+        "ResourceNotFound.Flow",
+    ),
     ("CreateFlowSignUrl", Why::FlowNotStarted, "FailedOperation"),
     ("CreateFlowSignUrl", Why::FlowTerminated, "FailedOperation"),
     ("CreateFlowSignUrl", Why::NoSuchSigner, "ResourceNotFound"),
     ("DescribeFlowInfo", Why::MissingFlowIds, "MissingParameter"),
-    ("DescribeFlowInfo", Why::FlowNotFound, "ResourceNotFound.Resource"),
-    ("DescribeFlowInfo", Why::FlowGroupNotFound, "ResourceNotFound.Resource"),
+    (
+        "DescribeFlowInfo",
+        Why::FlowNotFound,
+        "ResourceNotFound.Resource",
+    ),
+    (
+        "DescribeFlowInfo",
+        Why::FlowGroupNotFound,
+        "ResourceNotFound.Resource",
+    ),
     ("DescribeFlowInfo", Why::Internal, "InternalError"),
     ("CancelFlow", Why::MissingFlowId, "MissingParameter"),
     ("CancelFlow", Why::FlowNotFound, "ResourceNotFound.Flow"),
-    ("CancelFlow", Why::FlowTerminated, "OperationDenied.FlowHasTerminated"),
+    (
+        "CancelFlow",
+        Why::FlowTerminated,
+        "OperationDenied.FlowHasTerminated",
+    ),
 ];
 
 /// The code `action` answers for `why`, from [`CODES`]. A pair the table lacks is a defect
@@ -142,7 +198,10 @@ pub(crate) fn code(action: &str, why: Why) -> &'static str {
         .iter()
         .find(|(a, w, _)| *a == action && *w == why)
         .map(|(_, _, code)| *code);
-    debug_assert!(found.is_some(), "no code for {action} refusing with {why:?}");
+    debug_assert!(
+        found.is_some(),
+        "no code for {action} refusing with {why:?}"
+    );
     found.unwrap_or("FailedOperation")
 }
 
@@ -388,10 +447,7 @@ impl Flows {
     ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
         if flow.status != flow_status::NOT_STARTED {
-            return Err(refused(
-                Why::FlowHasStarted,
-                "the flow has already started",
-            ));
+            return Err(refused(Why::FlowHasStarted, "the flow has already started"));
         }
         if flow.document.is_none() {
             return Err(refused(
@@ -420,7 +476,10 @@ impl Flows {
                 ));
             }
             flow_status::CANCELLED => {
-                return Err(refused(Why::FlowTerminated, "the flow is already cancelled"));
+                return Err(refused(
+                    Why::FlowTerminated,
+                    "the flow is already cancelled",
+                ));
             }
             _ => {}
         }
@@ -753,7 +812,9 @@ mod tests {
         let schema = crate::schema::bundled();
         let mut wrong = Vec::new();
         for &(action, why, code) in CODES {
-            let def = schema.action(action).expect("a handled action is in the spec");
+            let def = schema
+                .action(action)
+                .expect("a handled action is in the spec");
             if !schema.may_answer(def, code) {
                 wrong.push(format!("{action} answers `{code}` for {why:?}"));
             }
@@ -816,10 +877,7 @@ mod tests {
             {"ApproverType": 1, "ApproverName": "x", "ApproverMobile": "1"}
         ]}));
         assert_eq!(
-            flows
-                .sign_urls(&stranger, 100, "http://e")
-                .unwrap_err()
-                .why,
+            flows.sign_urls(&stranger, 100, "http://e").unwrap_err().why,
             Why::NoSuchSigner
         );
         let cancel = req(json!({"FlowId": id, "CancelMessage": "m"}));
@@ -836,10 +894,7 @@ mod tests {
             detail["FlowApproverInfos"][1]["ApproveStatus"],
             approve_status::CANCELLED
         );
-        assert_eq!(
-            flows.cancel(&cancel).unwrap_err().why,
-            Why::FlowTerminated
-        );
+        assert_eq!(flows.cancel(&cancel).unwrap_err().why, Why::FlowTerminated);
     }
 
     #[test]

@@ -308,7 +308,9 @@ impl Schema {
                 };
                 // A list's length counts its items (checked above), not each item's characters.
                 let own_length = matches!(member.ty, Ty::Scalar(_));
-                if let (Scalar::String, Some((min, max)), true) = (scalar, member.length, own_length) {
+                if let (Scalar::String, Some((min, max)), true) =
+                    (scalar, member.length, own_length)
+                {
                     let chars = wire.chars().count() as u64;
                     check_length(chars, min, max, "characters", path, out);
                 }

@@ -191,3 +191,114 @@ async fn temporary_keys_need_their_token() {
     .await;
     assert_eq!(answer.code(), None, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn get_and_v1_calls_get_a_json_error_not_a_page() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let v1_query = "Action=CreateFlowSignUrl&Version=2020-11-11&Timestamp=1700000000&Nonce=1&SecretId=AKIDx&SignatureMethod=HmacSHA256&Signature=abc";
+    let get = client
+        .get(format!("{}/?{v1_query}", emulator.url()))
+        .send()
+        .await
+        .unwrap();
+    let form = client
+        .post(emulator.url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(v1_query)
+        .send()
+        .await
+        .unwrap();
+    for response in [get, form] {
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            body["Response"]["Error"]["Code"], "UnsupportedOperation",
+            "{body}"
+        );
+        let message = body["Response"]["Error"]["Message"].as_str().unwrap();
+        assert!(message.contains("TC3-HMAC-SHA256"), "{message}");
+        assert!(body["Response"]["RequestId"].is_string());
+    }
+    // A plain visit still gets the short text that says what the emulator is.
+    let visit = client.get(emulator.url()).send().await.unwrap();
+    assert!(visit.text().await.unwrap().contains("ess emulator"));
+}
+
+#[tokio::test]
+async fn constraints_upstream_states_in_prose_are_checked() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = emulator.credentials()[0].clone();
+    let call = |action: &'static str, body: serde_json::Value| {
+        let emulator = &emulator;
+        let key = &key;
+        async move {
+            post(
+                emulator,
+                Some(key),
+                &[("x-tc-action", action), VERSION],
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+        }
+    };
+    let operator = serde_json::json!({"UserId": "operator-1"});
+    // DescribeFlowInfo takes at most 100 FlowIds.
+    let ids: Vec<String> = (0..101).map(|_| DEMO_FLOW_ID.to_owned()).collect();
+    let answer = call(
+        "DescribeFlowInfo",
+        serde_json::json!({"Operator": operator, "FlowIds": ids}),
+    )
+    .await;
+    assert_eq!(
+        answer.code(),
+        Some("InvalidParameterValue"),
+        "{}",
+        answer.body
+    );
+    let answer = call(
+        "DescribeFlowInfo",
+        serde_json::json!({"Operator": operator, "FlowIds": &ids[..100]}),
+    )
+    .await;
+    assert_eq!(answer.code(), None, "{}", answer.body);
+    // A FlowGroupId wins over FlowIds; the emulator keeps no groups.
+    let answer = call(
+        "DescribeFlowInfo",
+        serde_json::json!({"Operator": operator, "FlowIds": [DEMO_FLOW_ID], "FlowGroupId": "g-1"}),
+    )
+    .await;
+    assert_eq!(
+        answer.code(),
+        Some("ResourceNotFound.Resource"),
+        "{}",
+        answer.body
+    );
+    // CancelMessage is at most 200 characters.
+    let answer = call(
+        "CancelFlow",
+        serde_json::json!({"Operator": operator, "FlowId": DEMO_FLOW_ID, "CancelMessage": "撤".repeat(201)}),
+    )
+    .await;
+    assert_eq!(
+        answer.code(),
+        Some("InvalidParameterValue"),
+        "{}",
+        answer.body
+    );
+    // Actions whose docs require the operator's UserId refuse an operator without one.
+    let answer = call(
+        "DescribeIntegrationRoles",
+        serde_json::json!({"Operator": {}, "Offset": 0}),
+    )
+    .await;
+    assert_eq!(answer.code(), Some("MissingParameter"), "{}", answer.body);
+    assert!(
+        answer.body["Response"]["Error"]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("Operator.UserId")
+    );
+}

@@ -334,7 +334,9 @@ fn diff_members(ty: &str, was: &TypeDef, def: &TypeDef, input: bool, report: &mu
             report.types.push(change(
                 Impact::Minor,
                 if input {
-                    format!("`{ty}.{name}` is no longer read by the service (its setter is deprecated)")
+                    format!(
+                        "`{ty}.{name}` is no longer read by the service (its setter is deprecated)"
+                    )
                 } else {
                     format!("`{ty}.{name}` is no longer used by the service")
                 },
@@ -344,9 +346,8 @@ fn diff_members(ty: &str, was: &TypeDef, def: &TypeDef, input: bool, report: &mu
             (
                 m.length.as_deref().map(|l| (l.exact, l.min, l.max)),
                 m.range.as_deref().map(|r| {
-                    let text = |b: &Option<ess_codegen::spec::Spanned<String>>| {
-                        b.as_deref().cloned()
-                    };
+                    let text =
+                        |b: &Option<ess_codegen::spec::Spanned<String>>| b.as_deref().cloned();
                     (text(&r.min), text(&r.max))
                 }),
             )

@@ -97,7 +97,10 @@ mod tests {
             doc_says_personal("通知类型为短信时，此处为手机号", "string"),
             Some("a mobile number")
         );
-        assert_eq!(doc_says_personal("请填写邮箱", "string"), Some("an email address"));
+        assert_eq!(
+            doc_says_personal("请填写邮箱", "string"),
+            Some("an email address")
+        );
         // Mentioning a kind of data is not holding it; flags hold none.
         assert_eq!(doc_says_personal("签署人手机号传参模式", "string"), None);
         assert_eq!(doc_says_personal("此处为手机号", "bool"), None);

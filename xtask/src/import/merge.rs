@@ -65,7 +65,10 @@ pub(super) fn merge(
                 Diagnostic::at(
                     OVERLAY,
                     source.span(),
-                    format!("`{}` cites a retry_safe_source but is not marked retry_safe", &**name),
+                    format!(
+                        "`{}` cites a retry_safe_source but is not marked retry_safe",
+                        &**name
+                    ),
                 )
                 .with_hint("add `retry_safe: true`, or remove the citation"),
             );
@@ -75,7 +78,10 @@ pub(super) fn merge(
         };
         if let Some(up) = api.actions.get(name.as_str())
             && !READ_VERBS.iter().any(|verb| up.name.contains(verb))
-            && patch.retry_safe_source.as_ref().is_none_or(|s| s.trim().is_empty())
+            && patch
+                .retry_safe_source
+                .as_ref()
+                .is_none_or(|s| s.trim().is_empty())
         {
             diags.push(
                 Diagnostic::at(

@@ -298,7 +298,14 @@ fn a_member_upstream_says_is_no_longer_used_is_marked_unused() {
     let text = generate(&sources_with_member(member, "")).unwrap();
     let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
     let unused = |name: &str| {
-        spec.types.get("MakeThingRequest").unwrap().members.iter().find(|m| m.name.as_str() == name).unwrap().unused
+        spec.types
+            .get("MakeThingRequest")
+            .unwrap()
+            .members
+            .iter()
+            .find(|m| m.name.as_str() == name)
+            .unwrap()
+            .unused
     };
     assert!(unused("OldMode"));
     assert!(!unused("ClientToken"));
@@ -313,7 +320,7 @@ fn a_review_that_contradicts_upstream_on_personal_data_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("spec/overlay.yaml:15:20: error: `MakeThingRequest.NotifyAddress` is marked `sensitive: false`, but upstream documents it as holding a mobile number"),
+        err.contains("spec/overlay.yaml:14:20: error: `MakeThingRequest.NotifyAddress` is marked `sensitive: false`, but upstream documents it as holding a mobile number"),
         "{err}"
     );
     let overlay = overlay.replace("false", "true");
