@@ -353,7 +353,17 @@ impl Flows {
             let approver_type = int(&item, "ApproverType").unwrap_or(1);
             let field = |key: &str| text(&item, key).unwrap_or_default().to_owned();
             let organization = field("OrganizationName");
-            if matches!(approver_type, 0 | 1 | 7) {
+            // Upstream: name and mobile are needed unless the signer is named by UserId; a
+            // dynamic signer (ApproverOption.FillType 1) is filled in after creation, and
+            // or-sign participants (CustomApproverTag) are any of a group.
+            let dynamic = item
+                .get("ApproverOption")
+                .and_then(|o| o.get("FillType"))
+                .and_then(Value::as_i64)
+                == Some(1);
+            let named_otherwise =
+                !field("UserId").is_empty() || dynamic || !field("CustomApproverTag").is_empty();
+            if matches!(approver_type, 0 | 1 | 7) && !named_otherwise {
                 if field("ApproverName").is_empty() {
                     return Err(refused(
                         Why::MissingApproverName,
@@ -367,7 +377,7 @@ impl Flows {
                     ));
                 }
             }
-            if matches!(approver_type, 0 | 3) && organization.is_empty() {
+            if matches!(approver_type, 0 | 3) && organization.is_empty() && !dynamic {
                 return Err(refused(
                     Why::MissingOrganization,
                     format!("`Approvers[{i}].OrganizationName` is required for enterprise signers"),
@@ -827,6 +837,37 @@ mod tests {
                 "{action} {why:?} twice"
             );
         }
+    }
+
+    #[test]
+    fn signers_need_a_name_and_mobile_unless_upstream_says_otherwise() {
+        let mut flows = Flows::default();
+        let create = |flows: &mut Flows, approvers: Value| {
+            flows.create(
+                &req(json!({"FlowName": "n", "Approvers": approvers})),
+                0,
+                false,
+            )
+        };
+        // Dynamic signers are filled in later; or-sign participants are any of a group; a
+        // UserId names the signer.
+        for approvers in [
+            json!([{"ApproverType": 0, "ApproverOption": {"FillType": 1}}]),
+            json!([{"ApproverType": 0, "CustomApproverTag": "t", "OrganizationName": "o"}]),
+            json!([{"ApproverType": 1, "UserId": "u-1"}]),
+        ] {
+            create(&mut flows, approvers.clone()).unwrap_or_else(|e| panic!("{approvers}: {e:?}"));
+        }
+        let refused = create(
+            &mut flows,
+            json!([{"ApproverType": 1, "ApproverMobile": "1"}]),
+        );
+        assert_eq!(refused.unwrap_err().why, Why::MissingApproverName);
+        let refused = create(
+            &mut flows,
+            json!([{"ApproverType": 0, "ApproverName": "a", "ApproverMobile": "1"}]),
+        );
+        assert_eq!(refused.unwrap_err().why, Why::MissingOrganization);
     }
 
     #[test]

@@ -325,7 +325,11 @@ impl Schema {
                         });
                     }
                 }
+                // An empty string reads as "not set": Tencent's own request examples send
+                // enumerated members that way.
+                let unset = *scalar == Scalar::String && wire.is_empty();
                 if let Some(values) = &member.values
+                    && !unset
                     && !values.contains(&wire)
                 {
                     out.push(Problem {

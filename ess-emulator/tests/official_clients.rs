@@ -91,6 +91,26 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
 }
 
 #[test]
+fn every_official_request_example_sent_by_the_official_sdk_is_well_formed() {
+    let bin = venv_bin();
+    let emulator = start_binary();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/official_examples.py");
+    let output = Command::new(bin.join("python"))
+        .arg(script)
+        .args([&emulator.url, SECRET_ID, SECRET_KEY])
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // Every example was sent (the pinned tccli carries 367).
+    assert!(
+        stdout.contains("367 passed, 0 failed"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+#[test]
 fn without_a_key_the_binary_makes_one_and_says_how_to_use_it() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
         .args(["--listen", "127.0.0.1:0"])

@@ -91,4 +91,27 @@ pub mod __private {
         })?;
         serde_json::to_value(&typed).map_err(|e| e.to_string())
     }
+
+    /// [`roundtrip`] for a request, with every violation its validation finds (`path:
+    /// message`): an official example request is one Tencent shows as valid.
+    #[cfg(feature = "__roundtrip")]
+    pub fn roundtrip_request<T>(
+        value: serde_json::Value,
+    ) -> Result<(serde_json::Value, Vec<String>), String>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + crate::Validate,
+    {
+        let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            format!("at $.{path}: {}", e.into_inner())
+        })?;
+        let refused = match typed.validate() {
+            Ok(()) => Vec::new(),
+            Err(violations) => violations.iter().map(ToString::to_string).collect(),
+        };
+        Ok((
+            serde_json::to_value(&typed).map_err(|e| e.to_string())?,
+            refused,
+        ))
+    }
 }

@@ -11,7 +11,12 @@ use crate::spec::Scalar;
 pub(super) fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
     let name = ident(&s.name);
     let needs = |n: &str| ir.structs.iter().any(|x| x.name == n && x.needs_validation);
-    let checks = s.fields.iter().map(|f| field_checks(f, &needs));
+    let text_enum = |n: &str| {
+        ir.enums
+            .iter()
+            .any(|e| e.name == n && e.scalar == Scalar::String)
+    };
+    let checks = s.fields.iter().map(|f| field_checks(f, &needs, &text_enum));
     let requirements = s
         .request_of
         .as_ref()
@@ -39,8 +44,14 @@ pub(super) fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
     }
 }
 
-/// Checks of one field: its own constraints, enum membership, and nested structures.
-pub(super) fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
+/// Checks of one field: its own constraints, enum membership, and nested structures. An
+/// empty string in a text enumeration reads as "not set": Tencent's own request examples
+/// send it that way (`"ApproverIdCardType": ""`).
+pub(super) fn field_checks(
+    f: &FieldIr,
+    needs: &dyn Fn(&str) -> bool,
+    text_enum: &dyn Fn(&str) -> bool,
+) -> TokenStream {
     let id = ident(&f.ident);
     let wire = &f.wire;
     let mut body = Vec::new();
@@ -58,17 +69,23 @@ pub(super) fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenSt
         let max = opt_lit(max.as_ref());
         body.push(quote!(check::range(out, &path.member(#wire), *value, #min, #max);));
     }
+    let unset =
+        |value: TokenStream, e: &str| text_enum(e).then(|| quote!(&& !#value.as_str().is_empty()));
     match &f.ty {
-        FieldTy::Enum(e) => body.push(quote! {
-            if !value.is_known() {
-                check::unknown_value(out, &path.member(#wire), #e);
-            }
-        }),
+        FieldTy::Enum(e) => {
+            let unset = unset(quote!(value), e);
+            body.push(quote! {
+                if !value.is_known() #unset {
+                    check::unknown_value(out, &path.member(#wire), #e);
+                }
+            });
+        }
         FieldTy::List(inner) => {
             if let FieldTy::Enum(e) = &**inner {
+                let unset = unset(quote!(item), e);
                 body.push(quote! {
                     for (index, item) in value.iter().enumerate() {
-                        if !item.is_known() {
+                        if !item.is_known() #unset {
                             check::unknown_value(out, &path.member(#wire).index(index), #e);
                         }
                     }

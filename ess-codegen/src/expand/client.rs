@@ -196,22 +196,23 @@ pub(super) fn roundtrip_item(ir: &Ir, gate: &Gate) -> TokenStream {
         quote! {
             #cfg
             #wire => Some(if response {
-                ::ess_runtime::__private::roundtrip::<#response>(value)
+                ::ess_runtime::__private::roundtrip::<#response>(value).map(|v| (v, Vec::new()))
             } else {
-                ::ess_runtime::__private::roundtrip::<#request>(value)
+                ::ess_runtime::__private::roundtrip_request::<#request>(value)
             }),
         }
     });
     quote! {
         /// Deserializes a request (or response) body of `action` into its generated type and
-        /// serializes it back; `None` for an unknown action. Used to check official examples.
+        /// serializes it back, with what validation refuses in a request; `None` for an
+        /// unknown action. Used to check official examples.
         #[cfg(feature = "__roundtrip")]
         #[doc(hidden)]
         pub fn __roundtrip(
             action: &str,
             response: bool,
             value: ::ess_runtime::__private::serde_json::Value,
-        ) -> Option<Result<::ess_runtime::__private::serde_json::Value, String>> {
+        ) -> Option<Result<(::ess_runtime::__private::serde_json::Value, Vec<String>), String>> {
             match action {
                 #(#arms)*
                 _ => {
