@@ -24,12 +24,16 @@
 //! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
 //! every problem listed with its path), then the handler: the flow actions keep state, every
 //! other action answers from the spec's example values. A repeated call runs again whatever
-//! its `ClientToken`, as on ESS (upstream: the field is no longer used). Every answer is HTTP 200 with `Response.RequestId`,
-//! `Content-Type: application/json` and a `Date` from the emulator's clock.
+//! its `ClientToken`, as on ESS (upstream: the field is no longer used). A handler answers
+//! only codes the action's upstream error list or the common API 3.0 codes hold. Every
+//! answer is HTTP 200 with `Response.RequestId`, `Content-Type: application/json` and a
+//! `Date` from the emulator's clock.
 //!
-//! Not emulated: GET and form-encoded calls (the official SDKs and CLI POST JSON by
-//! default), the legacy HmacSHA1/HmacSHA256 signatures, and the business rules of actions
-//! without a handler beyond the spec's checks (they answer from example values).
+//! Not emulated: GET and form-encoded calls and the legacy HmacSHA1/HmacSHA256 signatures
+//! (the official SDKs and CLI POST JSON signed with TC3 by default); such a call gets an
+//! `UnsupportedOperation` error envelope that says so. Neither are flow groups, nor the
+//! business rules of actions without a handler beyond the spec's checks (they answer from
+//! example values).
 
 mod api;
 mod auth;

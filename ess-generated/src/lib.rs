@@ -18,6 +18,11 @@ mod generated {
 
 pub use generated::*;
 
+// The README's examples compile against the API they show (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 pub use ess_runtime::{
     Action, CallInfo, Config, ConfigBuilder, ConfigError, Credentials, CredentialsError,
     CredentialsProvider, Endpoint, HttpTransport, Language, ProvideCredentials,

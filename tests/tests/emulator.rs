@@ -601,7 +601,9 @@ async fn under_fault(
 /// The faults after which a write may have executed: an InternalError, a 502, a dropped
 /// connection (each after the handler ran) and an attempt timeout (the answer comes too
 /// late), each with the client configuration it needs.
-fn ambiguous_faults() -> Vec<(&'static str, FaultRule, fn(ConfigBuilder) -> ConfigBuilder)> {
+type Configure = fn(ConfigBuilder) -> ConfigBuilder;
+
+fn ambiguous_faults() -> Vec<(&'static str, FaultRule, Configure)> {
     let same = |c: ConfigBuilder| c;
     let short = |c: ConfigBuilder| c.timeout(Duration::from_millis(150));
     let internal = Fault::Error {
