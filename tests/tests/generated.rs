@@ -44,6 +44,53 @@ fn validation_lists_every_violation_with_its_wire_path() {
 }
 
 #[test]
+fn limits_upstream_states_in_prose_are_validated() {
+    let lines = |violations: Violations| -> Vec<String> {
+        violations.iter().map(ToString::to_string).collect()
+    };
+    let ids = |n: usize| vec!["yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm".to_owned(); n];
+    let describe = DescribeFlowInfoRequest::new().flow_ids(ids(101));
+    assert_eq!(
+        lines(describe.validate().unwrap_err()),
+        ["FlowIds: must be at most 100 items long (is 101)"]
+    );
+    assert_eq!(
+        DescribeFlowInfoRequest::new().flow_ids(ids(100)).validate(),
+        Ok(())
+    );
+    let operator = || UserInfo::new().user_id("operator-1");
+    let cancel = CancelFlowRequest::new(
+        operator(),
+        "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm",
+        "撤".repeat(201),
+    );
+    assert_eq!(
+        lines(cancel.validate().unwrap_err()),
+        ["CancelMessage: must be at most 200 characters long (is 201)"]
+    );
+    let roles = DescribeIntegrationRolesRequest::new(UserInfo::new(), 0u64);
+    assert_eq!(
+        lines(roles.validate().unwrap_err()),
+        ["Operator.UserId: is required by DescribeIntegrationRoles"]
+    );
+    assert_eq!(
+        DescribeIntegrationRolesRequest::new(operator(), 0u64).validate(),
+        Ok(())
+    );
+    // An empty string in a text enumeration reads as unset, as Tencent's examples send it.
+    let signer = ApproverInfo::new(ApproverType::Person)
+        .approver_name("张三")
+        .approver_mobile("13800000000")
+        .approver_id_card_type(IdCardType::from(""));
+    assert_eq!(signer.validate(), Ok(()));
+    let signer = signer.approver_id_card_type(IdCardType::from("PASSPORT_X"));
+    assert_eq!(
+        lines(signer.validate().unwrap_err()),
+        ["ApproverIdCardType: is not a known IdCardType value"]
+    );
+}
+
+#[test]
 fn a_valid_request_passes() {
     let request = CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm")
         .flow_approver_infos(vec![
