@@ -24,6 +24,7 @@ const GENERATED: &[&str] = &["Client", "ErrorCode"];
 /// the lowercase `call` and `check`, which no type name can collide with.
 pub const IMPORTED_RUNTIME: &[&str] = &[
     "Action",
+    "CallOptions",
     "Config",
     "EndpointHosts",
     "Error",
@@ -34,6 +35,7 @@ pub const IMPORTED_RUNTIME: &[&str] = &[
     "UnknownValue",
     "Validate",
     "Violation",
+    "WithOptions",
 ];
 
 /// serde's derive macros, which the generated code imports by name.

@@ -24,9 +24,10 @@ pub use generated::*;
 struct ReadmeExamples;
 
 pub use ess_runtime::{
-    Action, CallInfo, Config, ConfigBuilder, ConfigError, Credentials, CredentialsError,
-    CredentialsProvider, Endpoint, HttpTransport, Language, ProvideCredentials,
+    Action, CallInfo, CallOptions, Config, ConfigBuilder, ConfigError, Credentials,
+    CredentialsError, CredentialsProvider, Endpoint, HttpTransport, Language, ProvideCredentials,
     RefreshingCredentials, RetryPolicy, Transport, TransportError, Validate, Violation, Violations,
+    WithOptions,
 };
 
 /// Why a call failed; service errors carry a typed [`ErrorCode`]:

@@ -60,6 +60,69 @@ pub struct CallInfo {
     /// Whether what may have executed (5xx, `InternalError*`, a connection lost after
     /// sending) may be sent again: reads, and writes whose idempotency upstream documents.
     pub retry_safe: bool,
+    /// This call's own deadline and attempt timeout, where it has them.
+    pub options: CallOptions,
+}
+
+/// Limits of one call that replace the client's: a 60 MB UploadFiles needs more than the
+/// client-wide deadline, without building a second client (see the generated
+/// `Client::with_options`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The call's deadline (instead of `RetryPolicy::deadline`): every attempt, the backoff
+    /// and the rate limiter's wait end by then.
+    pub deadline: Option<std::time::Duration>,
+    /// The timeout of one attempt (instead of `ConfigBuilder::timeout`).
+    pub attempt_timeout: Option<std::time::Duration>,
+}
+
+impl CallOptions {
+    /// No overrides: the client's limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This call's deadline.
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// This call's attempt timeout.
+    pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+}
+
+/// A transport that sends every call with `options`: what the generated
+/// `Client::with_options` wraps around the client's transport.
+#[derive(Debug, Clone, Copy)]
+pub struct WithOptions<'a, T: ?Sized> {
+    transport: &'a T,
+    options: CallOptions,
+}
+
+impl<'a, T: ?Sized> WithOptions<'a, T> {
+    /// `transport`, with `options` on every call.
+    pub fn new(transport: &'a T, options: CallOptions) -> Self {
+        Self { transport, options }
+    }
+}
+
+impl<T: Transport + Sync + ?Sized> Transport for WithOptions<'_, T> {
+    fn send(
+        &self,
+        info: &CallInfo,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Vec<u8>, Error>> + Send {
+        let info = CallInfo {
+            options: self.options,
+            ..*info
+        };
+        async move { self.transport.send(&info, body).await }
+    }
 }
 
 impl CallInfo {
@@ -72,6 +135,7 @@ impl CallInfo {
             endpoint: A::ENDPOINT,
             rate_limit: A::RATE_LIMIT,
             retry_safe: A::RETRY_SAFE,
+            options: CallOptions::default(),
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum ConfigError {
     /// A value that goes in a header holds control characters or non-ASCII text.
     #[error("{0} cannot be sent as an HTTP header value (control characters or non-ASCII)")]
     HeaderValue(&'static str),
+    /// An extra root certificate cannot be read.
+    #[error("root certificates: {0}")]
+    RootCertificates(String),
     /// The endpoint URL is unusable.
     #[error("endpoint `{url}`: {problem}")]
     Endpoint {
@@ -27,6 +30,9 @@ pub enum ConfigError {
         problem: String,
     },
 }
+
+/// The default timeout of one attempt: a third of the default deadline.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
@@ -119,12 +125,17 @@ pub struct Config {
     pub(crate) limiter: RateLimiter,
     pub(crate) allow_http: bool,
     pub(crate) http: Option<reqwest::Client>,
+    /// PEM bundles of extra roots, as given (parsed by `build`).
+    root_pem: Vec<Vec<u8>>,
+    /// The extra roots, parsed.
+    pub(crate) root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl Config {
     /// A builder with the given credentials and every default: the production endpoint,
-    /// no region, zh-CN, 5 s connect and 60 s total timeout, the default retry policy,
-    /// client-side rate limiting on. The environment is not read (see [`Config::from_env`]).
+    /// no region, zh-CN, a 5 s connect timeout and a 10 s attempt timeout (so a hung answer
+    /// is retried, where that is safe, within the 30 s deadline of the default retry
+    /// policy), client-side rate limiting on. The environment is not read (see [`Config::from_env`]).
     ///
     /// `credentials` is static [`Credentials`], a
     /// [`RefreshingCredentials`](crate::RefreshingCredentials) source, or any
@@ -137,7 +148,7 @@ impl Config {
             language: Language::default(),
             request_client: "ess-rs".to_owned(),
             connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(60),
+            timeout: DEFAULT_ATTEMPT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: true,
@@ -145,6 +156,8 @@ impl Config {
             limiter: RateLimiter::new(),
             allow_http: false,
             http: None,
+            root_pem: Vec::new(),
+            root_certificates: Vec::new(),
         })
     }
 
@@ -162,6 +175,11 @@ impl Config {
     /// The endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// The timeout of one attempt.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.timeout
     }
 }
 
@@ -200,7 +218,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Timeout of one attempt, from sending to the last byte of the response.
+    /// Timeout of one attempt, from sending to the last byte of the response (10 s by
+    /// default). Keep it below the deadline, so a hung answer can be retried within it; a
+    /// single call can carry its own ([`CallOptions`](crate::CallOptions)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.0.timeout = timeout;
         self
@@ -240,9 +260,19 @@ impl ConfigBuilder {
         self
     }
 
-    /// Use this reqwest client (its own timeouts and proxy settings apply).
+    /// Use this reqwest client (its own timeouts, roots and proxy settings apply). Build it
+    /// with `redirect(reqwest::redirect::Policy::none())`: a followed redirect carries the
+    /// signed body and the token to another URL.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.0.http = Some(client);
+        self
+    }
+
+    /// Also trusts the root certificates of this PEM bundle (one or more `CERTIFICATE`
+    /// blocks) for https, beside the platform's (or Mozilla's, with `webpki-roots`): for a
+    /// proxy that inspects TLS, or a test server with its own CA.
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.0.root_pem.push(pem.into());
         self
     }
 
@@ -269,6 +299,23 @@ impl ConfigBuilder {
                           `rustls-ring` feature"
                     .to_owned(),
             });
+        }
+        for pem in &config.root_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ConfigError::RootCertificates(e.to_string()))?;
+            if certificates.is_empty() {
+                return Err(ConfigError::RootCertificates(
+                    "the PEM bundle holds no certificate".to_owned(),
+                ));
+            }
+            config.root_certificates.extend(certificates);
+        }
+        if !config.root_pem.is_empty() && !TLS {
+            return Err(ConfigError::RootCertificates(
+                "this build has no TLS backend: enable the `rustls-aws-lc-rs` or `rustls-ring` \
+                 feature"
+                    .to_owned(),
+            ));
         }
         config.limiter = match config.rate_limit_burst {
             Some(burst) => RateLimiter::with_burst(burst),

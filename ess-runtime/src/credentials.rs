@@ -374,13 +374,22 @@ type Fetch = dyn Fn() -> BoxFuture<'static, Result<Credentials, CredentialsError
 /// Temporary credentials from a source you supply (an STS call, a secrets manager, a file
 /// a sidecar rewrites), cached and fetched again `margin` before they expire. One fetch at a
 /// time: concurrent calls wait for it instead of stampeding the source. If a fetch fails
-/// while the cached credentials are still valid, they go on being used.
+/// while the cached credentials are still valid, they go on being used. A fetch that fails,
+/// or brings credentials that already expire within the margin, is not repeated before a
+/// backoff (1 s, doubling to 60 s): the source is not asked again on every attempt.
 pub struct RefreshingCredentials {
     fetch: Box<Fetch>,
     margin: Duration,
     current: Mutex<Option<Arc<Credentials>>>,
     fetching: tokio::sync::Mutex<()>,
+    /// After an unsatisfying fetch: no other before this instant, and how many in a row.
+    backoff: Mutex<Option<(std::time::Instant, u32)>>,
 }
+
+/// The first wait after an unsatisfying fetch, doubled after each further one.
+const REFRESH_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between fetches.
+const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(60);
 
 impl fmt::Debug for RefreshingCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -406,6 +415,7 @@ impl RefreshingCredentials {
             margin: Duration::from_secs(300),
             current: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
+            backoff: Mutex::new(None),
         }
     }
 
@@ -425,28 +435,74 @@ impl RefreshingCredentials {
         }
     }
 
+    /// Whether a fetch must wait: the backoff after the last unsatisfying one has not passed.
+    fn backing_off(&self) -> bool {
+        let backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        backoff.is_some_and(|(until, _)| std::time::Instant::now() < until)
+    }
+
+    /// Records a fetch that failed or brought credentials inside the margin.
+    fn back_off(&self) {
+        let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = backoff.map_or(0, |(_, n)| n).saturating_add(1);
+        let wait = REFRESH_BACKOFF
+            .saturating_mul(1 << (failures - 1).min(16))
+            .min(MAX_REFRESH_BACKOFF);
+        *backoff = Some((std::time::Instant::now() + wait, failures));
+    }
+
     async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
         if let Some(credentials) = self.fresh(self.margin) {
             return Ok(credentials);
         }
+        // Within the backoff, valid credentials serve as they are; none at all is an error
+        // without asking the source again.
+        let waiting = |this: &Self| -> Option<Result<Arc<Credentials>, CredentialsError>> {
+            if !this.backing_off() {
+                return None;
+            }
+            Some(this.fresh(Duration::ZERO).ok_or_else(|| {
+                CredentialsError::Refresh(
+                    "the last refresh failed; the source is asked again after a backoff".to_owned(),
+                )
+            }))
+        };
+        if let Some(result) = waiting(self) {
+            return result;
+        }
         let _one_fetch = self.fetching.lock().await;
-        // Another caller may have refreshed while this one waited.
+        // Another caller may have refreshed (or failed to) while this one waited.
         if let Some(credentials) = self.fresh(self.margin) {
             return Ok(credentials);
         }
+        if let Some(result) = waiting(self) {
+            return result;
+        }
         match (self.fetch)().await {
             Ok(credentials) => {
+                let expires = credentials.expires_at;
                 let credentials = Arc::new(credentials);
                 *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(credentials.clone());
+                if expires.is_some_and(|at| at <= SystemTime::now() + self.margin) {
+                    tracing::warn!(
+                        "the credential source returned keys that expire within the refresh margin; asking again after a backoff"
+                    );
+                    self.back_off();
+                } else {
+                    *self.backoff.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
                 Ok(credentials)
             }
-            Err(error) => match self.fresh(Duration::ZERO) {
-                Some(still_valid) => {
-                    tracing::warn!(error = %error, "credential refresh failed; using the current ones until they expire");
-                    Ok(still_valid)
+            Err(error) => {
+                self.back_off();
+                match self.fresh(Duration::ZERO) {
+                    Some(still_valid) => {
+                        tracing::warn!(error = %error, "credential refresh failed; using the current ones until they expire");
+                        Ok(still_valid)
+                    }
+                    None => Err(CredentialsError::Refresh(error.to_string())),
                 }
-                None => Err(CredentialsError::Refresh(error.to_string())),
-            },
+            }
         }
     }
 }
@@ -641,6 +697,41 @@ mod tests {
         assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
         assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_source_that_returns_short_lived_keys_is_not_asked_on_every_attempt() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        // Every answer expires within the margin: a refresh never brings "fresh" keys.
+        let source = RefreshingCredentials::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                Ok(Credentials::new("AKIDshort", "key")?
+                    .with_expiry(SystemTime::now() + Duration::from_secs(120)))
+            }
+        })
+        .refresh_margin(Duration::from_secs(300));
+        for _ in 0..20 {
+            assert_eq!(source.get().await.unwrap().secret_id(), "AKIDshort");
+        }
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "asked once, then backed off"
+        );
+        // After the backoff (1 s at first), the source is asked again.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        source.get().await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        // And the next wait is longer.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        source.get().await.unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            2,
+            "the second backoff is 2 s"
+        );
     }
 
     #[tokio::test]

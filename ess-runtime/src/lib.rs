@@ -6,7 +6,6 @@ mod action;
 pub mod config;
 pub mod credentials;
 mod error;
-mod h1;
 mod http;
 pub mod rate_limit;
 mod redact;
@@ -15,7 +14,9 @@ pub mod signer;
 mod unknown;
 mod validate;
 
-pub use action::{Action, CallInfo, EndpointHosts, Transport, call, decode};
+pub use action::{
+    Action, CallInfo, CallOptions, EndpointHosts, Transport, WithOptions, call, decode,
+};
 pub use config::{Config, ConfigBuilder, ConfigError, Endpoint, Language};
 pub use credentials::{
     Credentials, CredentialsError, CredentialsProvider, ProvideCredentials, RefreshingCredentials,

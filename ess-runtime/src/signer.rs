@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
+use zeroize::Zeroizing;
 
 use crate::credentials::Secret;
 use sha2::{Digest, Sha256};
@@ -118,11 +119,15 @@ impl Signer {
     }
 }
 
-/// `kSigning = HMAC(HMAC(HMAC("TC3" + key, date), service), "tc3_request")`.
+/// `kSigning = HMAC(HMAC(HMAC("TC3" + key, date), service), "tc3_request")`. The prefixed
+/// secret and the intermediate keys are wiped before they are freed.
 pub fn derive_key(secret_key: &str, date: &str, service: &str) -> [u8; 32] {
-    let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k_service = hmac(&k_date, service.as_bytes());
-    hmac(&k_service, b"tc3_request")
+    let mut prefixed = Zeroizing::new(Vec::with_capacity(3 + secret_key.len()));
+    prefixed.extend_from_slice(b"TC3");
+    prefixed.extend_from_slice(secret_key.as_bytes());
+    let k_date = Zeroizing::new(hmac(&prefixed, date.as_bytes()));
+    let k_service = Zeroizing::new(hmac(&*k_date, service.as_bytes()));
+    hmac(&*k_service, b"tc3_request")
 }
 
 /// The canonical request: method, URI, query, headers, signed headers, payload hash.

@@ -868,6 +868,7 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
             },
             rate_limit: None,
             retry_safe: false,
+            options: Default::default(),
         };
         let answer = transport
             .send(&info, serde_json::to_vec(&request).unwrap())

@@ -178,6 +178,14 @@ pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
             pub fn transport(&self) -> &T {
                 &self.transport
             }
+
+            /// The same client for calls with their own limits, sharing its connections,
+            /// rate limiter and keys: `client.with_options(CallOptions::new().deadline(..))
+            /// .upload_files(&request)` for an upload that needs more than the client's
+            /// deadline.
+            pub fn with_options(&self, options: CallOptions) -> Client<WithOptions<'_, T>> {
+                Client::new(WithOptions::new(&self.transport, options))
+            }
         }
 
         impl<T: Transport + Sync> Client<T> {

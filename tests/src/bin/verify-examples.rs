@@ -310,9 +310,14 @@ mod tests {
             input: "POST / HTTP/1.1\n\n{\"FlowId\": \"x\"}".into(),
             output: serde_json::json!({"Response": {"Error": {"Code": "NoSuch.Code", "Message": "m"}, "RequestId": "r"}}),
         };
+        // The request is refused by validation too (a FlowId has 32 characters): Tencent's
+        // examples must pass the client's validation.
         assert_eq!(
             verify("CreateFlowSignUrl", &error).unwrap_err(),
-            ["response: unknown error code `NoSuch.Code` at $.Error.Code"]
+            [
+                "request: refused by validation: FlowId: must be exactly 32 characters long (is 1)",
+                "response: unknown error code `NoSuch.Code` at $.Error.Code"
+            ]
         );
     }
 }

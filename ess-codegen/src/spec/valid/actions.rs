@@ -12,7 +12,13 @@ use crate::spec::model::{Action, Requirement, TypeDef};
 use crate::spec::typeref::{Scalar, TypeRef};
 
 /// Methods `Client` has besides one per action.
-const CLIENT_METHODS: &[&str] = &["new", "transport", "from_config", "from_env"];
+const CLIENT_METHODS: &[&str] = &[
+    "new",
+    "transport",
+    "from_config",
+    "from_env",
+    "with_options",
+];
 
 impl<'a> Validator<'a> {
     /// Checks an action; returns its endpoint group and requirements, resolved.

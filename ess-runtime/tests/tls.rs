@@ -1,0 +1,168 @@
+//! The path production takes: https (TLS 1.3, rustls) to a local server whose certificate a
+//! test CA issued, trusted the way a user adds a root (`add_root_certificates_pem`), with
+//! keep-alive. Without that root the handshake fails before anything is sent.
+
+#![cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ess_runtime::{Config, Credentials, Endpoint, Error, HttpTransport, RetryPolicy, call};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio_rustls::rustls;
+
+#[derive(Serialize)]
+struct Ping {
+    #[serde(rename = "FlowId")]
+    flow_id: &'static str,
+}
+
+#[derive(Deserialize, Debug)]
+struct Pong {
+    #[serde(rename = "RequestId")]
+    request_id: String,
+}
+
+impl ess_runtime::Validate for Ping {
+    fn validate_into(&self, _: &ess_runtime::Path<'_>, _: &mut Vec<ess_runtime::Violation>) {}
+}
+
+impl ess_runtime::Action for Ping {
+    const NAME: &'static str = "DescribeFlowInfo";
+    const SERVICE: &'static str = "ess";
+    const VERSION: &'static str = "2020-11-11";
+    const ENDPOINT: ess_runtime::EndpointHosts = ess_runtime::EndpointHosts {
+        group: "default",
+        production: "ess.tencentcloudapi.com",
+        test: "ess.test.ess.tencent.cn",
+    };
+    const RATE_LIMIT: Option<u32> = None;
+    const RETRY_SAFE: bool = true;
+    type Response = Pong;
+    type Code = String;
+}
+
+/// What the server saw.
+#[derive(Default)]
+struct Seen {
+    connections: AtomicUsize,
+    requests: AtomicUsize,
+    /// `Host` and the TLS version of the last request.
+    last: std::sync::Mutex<Option<(String, String)>>,
+}
+
+/// A test CA (PEM) and an https server on 127.0.0.1 with a certificate it issued.
+async fn tls_server() -> (String, String, Arc<Seen>) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ess test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Seen::default());
+    let server_seen = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let seen = server_seen.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                seen.connections.fetch_add(1, Ordering::SeqCst);
+                let version = format!("{:?}", tls.get_ref().1.protocol_version());
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let seen = seen.clone();
+                        let version = version.clone();
+                        async move {
+                            let host = request.headers()["host"].to_str().unwrap_or("").to_owned();
+                            let _ = request.into_body().collect().await;
+                            seen.requests.fetch_add(1, Ordering::SeqCst);
+                            *seen.last.lock().unwrap() = Some((host, version));
+                            hyper::Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from_static(
+                                    br#"{"Response":{"RequestId":"r-tls"}}"#,
+                                )))
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (url, ca.pem(), seen)
+}
+
+fn client(url: &str, ca_pem: Option<&str>) -> HttpTransport {
+    let mut builder = Config::builder(Credentials::new("AKIDtls", "secret").unwrap())
+        .endpoint(Endpoint::Url(url.to_owned()))
+        .retry(RetryPolicy::none());
+    if let Some(pem) = ca_pem {
+        builder = builder.add_root_certificates_pem(pem);
+    }
+    HttpTransport::new(builder.build().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn https_to_a_server_of_a_root_the_user_added() {
+    let (url, ca_pem, seen) = tls_server().await;
+    let authority = url.trim_start_matches("https://").to_owned();
+
+    // Not trusted: refused in the handshake, before anything was sent.
+    let err = call(&client(&url, None), &Ping { flow_id: "f" })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(!err.may_have_executed(), "{err}");
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 0);
+
+    // Trusted: TLS 1.3, the authority as Host, and one kept-alive connection for two calls.
+    let transport = client(&url, Some(&ca_pem));
+    for _ in 0..2 {
+        let pong = call(&transport, &Ping { flow_id: "f" }).await.unwrap();
+        assert_eq!(pong.request_id, "r-tls");
+    }
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 2);
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1, "keep-alive");
+    let (host, version) = seen.last.lock().unwrap().clone().unwrap();
+    assert_eq!(host, authority);
+    assert_eq!(version, "Some(TLSv1_3)");
+}
+
+#[test]
+fn a_root_bundle_that_holds_no_certificate_is_refused_when_built() {
+    let built = Config::builder(Credentials::new("AKIDtls", "secret").unwrap())
+        .add_root_certificates_pem("not a certificate")
+        .build();
+    assert!(
+        matches!(built, Err(ess_runtime::ConfigError::RootCertificates(_))),
+        "{built:?}"
+    );
+}
