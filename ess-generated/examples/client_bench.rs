@@ -4,7 +4,13 @@
 //!
 //! ```text
 //! cargo run --release -p ess-generated --example client_bench -- --url URL \
-//!     [--calls 20000] [--in-flight 1] [--secret-id ID --secret-key KEY]
+//!     [--calls 20000] [--in-flight 1] [--secret-id ID --secret-key KEY] [--ca CA.pem]
+//! ```
+//!
+//! `--ca` trusts a test CA for an https URL the way a user adds a root
+//! (`ConfigBuilder::add_root_certificates_pem`).
+//!
+//! ```text
 //! ```
 //!
 //! One call in flight runs on a current-thread runtime (like `wrk -t1 -c1`, one event loop);
@@ -48,7 +54,7 @@ fn main() -> Result<()> {
 }
 
 async fn bench() -> Result<()> {
-    let (mut url, mut calls, mut in_flight) = (None, 20_000usize, 1usize);
+    let (mut url, mut calls, mut in_flight, mut ca) = (None, 20_000usize, 1usize, None);
     let (mut secret_id, mut secret_key) = ("AKIDbench".to_owned(), "bench-secret-key".to_owned());
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,15 +65,19 @@ async fn bench() -> Result<()> {
             "--in-flight" => in_flight = value.parse::<usize>()?.max(1),
             "--secret-id" => secret_id = value,
             "--secret-key" => secret_key = value,
+            "--ca" => ca = Some(std::fs::read(&value)?),
             _ => return Err(format!("unknown argument {arg}").into()),
         }
     }
     let url = url.ok_or("give --url")?;
-    let config = Config::builder(Credentials::new(secret_id, secret_key)?)
+    let mut config = Config::builder(Credentials::new(secret_id, secret_key)?)
         .endpoint(Endpoint::Url(url))
         .rate_limit(false)
-        .retry(RetryPolicy::none())
-        .build()?;
+        .retry(RetryPolicy::none());
+    if let Some(pem) = ca {
+        config = config.add_root_certificates_pem(pem);
+    }
+    let config = config.build()?;
     let client = Client::from_config(config)?;
     let request = Arc::new(
         CreateFlowSignUrlRequest::new("yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm").flow_approver_infos(
