@@ -5,7 +5,6 @@
 
 pub(crate) mod checked;
 mod diagnostic;
-mod halves;
 pub mod model;
 mod typeref;
 mod valid;
@@ -45,14 +44,10 @@ pub fn load_str(file: &str, text: &str) -> Result<Validated, Diagnostics> {
     }
 }
 
-/// Parses spec text into the model without validating it. A large spec parses in two
-/// halves on two threads when it can (see the `halves` module); the result is the same.
+/// Parses spec text into the model without validating it.
 pub fn parse_str(file: &str, text: &str) -> Result<Spec, Diagnostics> {
     check_nesting(file, text)?;
-    match halves::parse(text) {
-        Some(spec) => Ok(spec),
-        None => parse_checked(file, text),
-    }
+    parse_checked(file, text)
 }
 
 /// Parses any YAML document into `T` with spans, turning every failure into a diagnostic.
@@ -92,8 +87,7 @@ fn parse_checked<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Resu
     }
 }
 
-/// The YAML tree of `text`, loaded as every spec is (a duplicate key is an error). The
-/// whole parse and `halves` both load through here, so they cannot disagree on what loads.
+/// The YAML tree of `text`, loaded as every spec is (a duplicate key is an error).
 fn load_node(text: &str) -> Result<marked_yaml::Node, LoadError> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     marked_yaml::parse_yaml_with_options(0, text, options)
