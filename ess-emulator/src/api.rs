@@ -89,10 +89,14 @@ async fn process(
 ) -> Response {
     let action = received.action.clone();
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // Drift needs the real answer: it applies after the action whichever phase it names.
+    let mut drift = None;
     if let Some(fault) = shared.take_fault(&action, false) {
         if let Fault::Delay(delay) = fault {
             received.fault = Some(Fault::Delay(delay));
             tokio::time::sleep(delay).await;
+        } else if fault == Fault::Drift {
+            drift = Some(Fault::Drift);
         } else {
             received.code = Some(format!("fault:{fault}"));
             received.fault = Some(fault.clone());
@@ -110,7 +114,7 @@ async fn process(
     );
     let after = answer
         .is_ok()
-        .then(|| shared.take_fault(&action, true))
+        .then(|| drift.or_else(|| shared.take_fault(&action, true)))
         .flatten();
     let (envelope, code) = shared.envelope(answer);
     received.code = code;
@@ -286,6 +290,34 @@ impl Shared {
     }
 }
 
+/// `body` (an envelope) with its answer drifted: integers and booleans as strings, empty
+/// lists as `null`; the RequestId and an error are left alone.
+fn drifted(body: &[u8]) -> Vec<u8> {
+    fn drift(value: &mut Value) {
+        match value {
+            Value::Number(n) if !n.is_f64() => *value = Value::String(n.to_string()),
+            Value::Bool(b) => *value = Value::String(b.to_string()),
+            Value::Array(items) if items.is_empty() => *value = Value::Null,
+            Value::Array(items) => items.iter_mut().for_each(drift),
+            Value::Object(members) => members.values_mut().for_each(drift),
+            _ => {}
+        }
+    }
+    let Ok(mut envelope) = serde_json::from_slice::<Value>(body) else {
+        return body.to_vec();
+    };
+    if let Some(Value::Object(response)) = envelope.get_mut("Response")
+        && !response.contains_key("Error")
+    {
+        for (key, value) in response.iter_mut() {
+            if key != "RequestId" {
+                drift(value);
+            }
+        }
+    }
+    serde_json::to_vec(&envelope).unwrap_or_else(|_| body.to_vec())
+}
+
 /// `{"Response":` the members of `object` (a serialized JSON object) and the RequestId `}`.
 fn envelope_of(object: &[u8], request_id: &str) -> Vec<u8> {
     let members = object
@@ -381,5 +413,9 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>) -> Response 
             json_response(shared, shared.envelope(Err((&code, message))).0)
         }
         Fault::Delay(_) => json_response(shared, envelope.unwrap_or_else(|| b"null".to_vec())),
+        Fault::Drift => {
+            let body = envelope.unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new()))).0);
+            json_response(shared, drifted(&body))
+        }
     }
 }

@@ -20,6 +20,10 @@ pub enum Fault {
     Truncated,
     /// Answer 200 with an HTML page instead of JSON.
     Html,
+    /// Answer with the real answer, drifted from its documented types as Tencent's services
+    /// are known to: every integer sent as a string (`"Total":"23"`), every boolean as a
+    /// string, every empty list as `null`. The action runs.
+    Drift,
     /// Answer with this service error in the JSON envelope.
     Error {
         /// The code (`InternalError`).
@@ -76,7 +80,7 @@ impl FaultRule {
 }
 
 /// `[ACTION=]KIND[@after][*N]`, where KIND is `status:CODE`, `drop`, `delay:MS`,
-/// `truncated`, `html` or `error:CODE`. Examples: `CreateFlow=status:502@after*1`,
+/// `truncated`, `html`, `drift` or `error:CODE`. Examples: `CreateFlow=status:502@after*1`,
 /// `delay:1500`, `CreateFlowSignUrl=error:InternalError*2`.
 impl FromStr for FaultRule {
     type Err = String;
@@ -115,13 +119,14 @@ impl FromStr for FaultRule {
             )),
             ("truncated", None) => Fault::Truncated,
             ("html", None) => Fault::Html,
+            ("drift", None) => Fault::Drift,
             ("error", Some(code)) if !code.is_empty() => Fault::Error {
                 code: code.to_owned(),
                 message: "injected by the emulator".to_owned(),
             },
             _ => {
                 return Err(format!(
-                    "unknown fault `{kind}`: use status:CODE, drop, delay:MS, truncated, html or error:CODE"
+                    "unknown fault `{kind}`: use status:CODE, drop, delay:MS, truncated, html, drift or error:CODE"
                 ));
             }
         };
@@ -142,6 +147,7 @@ impl fmt::Display for Fault {
             Fault::Delay(d) => write!(f, "delay:{}", d.as_millis()),
             Fault::Truncated => f.write_str("truncated"),
             Fault::Html => f.write_str("html"),
+            Fault::Drift => f.write_str("drift"),
             Fault::Error { code, .. } => write!(f, "error:{code}"),
         }
     }
@@ -165,6 +171,10 @@ mod tests {
         assert_eq!(
             rule,
             FaultRule::new(Fault::Delay(Duration::from_millis(1500)))
+        );
+        assert_eq!(
+            "DescribeFlowInfo=drift".parse::<FaultRule>().unwrap(),
+            FaultRule::new(Fault::Drift).action("DescribeFlowInfo")
         );
         assert!(matches!(
             "x=error:InternalError".parse::<FaultRule>().unwrap().fault,

@@ -19,7 +19,7 @@ usage: ess-emulator [--listen ADDR] [--secret-id ID --secret-key KEY [--token TO
                          a key pair to accept (repeatable); without one, a key is generated
   --token TOKEN          the previous key pair is temporary: calls must send this X-TC-Token
   --fault RULE           [ACTION=]KIND[@after][*N], KIND one of status:CODE, drop, delay:MS,
-                         truncated, html, error:CODE (e.g. CreateFlow=status:502@after*1)
+                         truncated, html, drift, error:CODE (e.g. CreateFlow=status:502@after*1)
   --clock-offset SECONDS run the emulator's clock ahead (or behind, negative) of this machine's
   --no-demo              do not seed the demo flow
   --no-rate-limits       do not enforce the spec's rate limits";

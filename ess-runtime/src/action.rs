@@ -168,12 +168,18 @@ async fn send<A: Action, T: Transport + ?Sized>(
         Error::Transport(TransportError::new(format!("cannot encode the request: {e}")).not_sent())
     })?;
     let bytes = transport.send(&CallInfo::of::<A>(), body).await?;
-    decode::<A::Response>(&bytes)
+    decode_answer::<A::Response>(A::NAME, &bytes)
 }
 
 /// Decodes `{"Response": {...}}` straight from the bytes into `R`, turning
-/// `Response.Error` into [`Error::Service`]; decode errors name the JSON path.
+/// `Response.Error` into [`Error::Service`]; decode errors name the JSON path. The drift
+/// Tencent's services are known for is decoded as documented (see [`crate::drift`]).
 pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
+    decode_answer("", bytes)
+}
+
+/// [`decode`] for an answer of `action` (named in drift reports).
+pub(crate) fn decode_answer<R: DeserializeOwned>(action: &str, bytes: &[u8]) -> Result<R, Error> {
     let not_api =
         |message: &str| Error::Transport(TransportError::with_response(200, message, bytes));
     #[derive(serde::Deserialize)]
@@ -195,6 +201,12 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
     // failure is.
     let mut json = serde_json::Deserializer::from_slice(bytes);
     let error = match serde_path_to_error::deserialize::<_, Envelope<R>>(&mut json) {
+        Ok(envelope) => return Ok(envelope.response),
+        Err(error) => error,
+    };
+    // A value of another JSON type than documented: decoded as documented where the drift
+    // is a known kind, each repair reported; anything else stays a decode error.
+    let error = match crate::drift::repair::<Envelope<R>>(action, bytes, error) {
         Ok(envelope) => return Ok(envelope.response),
         Err(error) => error,
     };

@@ -128,6 +128,7 @@ pub struct Config {
     /// PEM bundles of extra roots, as given (parsed by `build`).
     root_pem: Vec<Vec<u8>>,
     /// The extra roots, parsed.
+    #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
     pub(crate) root_certificates: Vec<reqwest::Certificate>,
 }
 
@@ -157,6 +158,7 @@ impl Config {
             allow_http: false,
             http: None,
             root_pem: Vec::new(),
+            #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
             root_certificates: Vec::new(),
         })
     }
@@ -300,6 +302,7 @@ impl ConfigBuilder {
                     .to_owned(),
             });
         }
+        #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
         for pem in &config.root_pem {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| ConfigError::RootCertificates(e.to_string()))?;

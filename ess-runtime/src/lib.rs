@@ -5,6 +5,7 @@
 mod action;
 pub mod config;
 pub mod credentials;
+mod drift;
 mod error;
 mod http;
 pub mod rate_limit;
