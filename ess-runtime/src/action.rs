@@ -173,7 +173,8 @@ async fn send<A: Action, T: Transport + ?Sized>(
 
 /// Decodes `{"Response": {...}}` straight from the bytes into `R`, turning
 /// `Response.Error` into [`Error::Service`]; decode errors name the JSON path. The drift
-/// Tencent's services are known for is decoded as documented (see [`crate::drift`]).
+/// Tencent's services are known for (a number sent as a string, an integral float for an
+/// integer, a number for a string) is decoded as documented, each repair traced.
 pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, Error> {
     decode_answer("", bytes)
 }
