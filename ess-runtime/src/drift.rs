@@ -4,7 +4,8 @@
 //! typed decode; then each value at the failing path is converted to the documented type
 //! when the conversion loses nothing, and the decode runs again. Every repair is reported
 //! through tracing with the action, the JSON path and both kinds, never the value. Anything
-//! else (text where a number belongs, `1.5` for an integer) stays a decode error.
+//! else (text where a number belongs, `1.5` for an integer, a RequestId that is no string)
+//! stays a decode error.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -124,6 +125,11 @@ pub(crate) fn repair<T: DeserializeOwned>(
     };
     let mut error = first;
     for _ in 0..MAX_REPAIRS {
+        // The envelope's own RequestId is no drift: an answer without a string one is no
+        // API answer, as the transport judges it too.
+        if error.path().to_string() == "Response.RequestId" {
+            return Err(error);
+        }
         let Some(expected) = Expected::of(&error.inner().to_string()) else {
             return Err(error);
         };
