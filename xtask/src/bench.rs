@@ -342,8 +342,10 @@ fn compile_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         ess: format!("{generator:.1} ms"),
         anchor: "-".into(),
         ratio: "-".into(),
-        budget: "< 50 ms".into(),
-        ok: generator < 50.0,
+        // No absolute budget (design.md section 8): absolute times vary by host, and the
+        // generator's time counts inside the compile ratios below.
+        budget: "reported".into(),
+        ok: true,
     });
 
     // The same work inside rustc, as `generate!` runs when ess-generated builds.
