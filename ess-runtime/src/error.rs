@@ -117,10 +117,13 @@ impl<C: AsRef<str>> Error<C> {
 
     /// Whether the service may have run the request. `false` only where it provably did
     /// not: the request was refused before sending (validation, credentials,
-    /// configuration), no connection was made, or the service refused it before running it
-    /// (HTTP 429, a service error other than `InternalError*`). `true` once a request was
-    /// sent and its outcome is unknown (a lost connection, an attempt timeout, a 5xx,
-    /// `InternalError*`, an answer that could not be read).
+    /// configuration), no connection was made, or the service refused it (HTTP 429, or a
+    /// code whose class the API 3.0 common codes define as a refusal: authentication,
+    /// parameters, rate and size limits, denied or unauthorized operations, missing
+    /// resources). `true` once a request was sent and its outcome is unknown: a lost
+    /// connection, an attempt timeout, a 5xx, an answer that could not be read, and every
+    /// other service code (`InternalError*`, `FailedOperation*`, `ResourceUnavailable`, ...),
+    /// for which nothing upstream says the write did not happen.
     ///
     /// A write that failed with `true` may have happened: look it up (DescribeFlowInfo, a
     /// list filtered by what you set) before sending it again. The client itself never
@@ -136,7 +139,7 @@ impl<C: AsRef<str>> Error<C> {
                 may_have_executed, ..
             } => *may_have_executed,
             Error::ResponseTooLarge { .. } | Error::Decode { .. } => true,
-            Error::Service(e) => is_internal_error(e.code.as_ref()),
+            Error::Service(e) => !is_refusal(e.code.as_ref()),
         }
     }
 
@@ -160,6 +163,30 @@ impl<C: AsRef<str>> Error<C> {
 /// `InternalError` and its sub-codes: the service failed while handling the request.
 pub(crate) fn is_internal_error(code: &str) -> bool {
     code == "InternalError" || code.starts_with("InternalError.")
+}
+
+/// Whether `code` belongs to a class of the API 3.0 common codes that refuses a request
+/// (authentication failed, a parameter is wrong or missing, a limit was hit, the operation
+/// is denied or unauthorized, the resource does not exist, the action or version is
+/// unknown). Any other code leaves the outcome unknown.
+pub(crate) fn is_refusal(code: &str) -> bool {
+    const CLASSES: [&str; 13] = [
+        "AuthFailure",
+        "InvalidParameter",
+        "InvalidParameterValue",
+        "MissingParameter",
+        "UnknownParameter",
+        "RequestLimitExceeded",
+        "RequestSizeLimitExceeded",
+        "LimitExceeded",
+        "OperationDenied",
+        "UnauthorizedOperation",
+        "ResourceNotFound",
+        "InvalidAction",
+        "NoSuchVersion",
+    ];
+    let class = code.split('.').next().unwrap_or(code);
+    CLASSES.contains(&class)
 }
 
 /// `RequestLimitExceeded` and its sub-codes: refused before running.
@@ -311,3 +338,42 @@ impl<C: fmt::Display> fmt::Display for ServiceError<C> {
 }
 
 impl<C: fmt::Debug + fmt::Display> std::error::Error for ServiceError<C> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: &str) -> Error {
+        Error::Service(ServiceError {
+            code: code.to_owned(),
+            message: String::new(),
+            request_id: "r".to_owned(),
+        })
+    }
+
+    #[test]
+    fn only_a_refusal_class_proves_a_service_error_did_not_execute() {
+        for refused in [
+            "AuthFailure.SignatureFailure",
+            "InvalidParameterValue",
+            "MissingParameter.ApproverName",
+            "RequestLimitExceeded.UinLimitExceeded",
+            "OperationDenied.FlowHasTerminated",
+            "ResourceNotFound.Flow",
+        ] {
+            assert!(!service(refused).may_have_executed(), "{refused}");
+        }
+        for unknown in [
+            "InternalError.Db",
+            "FailedOperation",
+            "FailedOperation.FlowHasDocument",
+            "ResourceUnavailable",
+            "ServiceUnavailable",
+            "NoSuch.Code",
+        ] {
+            assert!(service(unknown).may_have_executed(), "{unknown}");
+        }
+        assert!(service("RequestLimitExceeded").is_retryable());
+        assert!(!service("ResourceNotFound.Flow").is_retryable());
+    }
+}

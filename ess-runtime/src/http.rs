@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
 use crate::config::{Config, Endpoint, is_header_value};
-use crate::error::{Error, TransportError, is_internal_error};
+use crate::error::{Error, TransportError, is_refusal};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Failure, is_retryable};
 use crate::signer::{self, Signer};
@@ -143,14 +143,14 @@ impl Target {
 /// servers and load balancers in front of APIs (60 s for most cloud load balancers, 75 s for
 /// nginx), so the client, not the server, closes an idle connection, and a request is not
 /// written into one the server is closing.
-pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// The most idle connections kept per host (32 calls in flight need 32).
 const POOL_MAX_IDLE_PER_HOST: usize = 64;
 
 /// The reqwest client for `config`: its TLS backend and roots, no redirects (a redirect
 /// would carry the signed body and the token to another URL), HTTP/1.1 keep-alive.
-pub(crate) fn reqwest_client(config: &Config) -> Result<reqwest::Client, Error> {
+fn reqwest_client(config: &Config) -> Result<reqwest::Client, Error> {
     let builder = tls(reqwest::Client::builder(), config)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
@@ -649,7 +649,7 @@ impl Transport for HttpTransport {
                         if !is_retryable(Failure::Service(&code), info.retry_safe) {
                             return Ok(answer);
                         }
-                        executed |= is_internal_error(&code);
+                        executed |= !is_refusal(&code);
                         Ok(answer)
                     }
                     Attempt::Failed { error, failure } => {
