@@ -65,6 +65,23 @@ fn start_binary() -> Running {
     Running { child, url }
 }
 
+/// Runs `tests/interop/SCRIPT` with the venv's Python; its standard output, once it exited
+/// successfully.
+fn run_script(bin: &Path, script: &str, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
+    let output = Command::new(bin.join("python"))
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
 #[test]
 fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service() {
     let bin = venv_bin();
@@ -74,19 +91,20 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
         "{}",
         emulator.url
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/official_clients.py");
-    let output = Command::new(bin.join("python"))
-        .arg(script)
-        .args([&emulator.url, SECRET_ID, SECRET_KEY])
-        .arg(bin.join("tccli"))
-        .output()
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let tccli = bin.join("tccli");
+    let stdout = run_script(
+        &bin,
+        "official_clients.py",
+        &[
+            &emulator.url,
+            SECRET_ID,
+            SECRET_KEY,
+            &tccli.to_string_lossy(),
+        ],
+    );
     assert!(
         stdout.contains("official clients: 10 ok, 0 failing"),
-        "{stdout}\n{stderr}"
+        "{stdout}"
     );
 }
 
@@ -94,20 +112,13 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
 fn every_official_request_example_sent_by_the_official_sdk_is_well_formed() {
     let bin = venv_bin();
     let emulator = start_binary();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/official_examples.py");
-    let output = Command::new(bin.join("python"))
-        .arg(script)
-        .args([&emulator.url, SECRET_ID, SECRET_KEY])
-        .output()
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    // Every example was sent (the pinned tccli carries 367).
-    assert!(
-        stdout.contains("367 passed, 0 failed"),
-        "{stdout}\n{stderr}"
+    let stdout = run_script(
+        &bin,
+        "official_examples.py",
+        &[&emulator.url, SECRET_ID, SECRET_KEY],
     );
+    // Every example was sent (the pinned tccli carries 367).
+    assert!(stdout.contains("367 passed, 0 failed"), "{stdout}");
 }
 
 #[test]

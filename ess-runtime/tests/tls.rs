@@ -7,43 +7,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+
+use common::{Safe, ping};
 use ess_runtime::{Config, Credentials, Endpoint, Error, HttpTransport, RetryPolicy, call};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use serde::{Deserialize, Serialize};
 use tokio_rustls::rustls;
-
-#[derive(Serialize)]
-struct Ping {
-    #[serde(rename = "FlowId")]
-    flow_id: &'static str,
-}
-
-#[derive(Deserialize, Debug)]
-struct Pong {
-    #[serde(rename = "RequestId")]
-    request_id: String,
-}
-
-impl ess_runtime::Validate for Ping {
-    fn validate_into(&self, _: &ess_runtime::Path<'_>, _: &mut Vec<ess_runtime::Violation>) {}
-}
-
-impl ess_runtime::Action for Ping {
-    const NAME: &'static str = "DescribeFlowInfo";
-    const SERVICE: &'static str = "ess";
-    const VERSION: &'static str = "2020-11-11";
-    const ENDPOINT: ess_runtime::EndpointHosts = ess_runtime::EndpointHosts {
-        group: "default",
-        production: "ess.tencentcloudapi.com",
-        test: "ess.test.ess.tencent.cn",
-    };
-    const RATE_LIMIT: Option<u32> = None;
-    const RETRY_SAFE: bool = true;
-    type Response = Pong;
-    type Code = String;
-}
 
 /// What the server saw.
 #[derive(Default)]
@@ -136,9 +107,7 @@ async fn https_to_a_server_of_a_root_the_user_added() {
     let authority = url.trim_start_matches("https://").to_owned();
 
     // Not trusted: refused in the handshake, before anything was sent.
-    let err = call(&client(&url, None), &Ping { flow_id: "f" })
-        .await
-        .unwrap_err();
+    let err = call(&client(&url, None), &Safe(ping())).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err}");
     assert!(!err.may_have_executed(), "{err}");
     assert_eq!(seen.requests.load(Ordering::SeqCst), 0);
@@ -146,7 +115,7 @@ async fn https_to_a_server_of_a_root_the_user_added() {
     // Trusted: TLS 1.3, the authority as Host, and one kept-alive connection for two calls.
     let transport = client(&url, Some(&ca_pem));
     for _ in 0..2 {
-        let pong = call(&transport, &Ping { flow_id: "f" }).await.unwrap();
+        let pong = call(&transport, &Safe(ping())).await.unwrap();
         assert_eq!(pong.request_id, "r-tls");
     }
     assert_eq!(seen.requests.load(Ordering::SeqCst), 2);
