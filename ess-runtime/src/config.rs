@@ -5,6 +5,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
 use crate::action::EndpointHosts;
 use crate::credentials::{Credentials, CredentialsProvider};
 use crate::error::Error;
@@ -124,12 +127,10 @@ pub struct Config {
     pub(crate) rate_limit_burst: Option<u32>,
     pub(crate) limiter: RateLimiter,
     pub(crate) allow_http: bool,
-    pub(crate) http: Option<reqwest::Client>,
     /// PEM bundles of extra roots, as given (parsed by `build`).
     root_pem: Vec<Vec<u8>>,
     /// The extra roots, parsed.
-    #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
-    pub(crate) root_certificates: Vec<reqwest::Certificate>,
+    pub(crate) root_certificates: Vec<CertificateDer<'static>>,
 }
 
 impl Config {
@@ -156,9 +157,7 @@ impl Config {
             rate_limit_burst: None,
             limiter: RateLimiter::new(),
             allow_http: false,
-            http: None,
             root_pem: Vec::new(),
-            #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
             root_certificates: Vec::new(),
         })
     }
@@ -262,14 +261,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// Use this reqwest client (its own timeouts, roots and proxy settings apply). Build it
-    /// with `redirect(reqwest::redirect::Policy::none())`: a followed redirect carries the
-    /// signed body and the token to another URL.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.0.http = Some(client);
-        self
-    }
-
     /// Also trusts the root certificates of this PEM bundle (one or more `CERTIFICATE`
     /// blocks) for https, beside the platform's (or Mozilla's, with `webpki-roots`): for a
     /// proxy that inspects TLS, or a test server with its own CA.
@@ -294,7 +285,7 @@ impl ConfigBuilder {
             Endpoint::Url(url) => url.starts_with("https:"),
             Endpoint::Production | Endpoint::Test => true,
         };
-        if https && !TLS && config.http.is_none() {
+        if https && !TLS {
             return Err(ConfigError::Endpoint {
                 url: config.endpoint.name().to_owned(),
                 problem: "this build has no TLS backend: enable the `rustls-aws-lc-rs` or \
@@ -302,9 +293,9 @@ impl ConfigBuilder {
                     .to_owned(),
             });
         }
-        #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
         for pem in &config.root_pem {
-            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            let certificates = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ConfigError::RootCertificates(e.to_string()))?;
             if certificates.is_empty() {
                 return Err(ConfigError::RootCertificates(
@@ -329,7 +320,7 @@ impl ConfigBuilder {
 }
 
 /// Whether a TLS backend was compiled in.
-const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
+pub(crate) const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
 
 /// Whether `value` can be sent as a header value as it is: visible ASCII, spaces and tabs
 /// (no line breaks that would end the header, no bytes a server may refuse).
@@ -352,7 +343,7 @@ fn check_url(url: &str, allow_http: bool) -> Result<(), ConfigError> {
         url: url.to_owned(),
         problem: problem.to_owned(),
     };
-    let parsed = reqwest::Url::parse(url).map_err(|e| problem(&e.to_string()))?;
+    let parsed = url::Url::parse(url).map_err(|e| problem(&e.to_string()))?;
     let host = parsed
         .host_str()
         .ok_or_else(|| problem("the URL has no host"))?;
@@ -374,7 +365,7 @@ fn check_url(url: &str, allow_http: bool) -> Result<(), ConfigError> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_start_matches('[')

@@ -278,6 +278,15 @@ impl TransportError {
         self.source = Some(Arc::new(source));
         self
     }
+
+    /// The same, for a boxed error (as hyper's body and connector errors come).
+    pub(crate) fn with_boxed_source(
+        mut self,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        self.source = Some(Arc::from(source));
+        self
+    }
 }
 
 impl std::error::Error for TransportError {

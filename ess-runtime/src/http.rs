@@ -1,5 +1,5 @@
-//! The HTTP transport: signs each attempt (TC3), sends it through one reqwest client (rustls,
-//! pooled keep-alive HTTP/1.1, no redirects), rate-limits per action, retries only what
+//! The HTTP transport: signs each attempt (TC3), sends it through one pooled hyper client
+//! (HTTP/1.1 keep-alive, rustls, no redirects), rate-limits per action, retries only what
 //! cannot run a write twice, and recovers once from clock skew using the server's `Date`.
 //! One deadline bounds the whole call. Cloning shares the pool, the limiter and the key cache.
 
@@ -7,14 +7,17 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderName, HeaderValue,
-};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderValue};
+use http::{Method, Request, Uri};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
 use crate::config::{Config, Endpoint, is_header_value};
+use crate::connect::{ConnectTimedOut, Connector, Proxies};
 use crate::error::{Error, TransportError, is_refusal};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Failure, is_retryable};
@@ -34,15 +37,19 @@ pub struct HttpTransport {
     inner: Arc<Inner>,
 }
 
+type HttpClient = Client<Connector, Full<Bytes>>;
+
 #[derive(Debug)]
 struct Inner {
     config: Config,
-    /// Every request goes through it: the application's, or one built from `config`.
-    client: reqwest::Client,
+    /// Every request goes through it: a pool of keep-alive connections per host.
+    client: HttpClient,
     signer: Signer,
     limiter: RateLimiter,
     /// Where each endpoint group's requests go.
     targets: Targets,
+    /// The environment's proxies (the connector's), for the targets made later.
+    proxies: Arc<Proxies>,
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
     /// and when it was learned.
     clock_offset: Mutex<Option<(i64, Instant)>>,
@@ -79,9 +86,9 @@ impl std::ops::Deref for TargetRef<'_> {
 }
 
 impl Targets {
-    fn new(config: &Config) -> Result<Targets, Error> {
+    fn new(config: &Config, proxies: &Proxies) -> Result<Targets, Error> {
         Ok(match &config.endpoint {
-            Endpoint::Url(url) => Targets::Fixed(Target::new(url)?),
+            Endpoint::Url(url) => Targets::Fixed(Target::new(url, config, proxies)?),
             Endpoint::Production | Endpoint::Test => Targets::ByHost {
                 made: RwLock::new(Vec::new()),
             },
@@ -89,7 +96,12 @@ impl Targets {
     }
 
     /// The target of `hosts` (the call's endpoint group) under `config`'s endpoint.
-    fn get(&self, config: &Config, hosts: &EndpointHosts) -> Result<TargetRef<'_>, Error> {
+    fn get(
+        &self,
+        config: &Config,
+        proxies: &Proxies,
+        hosts: &EndpointHosts,
+    ) -> Result<TargetRef<'_>, Error> {
         let made = match self {
             Targets::Fixed(target) => return Ok(TargetRef::Borrowed(target)),
             Targets::ByHost { made } => made,
@@ -110,32 +122,63 @@ impl Targets {
         if let Some(target) = find(&made) {
             return Ok(target);
         }
-        let target = Arc::new(Target::new(&config.endpoint.base_url(hosts))?);
+        let target = Arc::new(Target::new(
+            &config.endpoint.base_url(hosts),
+            config,
+            proxies,
+        )?);
         made.push((host, target.clone()));
         Ok(TargetRef::Shared(target))
     }
 }
 
-/// Where one endpoint group's requests go.
+/// Where one endpoint group's requests go, and the headers every request to it carries.
 #[derive(Debug)]
 struct Target {
-    url: reqwest::Url,
+    uri: Uri,
     /// The `Host` header: the URL's authority.
     host: String,
+    /// Host, Content-Type and the configured language, request client and region (checked
+    /// by `Config::build`), made once and copied into each attempt's request.
+    headers: HeaderMap,
 }
 
 impl Target {
     /// The target for `base`.
-    fn new(base: &str) -> Result<Target, Error> {
+    fn new(base: &str, config: &Config, proxies: &Proxies) -> Result<Target, Error> {
         let bad =
             |problem: &str| TransportError::new(format!("endpoint `{base}`: {problem}")).not_sent();
-        let url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+        let url = url::Url::parse(&format!("{}/", base.trim_end_matches('/')))
             .map_err(|e| Error::Transport(bad("not a URL").with_source(e)))?;
         let host = authority(&url).ok_or_else(|| Error::Transport(bad("no host")))?;
-        if !is_header_value(&host) {
-            return Err(Error::Transport(bad("unusable host")));
+        let uri = Uri::try_from(url.as_str())
+            .map_err(|e| Error::Transport(bad("not a URL").with_source(e)))?;
+        let value = |value: &str| {
+            HeaderValue::from_str(value).map_err(|_| Error::Transport(bad("unusable header value")))
+        };
+        let mut headers = HeaderMap::with_capacity(12);
+        headers.insert(HOST, value(&host)?);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        headers.insert(
+            names::LANGUAGE.clone(),
+            HeaderValue::from_static(config.language.as_str()),
+        );
+        headers.insert(
+            names::REQUEST_CLIENT.clone(),
+            value(&config.request_client)?,
+        );
+        if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
+            headers.insert(names::REGION.clone(), value(region)?);
         }
-        Ok(Target { url, host })
+        // Plain http through a proxy: the proxy, not a tunnel, reads the request.
+        if uri.scheme() == Some(&http::uri::Scheme::HTTP)
+            && let Some(auth) = proxies.for_uri(&uri).and_then(|p| p.basic_auth().cloned())
+        {
+            let mut auth = auth;
+            auth.set_sensitive(true);
+            headers.insert(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        Ok(Target { uri, host, headers })
     }
 }
 
@@ -148,27 +191,29 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 /// The most idle connections kept per host (32 calls in flight need 32).
 const POOL_MAX_IDLE_PER_HOST: usize = 64;
 
-/// The reqwest client for `config`: its TLS backend and roots, no redirects (a redirect
-/// would carry the signed body and the token to another URL), HTTP/1.1 keep-alive.
-fn reqwest_client(config: &Config) -> Result<reqwest::Client, Error> {
-    let builder = tls(reqwest::Client::builder(), config)
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(config.connect_timeout)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
-        .http1_only();
-    builder.build().map_err(|e| {
+/// The pooled client for `config`: HTTP/1.1 keep-alive over the [`Connector`] (its TLS
+/// backend and roots, the environment's proxy, the connect timeout). hyper's client never
+/// follows a redirect, which would carry the signed body and the token to another URL.
+fn http_client(config: &Config) -> Result<(HttpClient, Arc<Proxies>), Error> {
+    let connector = Connector::new(config).map_err(|e| {
         Error::Transport(
             TransportError::new("cannot build the HTTP client")
                 .not_sent()
-                .with_source(e),
+                .with_boxed_source(e),
         )
-    })
+    })?;
+    let proxies = connector.proxies();
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .pool_timer(TokioTimer::new())
+        .build(connector);
+    Ok((client, proxies))
 }
 
 /// Header names, parsed once.
 mod names {
-    use reqwest::header::HeaderName;
+    use http::header::HeaderName;
 
     pub(super) static ACTION: HeaderName = HeaderName::from_static("x-tc-action");
     pub(super) static VERSION: HeaderName = HeaderName::from_static("x-tc-version");
@@ -202,14 +247,12 @@ enum FailureKind {
 impl HttpTransport {
     /// A transport for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let targets = Targets::new(&config)?;
-        let client = match &config.http {
-            Some(client) => client.clone(),
-            None => reqwest_client(&config)?,
-        };
+        let (client, proxies) = http_client(&config)?;
+        let targets = Targets::new(&config, &proxies)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
+                proxies,
                 targets,
                 signer: Signer::new(),
                 limiter: config.limiter.clone(),
@@ -291,23 +334,23 @@ impl HttpTransport {
                 timestamp,
             },
         );
-        let mut timestamp_text = itoa::Buffer::new();
-        let headers = Headers {
+        let headers = match attempt_headers(
             info,
-            config,
-            host: &target.host,
-            timestamp: timestamp_text.format(timestamp),
-            authorization: &authorization,
-            token: credentials.token().map(|t| t.expose()),
+            target,
+            timestamp,
+            &authorization,
+            credentials.token().map(|t| t.expose()),
+        ) {
+            Ok(headers) => headers,
+            Err(error) => {
+                return Attempt::Failed {
+                    error,
+                    failure: FailureKind::Fatal,
+                };
+            }
         };
-        if let Err(error) = headers.check() {
-            return Attempt::Failed {
-                error,
-                failure: FailureKind::Fatal,
-            };
-        }
         let Answer { status, date, body } =
-            match send_once(&self.inner.client, target, &headers, body, config).await {
+            match send_once(&self.inner.client, target, headers, body, config).await {
                 Ok(answer) => answer,
                 Err(failed) => return failed,
             };
@@ -370,53 +413,47 @@ impl HttpTransport {
     }
 }
 
-/// The headers of one attempt.
-struct Headers<'a> {
-    info: &'a CallInfo,
-    /// Its language, request client and region were checked by `Config::build`.
-    config: &'a Config,
-    host: &'a str,
-    timestamp: &'a str,
-    authorization: &'a str,
-    token: Option<&'a str>,
-}
-
-impl Headers<'_> {
-    /// Calls `f` with each header's name, value and whether it is a secret.
-    fn each(&self, mut f: impl FnMut(&HeaderName, &str, bool)) {
-        let config = self.config;
-        f(&HOST, self.host, false);
-        f(&CONTENT_TYPE, JSON, false);
-        f(&names::ACTION, self.info.action, false);
-        f(&names::VERSION, self.info.version, false);
-        f(&names::TIMESTAMP, self.timestamp, false);
-        f(&names::LANGUAGE, config.language.as_str(), false);
-        f(&names::REQUEST_CLIENT, &config.request_client, false);
-        if let Some(region) = config.region.as_deref().filter(|r| !r.is_empty()) {
-            f(&names::REGION, region, false);
-        }
-        if let Some(token) = self.token {
-            f(&names::TOKEN, token, true);
-        }
-        f(&AUTHORIZATION, self.authorization, true);
+/// The headers of one attempt: the target's, then the call's and the signature. A value
+/// that cannot be sent is an error, never dropped or sent broken: credentials, the host and
+/// the configured values were checked when they were built; the action and version come
+/// with each call.
+fn attempt_headers(
+    info: &CallInfo,
+    target: &Target,
+    timestamp: i64,
+    authorization: &str,
+    token: Option<&str>,
+) -> Result<HeaderMap, Error> {
+    let value = |name: &str, value: &str, secret: bool| {
+        let mut value = HeaderValue::from_str(value)
+            .ok()
+            .filter(|_| is_header_value(value))
+            .ok_or_else(|| {
+                Error::Transport(
+                    TransportError::new(format!(
+                        "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
+                    ))
+                    .not_sent(),
+                )
+            })?;
+        value.set_sensitive(secret);
+        Ok::<_, Error>(value)
+    };
+    let mut headers = target.headers.clone();
+    headers.insert(
+        names::ACTION.clone(),
+        value("X-TC-Action", info.action, false)?,
+    );
+    headers.insert(
+        names::VERSION.clone(),
+        value("X-TC-Version", info.version, false)?,
+    );
+    headers.insert(names::TIMESTAMP.clone(), HeaderValue::from(timestamp));
+    if let Some(token) = token {
+        headers.insert(names::TOKEN.clone(), value("X-TC-Token", token, true)?);
     }
-
-    /// A value that cannot be sent is an error, never dropped or sent broken. Credentials,
-    /// the host and the configured values were checked when they were built; the action
-    /// and version come with each call.
-    fn check(&self) -> Result<(), Error> {
-        for (name, value) in [
-            ("X-TC-Action", self.info.action),
-            ("X-TC-Version", self.info.version),
-        ] {
-            if !is_header_value(value) {
-                return Err(Error::Transport(TransportError::new(format!(
-                    "`{name}` cannot be sent as a header value (control characters or non-ASCII)"
-                ))));
-            }
-        }
-        Ok(())
-    }
+    headers.insert(AUTHORIZATION, value("Authorization", authorization, true)?);
+    Ok(headers)
 }
 
 /// What one exchange brought back.
@@ -429,80 +466,61 @@ struct Answer {
 
 /// One exchange: the request written, the answer read up to the body cap.
 async fn send_once(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
-    headers: &Headers<'_>,
+    headers: HeaderMap,
     body: &Bytes,
     config: &Config,
 ) -> Result<Answer, Attempt> {
     let limit = config.max_response_bytes;
-    let mut map = HeaderMap::with_capacity(10);
-    headers.each(|name, value, secret| {
-        // Checked by `Headers::check`.
-        if let Ok(mut value) = HeaderValue::from_str(value) {
-            value.set_sensitive(secret);
-            map.insert(name.clone(), value);
-        }
-    });
-    let sent = client
-        .post(target.url.clone())
-        .headers(map)
-        .body(body.clone())
-        .send()
-        .await;
+    let mut request = Request::new(Full::new(body.clone()));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = target.uri.clone();
+    *request.headers_mut() = headers;
     let too_large = || Attempt::Failed {
         error: Error::ResponseTooLarge { limit },
         failure: FailureKind::Fatal,
     };
-    let mut response = sent.map_err(|e| failed_request(e, config))?;
-    let status = response.status().as_u16();
-    let date = response
-        .headers()
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| failed_request(e, config))?;
+    let (parts, incoming) = response.into_parts();
+    let status = parts.status.as_u16();
+    let date = parts
+        .headers
         .get(DATE)
         .and_then(|d| d.to_str().ok())
         .map(str::to_owned);
-    if response.content_length().is_some_and(|len| len > limit) {
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|len| len.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    // Read chunk by chunk, never past the cap (Content-Length may lie or be absent).
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    // Never past the cap, whatever Content-Length says (it may lie or be absent).
+    let body = Limited::new(incoming, usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect()
         .await
-        .map_err(|e| failed_request(e, config))?
-    {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer { status, date, body })
-}
-
-/// The TLS backend the crate's features chose, with the configured extra roots.
-#[cfg_attr(
-    not(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring")),
-    allow(unused_variables)
-)]
-fn tls(builder: reqwest::ClientBuilder, config: &Config) -> reqwest::ClientBuilder {
-    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
-    {
-        // reqwest without a provider uses the process default; install ring's unless the
-        // application installed one (an error here means it did).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-    #[cfg(all(
-        feature = "webpki-roots",
-        any(feature = "rustls-aws-lc-rs", feature = "rustls-ring")
-    ))]
-    let builder = builder.tls_certs_only(
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS
-            .iter()
-            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
-    );
-    #[cfg(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"))]
-    let builder = builder.tls_certs_merge(config.root_certificates.iter().cloned());
-    builder
+        .map_err(|e| {
+            if e.is::<LengthLimitError>() {
+                too_large()
+            } else {
+                Attempt::Failed {
+                    error: Error::Transport(
+                        TransportError::new("reading the answer failed").with_boxed_source(e),
+                    ),
+                    failure: FailureKind::Network,
+                }
+            }
+        })?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        date,
+        body: Vec::from(body),
+    })
 }
 
 /// Milliseconds since `start` (evaluated only when the event that reports it is enabled).
@@ -522,10 +540,15 @@ fn bad_answer(status: u16, message: &str, body: &[u8], failure: FailureKind) -> 
     Attempt::Failed { error, failure }
 }
 
-fn failed_request(error: reqwest::Error, config: &Config) -> Attempt {
+fn failed_request(error: hyper_util::client::legacy::Error, config: &Config) -> Attempt {
     // A failed connect sent nothing, timed out or not: safe to retry for any action.
     if error.is_connect() {
-        let error = if error.is_timeout() {
+        let timed_out =
+            std::iter::successors(Some(&error as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .any(|e| e.is::<ConnectTimedOut>());
+        let error = if timed_out {
             Error::ConnectTimeout(config.connect_timeout)
         } else {
             Error::Transport(TransportError::connect("cannot connect").with_source(error))
@@ -535,20 +558,15 @@ fn failed_request(error: reqwest::Error, config: &Config) -> Attempt {
             failure: FailureKind::Connect,
         };
     }
-    let error = if error.is_timeout() {
-        Error::AttemptTimeout(config.timeout)
-    } else {
-        // reqwest's errors name the URL and the cause, never headers or bodies.
-        Error::Transport(TransportError::new("the request failed").with_source(error))
-    };
+    // hyper's errors name the cause, never headers or bodies.
     Attempt::Failed {
-        error,
+        error: Error::Transport(TransportError::new("the request failed").with_source(error)),
         failure: FailureKind::Network,
     }
 }
 
 /// The URL authority as it goes in `Host` (`127.0.0.1:8080`; no port when it is the default).
-fn authority(url: &reqwest::Url) -> Option<String> {
+fn authority(url: &url::Url) -> Option<String> {
     let host = url.host_str()?;
     Some(match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -559,7 +577,10 @@ fn authority(url: &reqwest::Url) -> Option<String> {
 impl Transport for HttpTransport {
     async fn send(&self, info: &CallInfo, body: Vec<u8>) -> Result<Vec<u8>, Error> {
         let config = &self.inner.config;
-        let target = self.inner.targets.get(config, &info.endpoint)?;
+        let target = self
+            .inner
+            .targets
+            .get(config, &self.inner.proxies, &info.endpoint)?;
         // Shared by every attempt without copying.
         let body = Bytes::from(body);
         let span = tracing::info_span!(
@@ -710,8 +731,8 @@ mod tests {
         [DEFAULT, FILE, FILE]
             .iter()
             .map(|hosts| {
-                let target = targets.get(config, hosts).unwrap();
-                (target.host.clone(), target.url.to_string())
+                let target = targets.get(config, &Proxies::none(), hosts).unwrap();
+                (target.host.clone(), target.uri.to_string())
             })
             .collect()
     }
@@ -721,7 +742,7 @@ mod tests {
     #[test]
     fn each_endpoint_group_goes_to_the_host_its_call_names() {
         let test = config(Endpoint::Test);
-        let targets = Targets::new(&test).unwrap();
+        let targets = Targets::new(&test, &Proxies::none()).unwrap();
         assert_eq!(
             destinations(&test, &targets),
             [
@@ -747,7 +768,7 @@ mod tests {
         assert_eq!(made.read().unwrap().len(), 2);
 
         let production = config(Endpoint::Production);
-        let targets = Targets::new(&production).unwrap();
+        let targets = Targets::new(&production, &Proxies::none()).unwrap();
         assert_eq!(
             destinations(&production, &targets)[1].0,
             "file.ess.tencent.cn"
@@ -757,7 +778,7 @@ mod tests {
     #[test]
     fn a_base_url_takes_every_endpoint_group() {
         let local = config(Endpoint::parse("http://127.0.0.1:8080"));
-        let targets = Targets::new(&local).unwrap();
+        let targets = Targets::new(&local, &Proxies::none()).unwrap();
         assert!(matches!(targets, Targets::Fixed(_)));
         assert!(
             destinations(&local, &targets)
@@ -768,7 +789,7 @@ mod tests {
 
     #[test]
     fn host_is_the_rfc_authority() {
-        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        let url = |s: &str| url::Url::parse(s).unwrap();
         assert_eq!(
             authority(&url("http://127.0.0.1:8080")).as_deref(),
             Some("127.0.0.1:8080")

@@ -4,6 +4,7 @@
 
 mod action;
 pub mod config;
+mod connect;
 pub mod credentials;
 mod drift;
 mod error;

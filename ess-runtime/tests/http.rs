@@ -23,24 +23,6 @@ async fn requests_carry_the_official_headers_and_a_valid_signature() {
     assert_official_request(&seen, &url);
 }
 
-#[tokio::test]
-async fn an_application_http_client_sends_the_same_request() {
-    // The application's reqwest client carries the request instead of our own connections.
-    let (url, server) = serve(vec![]).await;
-    let config = Config::builder(credentials().with_token(TOKEN).unwrap())
-        .endpoint(Endpoint::Url(url.clone()))
-        .http_client(reqwest::Client::new())
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let pong = call(&HttpTransport::new(config).unwrap(), &Safe(ping()))
-        .await
-        .unwrap();
-    assert_eq!(pong.request_id, "r-ok");
-    let seen = server.seen.lock().unwrap()[0].clone();
-    assert_official_request(&seen, &url);
-}
-
 fn assert_official_request(seen: &Seen, url: &str) {
     assert_eq!(header(seen, "x-tc-action"), Some("CreateFlowSignUrl"));
     assert_eq!(header(seen, "x-tc-version"), Some("2020-11-11"));
