@@ -1,4 +1,4 @@
-//! A TRACE-level log of calls through the emulator (client, runtime, hyper, reqwest and the
+//! A TRACE-level log of calls through the emulator (client, runtime, hyper, hyper-util and the
 //! emulator itself) carries no personal data and no secret: not the signers' names, mobiles,
 //! ID numbers or emails, not the issued signing links, not the SecretKey. Alone in its test
 //! binary, because it installs the process-wide subscriber.
