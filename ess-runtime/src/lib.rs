@@ -3,6 +3,7 @@
 //! clock-skew recovery, request validation, redaction, and the error type.
 
 mod action;
+pub mod callback;
 pub mod config;
 mod connect;
 pub mod credentials;

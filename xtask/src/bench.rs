@@ -116,6 +116,22 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         budget: ">= 20000".into(),
         ok: emulator >= 20_000.0,
     });
+    println!("the callback receiver (cargo bench -p ess-runtime --bench callback)...");
+    let callback_ms = criterion_ms(
+        root,
+        "ess-runtime",
+        "callback",
+        "callback_receive_flow_status_change_2_approvers",
+    )?;
+    let callback_us = callback_ms * 1000.0;
+    rows.push(Row {
+        what: "callback: verify + decrypt + decode, FlowStatusChange, 2 approvers".into(),
+        ess: format!("{callback_us:.1} us"),
+        anchor: "-".into(),
+        ratio: "-".into(),
+        budget: "< 20 us".into(),
+        ok: callback_us < 20.0,
+    });
     Ok(())
 }
 
