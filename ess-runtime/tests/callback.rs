@@ -67,10 +67,12 @@ fn event<E: std::fmt::Debug>(delivery: Delivery<E>) -> Callback<E> {
 }
 
 /// Tencent's sample (ESS FAQ): key, base64 ciphertext and plaintext, kept beside the project
-/// in shared/spec-sources (never committed here).
+/// in shared/spec-sources (never committed here), or in the directory `ESS_SHARED_DIR` names.
 fn sample_vector() -> (String, String, String) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/spec-sources/callbacks/v1-sample-vector.txt");
+    let shared = std::env::var_os("ESS_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let path = shared.join("spec-sources/callbacks/v1-sample-vector.txt");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "Tencent's callback sample vector is read from {} ({e}): the reference sources \
