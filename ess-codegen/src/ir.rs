@@ -25,10 +25,33 @@ pub(crate) struct Ir {
     pub(crate) actions: Vec<ActionIr>,
     /// Every error code (common and service, deduplicated, sorted).
     pub(crate) error_codes: Vec<ErrorCodeIr>,
+    /// The callback events, by MsgType.
+    pub(crate) callbacks: Vec<CallbackIr>,
+}
+
+/// What structures and enums record in `used_by` when callbacks reach them (no action's wire
+/// name starts with `#`).
+pub(crate) const CALLBACKS: &str = "#callbacks";
+
+/// The cargo feature of the callback events.
+pub(crate) const CALLBACKS_FEATURE: &str = "callbacks";
+
+/// One callback event (a MsgType).
+#[derive(Debug)]
+pub(crate) struct CallbackIr {
+    /// The MsgType as sent; also the variant's name.
+    pub(crate) wire: String,
+    /// Our docs.
+    pub(crate) doc: Option<String>,
+    /// The Rust structure of its data; `None`: kept raw.
+    pub(crate) data: Option<String>,
+    /// Superseded by another event.
+    pub(crate) deprecated: bool,
 }
 
 impl Ir {
-    /// Keeps only `actions` and the types and enums they reach. Unknown names are returned.
+    /// Keeps only `actions` and the types and enums they reach, without the callback events.
+    /// Unknown names are returned.
     pub(crate) fn retain_actions(&mut self, actions: &[&str]) -> Vec<String> {
         let unknown = actions
             .iter()
@@ -41,6 +64,8 @@ impl Ir {
             .iter()
             .flat_map(|a| a.closure.iter().cloned())
             .collect();
+        // A subset of actions leaves the callback events out (the whole spec has them).
+        self.callbacks.clear();
         self.structs.retain(|s| keep.contains(&s.name));
         self.enums.retain(|e| keep.contains(&e.name));
         unknown
@@ -439,6 +464,28 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         }
     }
 
+    let callbacks: Vec<CallbackIr> = spec
+        .callbacks
+        .iter()
+        .map(|(name, def)| CallbackIr {
+            wire: name.to_string(),
+            doc: def.doc.clone(),
+            data: def.data.as_ref().map(|d| rust_of(d)),
+            deprecated: def.deprecated,
+        })
+        .collect();
+    let mut reached = BTreeSet::new();
+    for data in callbacks.iter().filter_map(|c| c.data.as_ref()) {
+        collect_closure(&structs, &index, data, &mut reached);
+    }
+    for name in &reached {
+        if let Some(&i) = index.get(name) {
+            structs[i].used_by.insert(CALLBACKS.to_owned());
+        } else if let Some(&i) = enum_index.get(name) {
+            enums[i].used_by.insert(CALLBACKS.to_owned());
+        }
+    }
+
     Ir {
         service: spec.service.name.to_string(),
         api_version: spec.service.api_version.to_string(),
@@ -447,6 +494,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
         structs,
         actions,
         error_codes,
+        callbacks,
     }
 }
 

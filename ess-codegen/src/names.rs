@@ -18,7 +18,7 @@ const KEYWORDS: &[&str] = &[
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Items the generator emits besides the spec's types.
-const GENERATED: &[&str] = &["Client", "ErrorCode"];
+const GENERATED: &[&str] = &["CallbackEvent", "Client", "ErrorCode"];
 
 /// Runtime items the generated code imports by name (`use ::ess_runtime::{..}`), besides
 /// the lowercase `call` and `check`, which no type name can collide with.

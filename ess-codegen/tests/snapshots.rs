@@ -84,6 +84,47 @@ fn ess_actions() {
     insta::assert_snapshot!("shared", part(&file, true));
 }
 
+/// The callback events and the structures and enums their data reaches, from the whole
+/// spec's expansion.
+#[test]
+fn ess_callbacks() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
+    let spec = load_file(&path).unwrap();
+    let types = spec.callback_types();
+    let enums: std::collections::BTreeSet<&str> = spec
+        .types
+        .iter()
+        .filter(|(name, _)| types.contains(name.as_str()))
+        .flat_map(|(_, def)| def.members.iter())
+        .filter_map(|m| m.enumeration.as_ref().map(|e| e.as_str()))
+        .collect();
+    let wanted =
+        |name: &str| name == "CallbackEvent" || types.contains(name) || enums.contains(name);
+    let self_name = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    let file = generated("../spec/ess.yaml", None);
+    let items = file
+        .items
+        .into_iter()
+        .filter(|item| match item {
+            syn::Item::Enum(e) => wanted(&e.ident.to_string()),
+            syn::Item::Struct(s) => wanted(&s.ident.to_string()),
+            syn::Item::Impl(i) => self_name(&i.self_ty).is_some_and(|n| wanted(&n)),
+            _ => false,
+        })
+        .collect();
+    insta::assert_snapshot!(
+        "callbacks",
+        prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs: Vec::new(),
+            items,
+        })
+    );
+}
+
 #[test]
 fn generation_is_deterministic() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");

@@ -47,5 +47,9 @@ pub use ess_runtime::{
 /// ```
 pub type Error = ess_runtime::Error<ErrorCode>;
 
+/// Receiving callbacks: [`CallbackKeys`](callback::CallbackKeys) verifies, decrypts and
+/// decodes what ESS posts into a [`CallbackEvent`].
+pub use ess_runtime::callback;
+
 /// An error answered by the service, with its typed [`ErrorCode`].
 pub type ServiceError = ess_runtime::ServiceError<ErrorCode>;

@@ -1,8 +1,8 @@
 //! Writes a [`Spec`] as the YAML text of spec/ess.yaml.
 
 use ess_codegen::spec::{
-    Action, EnumDef, Length, Member, NamedMap, Range, Requirement, Spanned, Spec, Status, TypeDef,
-    Usage,
+    Action, CallbackDef, EnumDef, Length, Member, NamedMap, Range, Requirement, Spanned, Spec,
+    Status, TypeDef, Usage,
 };
 
 use crate::yaml::{MapBuilder, Node, document};
@@ -39,6 +39,10 @@ pub(crate) fn spec_text(spec: &Spec, header: &[String]) -> String {
         .node("enums", named(&spec.enums, enum_def))
         .node("actions", named(&spec.actions, action))
         .node("types", named(&spec.types, type_def))
+        .opt_node(
+            "callbacks",
+            (!spec.callbacks.is_empty()).then(|| named(&spec.callbacks, callback)),
+        )
         .build();
     document(header, &root)
 }
@@ -104,6 +108,14 @@ fn action(action: &Action) -> Node {
         .build()
 }
 
+fn callback(def: &CallbackDef) -> Node {
+    MapBuilder::new()
+        .opt_str("doc", def.doc.clone())
+        .opt_str("data", def.data.as_ref().map(|d| d.to_string()))
+        .flag("deprecated", def.deprecated)
+        .build()
+}
+
 fn requirement(req: &Requirement) -> Node {
     MapBuilder::new()
         .str("path", req.path.as_str())
@@ -125,6 +137,7 @@ fn type_def(def: &TypeDef) -> Node {
         Usage::In => "in",
         Usage::Out => "out",
         Usage::Both => "both",
+        Usage::Callback => "callback",
     });
     MapBuilder::new()
         .opt_str("usage", usage)

@@ -1,7 +1,9 @@
 //! spec/overlay.yaml: the hand-kept facts that upstream's machine-readable files do not carry
 //! (constraints, enums, rate limits, sensitivity, per-action error codes, our own docs).
 
-use ess_codegen::spec::{EnumDef, Length, NamedMap, Range, Requirement, Spanned};
+use ess_codegen::spec::{
+    CallbackDef, EnumDef, Length, NamedMap, Range, Requirement, Spanned, TypeDef,
+};
 use serde::Deserialize;
 
 /// The whole overlay file.
@@ -27,6 +29,21 @@ pub(crate) struct Overlay {
     /// Per-type facts.
     #[serde(default)]
     pub(crate) types: NamedMap<TypePatch>,
+    /// What ESS posts to callback URLs: upstream's files have none of it.
+    #[serde(default)]
+    pub(crate) callbacks: CallbacksPatch,
+}
+
+/// The callback events and their data types, written whole.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CallbacksPatch {
+    /// Each MsgType, spelled as sent, and the type of its data.
+    #[serde(default)]
+    pub(crate) events: NamedMap<CallbackDef>,
+    /// The data types (`usage: callback` is implied).
+    #[serde(default)]
+    pub(crate) types: NamedMap<TypeDef>,
 }
 
 /// Facts about every member of one name whose type is `ty`.

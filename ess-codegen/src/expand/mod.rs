@@ -5,6 +5,7 @@
 //! and name prelude items plainly; validation keeps every generated type name off those names
 //! (upstream's type `Option` gets a `rust_name`).
 
+mod callbacks;
 mod checks;
 mod client;
 mod enums;
@@ -15,9 +16,10 @@ use std::collections::BTreeMap;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
 
-use crate::ir::{FieldIr, FieldTy, Ir};
+use crate::ir::{CALLBACKS, CALLBACKS_FEATURE, FieldIr, FieldTy, Ir};
 use crate::names;
 use crate::spec::{Scalar, Value};
+use callbacks::callback_event_item;
 use client::{action_impl, client_item, error_code_item, roundtrip_item};
 use enums::enum_item;
 use structs::struct_item;
@@ -35,6 +37,7 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
     let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
     let error_code = error_code_item(ir);
     let client = client_item(ir, gate);
+    let callbacks = callback_event_item(ir, gate);
     // Test tooling, for ess-generated's `__roundtrip` feature only: never in users' builds.
     let roundtrip = gate.enabled().then(|| roundtrip_item(ir, gate));
     let action_names = ir.actions.iter().map(|a| {
@@ -62,6 +65,7 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         #client
         #roundtrip
         #(#actions)*
+        #callbacks
         #(#enums)*
         #(#structs)*
     }
@@ -80,6 +84,10 @@ impl<'a> Gate<'a> {
             ir.actions
                 .iter()
                 .map(|a| (a.wire.as_str(), Literal::string(&a.feature)))
+                .chain(
+                    (!ir.callbacks.is_empty())
+                        .then(|| (CALLBACKS, Literal::string(CALLBACKS_FEATURE))),
+                )
                 .collect()
         });
         Self { features }

@@ -33,6 +33,9 @@ pub struct Spec {
     pub actions: NamedMap<Action>,
     /// Structures (requests, responses and shared types), by wire name.
     pub types: NamedMap<TypeDef>,
+    /// The events ESS posts to the application's callback URLs, by MsgType as sent.
+    #[serde(default)]
+    pub callbacks: NamedMap<CallbackDef>,
 }
 
 impl Spec {
@@ -45,7 +48,23 @@ impl Spec {
     /// The types responses reach: the outputs and every type their members name,
     /// transitively. Types outside it are only ever sent.
     pub fn output_types(&self) -> BTreeSet<&str> {
-        self.reachable(self.actions.iter().map(|(_, a)| a.output.as_str()))
+        self.reachable(
+            self.actions
+                .iter()
+                .map(|(_, a)| a.output.as_str())
+                .chain(self.callback_roots()),
+        )
+    }
+
+    /// The types callbacks reach: their data types and every type those name.
+    pub fn callback_types(&self) -> BTreeSet<&str> {
+        self.reachable(self.callback_roots())
+    }
+
+    fn callback_roots(&self) -> impl Iterator<Item = &str> {
+        self.callbacks
+            .iter()
+            .filter_map(|(_, c)| c.data.as_ref().map(|d| d.as_str()))
     }
 
     fn reachable<'a>(&'a self, roots: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
@@ -155,6 +174,21 @@ pub struct Action {
     pub requirements: Vec<Requirement>,
 }
 
+/// One kind of callback event (a MsgType).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackDef {
+    /// Our own documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The type of its MsgData; absent when its members are not known (kept as raw JSON).
+    #[serde(default)]
+    pub data: Option<Spanned<String>>,
+    /// Superseded by another event.
+    #[serde(default)]
+    pub deprecated: bool,
+}
+
 /// A per-action requirement: at `path`, the listed members must be present (when `when` holds).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,6 +223,8 @@ pub enum Usage {
     Out,
     /// In both.
     Both,
+    /// In callbacks (ESS posting to the application): read like responses.
+    Callback,
 }
 
 /// A structure.

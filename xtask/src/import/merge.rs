@@ -302,6 +302,35 @@ pub(super) fn merge(
         return Err(report(Diagnostics(unclassified)));
     }
 
+    // Callback data types are written whole in the overlay; their names must not shadow
+    // upstream's.
+    let mut collisions = Vec::new();
+    for (name, mut def) in std::mem::take(&mut overlay.callbacks.types.0) {
+        if api.objects.contains_key(name.as_str()) {
+            collisions.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    name.span(),
+                    format!(
+                        "callback type `{}` has the name of an upstream type",
+                        &*name
+                    ),
+                )
+                .with_hint(
+                    "callback types are their own: give it another name (`...Data`, `Callback...`)",
+                ),
+            );
+            continue;
+        }
+        def.usage = Some(Usage::Callback);
+        types.push((name, def));
+    }
+    if !collisions.is_empty() {
+        return Err(report(Diagnostics(collisions)));
+    }
+    types.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut callbacks = std::mem::take(&mut overlay.callbacks.events.0);
+    callbacks.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     let mut enums = std::mem::take(&mut overlay.enums.0);
     enums.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     Ok(Spec {
@@ -325,6 +354,7 @@ pub(super) fn merge(
         enums: NamedMap(enums),
         actions: NamedMap(actions),
         types: NamedMap(types),
+        callbacks: NamedMap(callbacks),
     })
 }
 

@@ -5,6 +5,7 @@
 //! and members) and `actions`.
 
 mod actions;
+mod callbacks;
 mod naming;
 mod types;
 
@@ -107,6 +108,9 @@ impl<'a> Validator<'a> {
             } else {
                 methods.insert(method, name);
             }
+        }
+        for (name, def) in spec.callbacks.iter() {
+            self.check_callback(name, def);
         }
     }
 }
