@@ -251,8 +251,25 @@ impl Shared {
             "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url).map(Reply::Tree),
             "DescribeFlowInfo" => flows.describe(request).map(Reply::Json),
             "CancelFlow" => flows.cancel(request).map(Reply::Tree),
+            "ModifyApplicationCallbackInfo" => self.callbacks.modify(request).map(Reply::Tree),
             _ => Ok(Reply::Tree(self.schema.example_response(action).clone())),
         };
+        // The flow changes ESS reports by callback.
+        if let Ok(Reply::Tree(answer)) = &result {
+            let changed = match name {
+                "StartFlow" | "CreateFlowByFiles" => Some("start"),
+                "CancelFlow" => Some("cancel"),
+                _ => None,
+            };
+            let flow_id = request
+                .get("FlowId")
+                .or_else(|| answer.get("FlowId"))
+                .and_then(Value::as_str);
+            if let (Some(operate), Some(flow)) = (changed, flow_id.and_then(|id| flows.get(id))) {
+                self.callbacks
+                    .flow_changed(flow.callback_data(operate, now));
+            }
+        }
         result.map_err(|r| {
             let code = flows::code(name, r.why);
             debug_assert!(

@@ -54,7 +54,7 @@ pub(crate) struct Refused {
     pub(crate) message: String,
 }
 
-fn refused(why: Why, message: impl Into<String>) -> Refused {
+pub(crate) fn refused(why: Why, message: impl Into<String>) -> Refused {
     Refused {
         why,
         message: message.into(),
@@ -94,6 +94,10 @@ pub(crate) enum Why {
     FlowTerminated,
     /// No signer of the flow matches the one asked for.
     NoSuchSigner,
+    /// A callback registration the emulator cannot serve (no key, an unknown OperateType).
+    BadCallbackInfo,
+    /// The emulator's own bound on callback URLs.
+    CallbackCapacity,
     /// The emulator failed.
     Internal,
 }
@@ -102,6 +106,16 @@ pub(crate) enum Why {
 /// the action's error list (upstream's), else a common API 3.0 code. A test holds every entry
 /// to the spec's lists, so the emulator never answers a code ESS does not list for the action.
 pub(crate) const CODES: &[(&str, Why, &str)] = &[
+    (
+        "ModifyApplicationCallbackInfo",
+        Why::BadCallbackInfo,
+        "InvalidParameterValue",
+    ),
+    (
+        "ModifyApplicationCallbackInfo",
+        Why::CallbackCapacity,
+        "FailedOperation",
+    ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
     ("CreateFlow", Why::NoApprovers, "MissingParameter"),
     (
@@ -214,8 +228,54 @@ pub(crate) struct Flow {
     message: String,
     created_on: i64,
     creator: String,
+    /// The caller's own value, returned unchanged in callbacks.
+    user_data: String,
     document: Option<String>,
     pub(crate) approvers: Vec<Approver>,
+}
+
+impl Flow {
+    /// The MsgData of a FlowStatusChange after `operate` (`start`, `sign`, `finish`,
+    /// `cancel`) at `now`: the members the facts describe that the emulator models. The
+    /// callback statuses share their numbers with DescribeFlowInfo's for the states it
+    /// models (1 started, 2 partly signed, 4 all signed, 6 cancelled; signers 2 pending,
+    /// 3 signed, 6 cancelled).
+    pub(crate) fn callback_data(&self, operate: &str, now: i64) -> Map<String, Value> {
+        let approvers: Vec<Value> = self
+            .approvers
+            .iter()
+            .map(|a| {
+                json!({
+                    "RecipientId": a.recipient_id,
+                    "ApproverType": a.approver_type,
+                    "OrganizationName": a.organization,
+                    "Required": true,
+                    "ApproverName": a.name,
+                    "ApproverMobile": a.mobile,
+                    "ApproveCallbackStatus": a.status,
+                    "ApproveMessage": "",
+                    "ApproveTime": a.approve_time,
+                })
+            })
+            .collect();
+        object(json!({
+            "FlowId": self.id,
+            "DocumentId": self.document.clone().unwrap_or_default(),
+            "FlowName": self.name,
+            "FlowDescription": self.description,
+            "FlowType": "",
+            "FlowCallbackStatus": self.status,
+            "FlowMessage": self.message,
+            "CallbackType": "sign",
+            "Operate": operate,
+            "CreateOn": self.created_on,
+            "UpdatedOn": now,
+            "OccurTime": now,
+            "UserId": self.creator,
+            "UserData": self.user_data,
+            "Approvers": approvers,
+        }))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -298,6 +358,7 @@ impl Flows {
                 message: String::new(),
                 created_on: now,
                 creator: "emulator".to_owned(),
+                user_data: String::new(),
                 document: Some(new_id()),
                 approvers,
             },
@@ -415,6 +476,7 @@ impl Flows {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
+            user_data: text(request, "UserData").unwrap_or_default().to_owned(),
             document: with_files.then(new_id),
             approvers,
         };

@@ -1,6 +1,8 @@
 //! A local ESS that the official clients accept, for tests: TC3 verification like the
 //! service, every action of the spec routed and checked, rate limits, flow state with sign
-//! links that open pages a test signer can sign on, and fault injection.
+//! links that open pages a test signer can sign on, callbacks (FlowStatusChange, encrypted
+//! and signed, to URLs registered with ModifyApplicationCallbackInfo or
+//! [`Builder::callback`]), and fault injection.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -37,6 +39,7 @@
 
 mod api;
 mod auth;
+mod callbacks;
 mod faults;
 mod flows;
 mod limit;
@@ -44,6 +47,10 @@ mod pages;
 mod schema;
 mod server;
 
+pub use callbacks::{
+    CALLBACK_ATTEMPTS, CALLBACK_LOG, CALLBACK_QUEUE, CallbackDelivery, CallbackFault,
+    CallbackTarget,
+};
 pub use faults::{Fault, FaultRule};
 pub use flows::{
     DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status, flow_status,

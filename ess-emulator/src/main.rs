@@ -3,16 +3,20 @@
 //! ```text
 //! ess-emulator [--listen 127.0.0.1:PORT] [--secret-id ID --secret-key KEY [--token T]]...
 //!              [--fault RULE]... [--clock-offset SECONDS] [--no-demo] [--no-rate-limits]
+//!              [--callback-url URL --callback-key KEY [--callback-token T]]...
 //! ```
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use ess_emulator::{Credential, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, FaultRule};
+use ess_emulator::{
+    CallbackTarget, Credential, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, Emulator, FaultRule,
+};
 
 const USAGE: &str = "\
 usage: ess-emulator [--listen ADDR] [--secret-id ID --secret-key KEY [--token TOKEN]]...
                     [--fault RULE]... [--clock-offset SECONDS] [--no-demo] [--no-rate-limits]
+                    [--callback-url URL --callback-key KEY [--callback-token TOKEN]]...
 
   --listen ADDR          address to serve on (default 127.0.0.1:8080; port 0 picks one)
   --secret-id, --secret-key
@@ -22,7 +26,12 @@ usage: ess-emulator [--listen ADDR] [--secret-id ID --secret-key KEY [--token TO
                          truncated, html, drift, error:CODE (e.g. CreateFlow=status:502@after*1)
   --clock-offset SECONDS run the emulator's clock ahead (or behind, negative) of this machine's
   --no-demo              do not seed the demo flow
-  --no-rate-limits       do not enforce the spec's rate limits";
+  --no-rate-limits       do not enforce the spec's rate limits
+  --callback-url, --callback-key
+                         send callbacks (FlowStatusChange) to this http URL, encrypted with
+                         this 32-character key (repeatable); ModifyApplicationCallbackInfo
+                         registers more at run time
+  --callback-token TOKEN the previous callback URL's signatures use this token";
 
 // The server runs on threads of its own; this runtime only waits for Ctrl-C.
 #[tokio::main(flavor = "current_thread")]
@@ -74,6 +83,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<ess_emulator::
     let mut pending_id: Option<String> = None;
     let mut credentials: Vec<Credential> = Vec::new();
     let mut seed_demo = true;
+    let mut pending_url: Option<String> = None;
+    let mut callbacks: Vec<CallbackTarget> = Vec::new();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
@@ -108,6 +119,24 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<ess_emulator::
                     .map_err(|_| format!("`{text}` is not a number of seconds"))?;
                 builder = builder.clock_offset(seconds);
             }
+            "--callback-url" => pending_url = Some(value("--callback-url")?),
+            "--callback-key" => {
+                let key = value("--callback-key")?;
+                if key.len() != ess_runtime::callback::KEY_LEN {
+                    return Err("--callback-key takes 32 characters (an AES-256 key)".to_owned());
+                }
+                let url = pending_url
+                    .take()
+                    .ok_or("--callback-key must follow --callback-url")?;
+                callbacks.push(CallbackTarget::new(url, key));
+            }
+            "--callback-token" => {
+                let token = value("--callback-token")?;
+                let last = callbacks
+                    .pop()
+                    .ok_or("--callback-token must follow --callback-url and --callback-key")?;
+                callbacks.push(last.token(token));
+            }
             "--no-demo" => seed_demo = false,
             "--no-rate-limits" => builder = builder.rate_limits(false),
             other => return Err(format!("unknown argument `{other}`")),
@@ -115,6 +144,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<ess_emulator::
     }
     if pending_id.is_some() {
         return Err("--secret-id needs a --secret-key after it".to_owned());
+    }
+    if pending_url.is_some() {
+        return Err("--callback-url needs a --callback-key after it".to_owned());
+    }
+    for target in callbacks {
+        builder = builder.callback(target);
     }
     for credential in credentials {
         builder = builder.credential(credential);

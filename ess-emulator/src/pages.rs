@@ -127,7 +127,25 @@ pub(crate) async fn sign_page(
 
 pub(crate) async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
     let now = shared.now();
-    let result = lock(&shared.flows).sign(&token, now);
+    let result = {
+        let mut flows = lock(&shared.flows);
+        let flow_id = flows.link(&token).map(|(link, _)| link.flow_id.clone());
+        let result = flows.sign(&token, now);
+        // A signature, and the completion when it was the last (both at the same time).
+        if result.is_ok()
+            && let Some(flow) = flow_id.as_deref().and_then(|id| flows.get(id))
+        {
+            shared
+                .callbacks
+                .flow_changed(flow.callback_data("sign", now));
+            if flow.status == crate::flow_status::SIGNED {
+                shared
+                    .callbacks
+                    .flow_changed(flow.callback_data("finish", now));
+            }
+        }
+        result
+    };
     match result {
         Ok(Some(jump)) => {
             let mut response = StatusCode::SEE_OTHER.into_response();

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 
 use crate::auth::{Key, Verifier};
+use crate::callbacks::{self, CallbackDelivery, CallbackFault, CallbackTarget, Callbacks};
 use crate::faults::{Fault, FaultRule};
 use crate::flows::Flows;
 use crate::limit::Limiter;
@@ -145,6 +146,7 @@ pub struct Builder {
     seed_demo: bool,
     rate_limits: bool,
     threads: usize,
+    callbacks: Vec<CallbackTarget>,
 }
 
 impl Default for Builder {
@@ -157,6 +159,7 @@ impl Default for Builder {
             seed_demo: true,
             rate_limits: true,
             threads: 1,
+            callbacks: Vec::new(),
         }
     }
 }
@@ -198,6 +201,13 @@ impl Builder {
         self
     }
 
+    /// Send callbacks to this URL (repeatable), as if registered with
+    /// ModifyApplicationCallbackInfo.
+    pub fn callback(mut self, target: CallbackTarget) -> Self {
+        self.callbacks.push(target);
+        self
+    }
+
     /// Worker threads of the emulator's own runtime (1 by default; the binary uses one per
     /// core).
     pub fn threads(mut self, threads: usize) -> Self {
@@ -229,6 +239,7 @@ impl Builder {
                 (c.secret_id.clone(), key)
             })
             .collect();
+        let (callbacks, outbox) = Callbacks::new(self.callbacks);
         let shared = Arc::new(Shared {
             schema,
             verifier: Verifier::new(keys, &schema.signing_service),
@@ -237,6 +248,7 @@ impl Builder {
             clock_offset: AtomicI64::new(self.clock_offset),
             received: Mutex::new(VecDeque::new()),
             flows: Mutex::new(Flows::default()),
+            callbacks,
             url: url.clone(),
         });
         if self.seed_demo {
@@ -245,6 +257,7 @@ impl Builder {
         let (stop, stopped) = oneshot::channel();
         let (done, finished) = oneshot::channel();
         let router = router(shared.clone());
+        let sender = shared.clone();
         let runtime = if self.threads == 1 {
             tokio::runtime::Builder::new_current_thread()
         } else {
@@ -259,10 +272,12 @@ impl Builder {
             .name("ess-emulator".to_owned())
             .spawn(move || {
                 runtime.block_on(async move {
+                    let sending = tokio::spawn(callbacks::deliver(sender, outbox));
                     match TcpListener::from_std(listener) {
                         Ok(listener) => serve(listener, router, stopped).await,
                         Err(e) => tracing::error!(error = %e, "cannot serve"),
                     }
+                    sending.abort();
                 });
                 // Connection tasks end with the runtime.
                 drop(runtime);
@@ -377,6 +392,28 @@ impl Emulator {
         lock(&self.shared.flows).ids()
     }
 
+    /// Sends callbacks to this URL too, as if registered with ModifyApplicationCallbackInfo
+    /// (an URL already registered stays as it is).
+    pub fn add_callback(&self, target: CallbackTarget) {
+        self.shared.callbacks.add(target);
+    }
+
+    /// The registered callback URLs.
+    pub fn callback_urls(&self) -> Vec<String> {
+        self.shared.callbacks.urls()
+    }
+
+    /// Misdelivers the next callback message (faults queue up, one per message).
+    pub fn inject_callback(&self, fault: CallbackFault) {
+        self.shared.callbacks.inject(fault);
+    }
+
+    /// What happened to each callback message at each URL, oldest first (the last
+    /// [`crate::CALLBACK_LOG`]). A message still being sent is not listed yet.
+    pub fn callback_deliveries(&self) -> Vec<CallbackDelivery> {
+        self.shared.callbacks.deliveries()
+    }
+
     /// The spec the emulator serves.
     pub fn schema(&self) -> &'static Schema {
         self.shared.schema
@@ -419,6 +456,7 @@ pub(crate) struct Shared {
     clock_offset: AtomicI64,
     received: Mutex<VecDeque<Record>>,
     pub(crate) flows: Mutex<Flows>,
+    pub(crate) callbacks: Callbacks,
     pub(crate) url: String,
 }
 

@@ -197,3 +197,198 @@ fn generated_events_decode_typed_and_keep_unknown_types_raw() {
     assert_eq!(msg_type, "SomethingNew");
     assert_eq!(data.json(), r#"{"A":1}"#);
 }
+
+/// Every test that waits on the emulator is bounded: a hang fails instead of stalling CI.
+const BOUND: std::time::Duration = std::time::Duration::from_secs(60);
+
+mod through_the_emulator {
+    use super::*;
+    use ess_emulator::{CallbackFault, CallbackTarget, DEMO_PERSON, Emulator};
+    use ess_generated::{
+        ApproverType, CallbackInfo, Client, Config, CreateDocumentRequest, CreateFlowRequest,
+        CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint,
+        FlowCreateApprover, FlowStatus, ModifyApplicationCallbackInfoRequest, StartFlowRequest,
+        UserInfo,
+    };
+
+    fn client(emulator: &Emulator) -> Client {
+        let key = &emulator.credentials()[0];
+        let config = Config::builder(Credentials::new(&key.secret_id, &key.secret_key).unwrap())
+            .endpoint(Endpoint::Url(emulator.url().to_owned()))
+            .build()
+            .unwrap();
+        Client::from_config(config).unwrap()
+    }
+
+    fn person() -> FlowCreateApprover {
+        let (name, mobile) = DEMO_PERSON;
+        FlowCreateApprover::new(ApproverType::Person)
+            .approver_name(name)
+            .approver_mobile(mobile)
+    }
+
+    /// Creates, documents and starts a one-signer flow; returns its id.
+    async fn started_flow(client: &Client, name: &str) -> String {
+        let operator = UserInfo::new().user_id("operator-1");
+        let created = client
+            .create_flow(
+                &CreateFlowRequest::new(operator.clone(), name, vec![person()])
+                    .user_data("order-42"),
+            )
+            .await
+            .unwrap();
+        let flow_id = created.flow_id.unwrap();
+        client
+            .create_document(
+                &CreateDocumentRequest::new(operator.clone(), "template-1")
+                    .flow_id(flow_id.clone()),
+            )
+            .await
+            .unwrap();
+        client
+            .start_flow(&StartFlowRequest::new(operator, flow_id.clone()))
+            .await
+            .unwrap();
+        flow_id
+    }
+
+    /// Signs the flow's one signer on the link's page, as a test signer would.
+    async fn sign(client: &Client, flow_id: &str) {
+        let request = CreateFlowSignUrlRequest::new(flow_id).flow_approver_infos(vec![person()]);
+        let response = client.create_flow_sign_url(&request).await.unwrap();
+        let long = response.flow_approver_url_infos.unwrap()[0]
+            .long_url
+            .clone()
+            .unwrap();
+        let page = long.split('?').next().unwrap().to_owned();
+        let signed = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(page)
+            .send()
+            .await
+            .unwrap();
+        assert!(signed.status().is_success(), "{}", signed.status());
+    }
+
+    /// Waits until the emulator has finished sending `count` deliveries.
+    async fn deliveries(emulator: &Emulator, count: usize) -> Vec<ess_emulator::CallbackDelivery> {
+        loop {
+            let done = emulator.callback_deliveries();
+            if done.len() >= count {
+                return done;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_whole_signing_reaches_the_receiver_by_callback() {
+        tokio::time::timeout(BOUND, async {
+            let (url, app) = serve().await;
+            let emulator = Emulator::builder().seed_demo(false).start().await.unwrap();
+            let client = client(&emulator);
+            // Registered the way an integration registers its URL.
+            client
+                .modify_application_callback_info(&ModifyApplicationCallbackInfoRequest::new(
+                    UserInfo::new().user_id("operator-1"),
+                    1,
+                    CallbackInfo::new(url.clone())
+                        .callback_key(KEY)
+                        .callback_token(TOKEN),
+                ))
+                .await
+                .unwrap();
+            assert_eq!(emulator.callback_urls(), vec![url.clone()]);
+
+            let flow_id = started_flow(&client, "Lease").await;
+            sign(&client, &flow_id).await;
+
+            // start, then sign and finish on completion: every one delivered at once.
+            let sent = deliveries(&emulator, 3).await;
+            let seen: Vec<(&str, i64, u32, bool)> = sent
+                .iter()
+                .map(|d| (d.operate.as_str(), d.status, d.attempts, d.delivered))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    ("start", 1, 1, true),
+                    ("sign", 4, 1, true),
+                    ("finish", 4, 1, true)
+                ]
+            );
+            assert!(sent.iter().all(|d| d.flow_id == flow_id && d.url == url));
+
+            let described = client
+                .describe_flow_info(&DescribeFlowInfoRequest::new().flow_ids(vec![flow_id.clone()]))
+                .await
+                .unwrap();
+            let status = described.flow_detail_infos.unwrap()[0].flow_status.clone();
+            assert_eq!(status, Some(FlowStatus::Signed));
+            let flows = app.flows.lock().unwrap();
+            assert_eq!(flows.status(&flow_id), Some(&FlowCallbackStatus::AllSigned));
+            assert_eq!((flows.received, flows.duplicates), (3, 0));
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn duplicated_reordered_and_version_1_deliveries_end_in_the_right_state() {
+        tokio::time::timeout(BOUND, async {
+            let (url, app) = serve().await;
+            let emulator = Emulator::builder()
+                .seed_demo(false)
+                .callback(CallbackTarget::new(url.clone(), KEY).token(TOKEN))
+                .start()
+                .await
+                .unwrap();
+            let client = client(&emulator);
+            // The start is held back until after the next message (the signature), the
+            // signature comes twice, the completion in version 1 (no MsgId to dedupe on).
+            emulator.inject_callback(CallbackFault::Reorder);
+            emulator.inject_callback(CallbackFault::Duplicate);
+            emulator.inject_callback(CallbackFault::V1);
+            let flow_id = started_flow(&client, "Lease").await;
+            sign(&client, &flow_id).await;
+
+            let sent = deliveries(&emulator, 4).await;
+            let order: Vec<&str> = sent.iter().map(|d| d.operate.as_str()).collect();
+            assert_eq!(order, ["sign", "sign", "start", "finish"]);
+            assert!(sent.iter().all(|d| d.delivered));
+            let flows = app.flows.lock().unwrap();
+            assert_eq!(flows.status(&flow_id), Some(&FlowCallbackStatus::AllSigned));
+            assert_eq!(flows.received, 4);
+            assert_eq!(flows.duplicates, 1);
+            // The late start and the version 1 finish (same status) do not move the flow.
+            assert_eq!(flows.stale, 2);
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn anything_but_200_is_sent_again_a_bounded_number_of_times() {
+        tokio::time::timeout(BOUND, async {
+            // A receiver with another token refuses every delivery (401).
+            let (url, _app) = serve().await;
+            let emulator = Emulator::builder()
+                .seed_demo(false)
+                .callback(CallbackTarget::new(url.clone(), KEY).token("another-token"))
+                .start()
+                .await
+                .unwrap();
+            started_flow(&client(&emulator), "Lease").await;
+            let sent = deliveries(&emulator, 1).await;
+            assert_eq!(sent[0].operate, "start");
+            assert_eq!(sent[0].attempts, ess_emulator::CALLBACK_ATTEMPTS);
+            assert!(!sent[0].delivered);
+            assert_eq!(sent[0].last_status, Some(401));
+        })
+        .await
+        .unwrap();
+    }
+}
