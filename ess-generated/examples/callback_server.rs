@@ -153,13 +153,17 @@ async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     if let CallbackEvent::FlowStatusChange(change) = &callback.event
         && let (Some(flow_id), Some(status)) = (&change.flow_id, &change.flow_callback_status)
     {
+        let operate = change
+            .operate
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |o| format!("{o:?}"));
         println!(
-            "{} {flow_id}: {:?} ({:?})",
-            callback.msg_type, status, change.operate
+            "callback {} {flow_id}: {status:?} (operate {operate})",
+            callback.msg_type
         );
         flows.advance(flow_id, status.clone());
     } else {
-        println!("{}", callback.msg_type);
+        println!("callback {}", callback.msg_type);
     }
     StatusCode::OK
 }

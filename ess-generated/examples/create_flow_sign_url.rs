@@ -5,9 +5,11 @@
 //! ```
 //!
 //! With no credentials in the environment (and no `ESS_ENDPOINT`), it starts the local
-//! emulator in process, runs the signing path there (CreateFlow, CreateDocument, StartFlow,
-//! CreateFlowSignUrl) and prints the link the emulator issued, which opens a page where a
-//! test signer can sign.
+//! emulator in process and runs the whole loop there: it starts a callback receiver (the
+//! `callback_server` example) and registers it (ModifyApplicationCallbackInfo), runs the
+//! signing path (CreateFlow, CreateDocument, StartFlow, CreateFlowSignUrl), signs on the
+//! link's page as a test signer would, prints the FlowStatusChange callbacks the receiver
+//! verified and decrypted, then the flow's status from DescribeFlowInfo.
 //!
 //! With `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (or `~/.tencentcloud/credentials`)
 //! it calls the service `ESS_ENDPOINT` names (`production`, the default; `test`; or a base URL
@@ -20,12 +22,19 @@
 //!
 //! Without `--name`/`--mobile` against a real service, the link is the initiator's preview.
 
-use std::process::ExitCode;
+#[path = "callback_server.rs"]
+#[allow(dead_code)] // Its `main` and what only its tests read.
+mod callback_server;
 
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ess_generated::callback::CallbackKeys;
 use ess_generated::{
-    ApproverType, Client, Config, CreateDocumentRequest, CreateFlowRequest,
-    CreateFlowSignUrlRequest, Credentials, Endpoint, FlowCreateApprover, StartFlowRequest,
-    UserInfo,
+    ApproverType, CallbackInfo, Client, Config, CreateDocumentRequest, CreateFlowRequest,
+    CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint, FlowCallbackStatus,
+    FlowCreateApprover, ModifyApplicationCallbackInfoRequest, StartFlowRequest, UserInfo,
 };
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -94,7 +103,7 @@ async fn against_service(config: Config, args: Args) -> Result<()> {
             .approver_mobile(mobile);
         request = request.flow_approver_infos(vec![signer]);
     }
-    print_links(&client, &request).await
+    print_links(&client, &request).await.map(drop)
 }
 
 /// No credentials: run the whole signing path on an emulator started in this process.
@@ -124,6 +133,7 @@ async fn on_emulator(args: Args) -> Result<()> {
         Some(id) => id,
         None => {
             let operator = UserInfo::new().user_id("emulator-operator");
+            let receiver = start_receiver(&client, &operator).await?;
             let created = client
                 .create_flow(&CreateFlowRequest::new(
                     operator.clone(),
@@ -150,7 +160,12 @@ async fn on_emulator(args: Args) -> Result<()> {
                 "StartFlow        -> Status {}",
                 started.status().unwrap_or_default()
             );
-            flow_id
+            let request =
+                CreateFlowSignUrlRequest::new(flow_id.clone()).flow_approver_infos(vec![signer()]);
+            let long_url = print_links(&client, &request).await?;
+            sign_and_follow(&client, &receiver, &flow_id, long_url).await?;
+            emulator.stop().await;
+            return Ok(());
         }
     };
     let request = CreateFlowSignUrlRequest::new(flow_id).flow_approver_infos(vec![signer()]);
@@ -163,7 +178,86 @@ async fn on_emulator(args: Args) -> Result<()> {
     Ok(())
 }
 
-async fn print_links(client: &Client, request: &CreateFlowSignUrlRequest) -> Result<()> {
+/// Starts the callback receiver on a free port and registers it with the emulator, the way
+/// an integration registers its URL with ESS.
+async fn start_receiver(client: &Client, operator: &UserInfo) -> Result<Arc<callback_server::App>> {
+    // The URL's key and token: 32 characters, and any text.
+    let key: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(32)
+        .collect();
+    let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(32)
+        .collect();
+    let app = callback_server::App::new(CallbackKeys::new(&key)?.with_token(&token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    tokio::spawn(axum::serve(listener, callback_server::router(app.clone())).into_future());
+    client
+        .modify_application_callback_info(&ModifyApplicationCallbackInfoRequest::new(
+            operator.clone(),
+            1,
+            CallbackInfo::new(url.clone())
+                .callback_key(key)
+                .callback_token(token),
+        ))
+        .await?;
+    println!("ModifyApplicationCallbackInfo -> callbacks go to {url}");
+    Ok(app)
+}
+
+/// Signs on the link's page as a test signer would, prints the callbacks as they arrive,
+/// then what DescribeFlowInfo says.
+async fn sign_and_follow(
+    client: &Client,
+    receiver: &callback_server::App,
+    flow_id: &str,
+    long_url: Option<String>,
+) -> Result<()> {
+    let page = long_url.ok_or("the answer has no link to sign on")?;
+    let page = page.split('?').next().unwrap_or_default().to_owned();
+    let signed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()?
+        .post(&page)
+        .send()
+        .await?;
+    println!(
+        "signed on the link's page -> HTTP {}",
+        signed.status().as_u16()
+    );
+    // The receiver prints each callback; wait (bounded) for the three of a one-signer flow:
+    // start, then sign and finish on completion.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let done = {
+            let flows = receiver.flows.lock().unwrap_or_else(|p| p.into_inner());
+            flows.status(flow_id) == Some(&FlowCallbackStatus::AllSigned) && flows.received >= 3
+        };
+        if done {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("no completion callback within 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let described = client
+        .describe_flow_info(&DescribeFlowInfoRequest::new().flow_ids(vec![flow_id.to_owned()]))
+        .await?;
+    let status = described
+        .flow_detail_infos()
+        .first()
+        .and_then(|f| f.flow_status.clone());
+    println!("DescribeFlowInfo -> FlowStatus {status:?}");
+    Ok(())
+}
+
+/// Prints each link; returns the first one's long form (the page to sign on).
+async fn print_links(
+    client: &Client,
+    request: &CreateFlowSignUrlRequest,
+) -> Result<Option<String>> {
     let response = client.create_flow_sign_url(request).await?;
     for info in response.flow_approver_url_infos() {
         println!(
@@ -172,5 +266,8 @@ async fn print_links(client: &Client, request: &CreateFlowSignUrlRequest) -> Res
         );
     }
     println!("RequestId {}", response.request_id);
-    Ok(())
+    Ok(response
+        .flow_approver_url_infos()
+        .first()
+        .and_then(|info| info.long_url.clone()))
 }
