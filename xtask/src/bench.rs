@@ -116,10 +116,10 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         budget: ">= 20000".into(),
         ok: emulator >= 20_000.0,
     });
-    println!("the callback receiver (cargo bench -p ess-runtime --bench callback)...");
+    println!("the callback receiver (cargo bench -p ess-generated --bench callback)...");
     let callback_ms = criterion_ms(
         root,
-        "ess-runtime",
+        "ess-generated",
         "callback",
         "callback_receive_flow_status_change_2_approvers",
     )?;
