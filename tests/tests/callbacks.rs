@@ -371,6 +371,39 @@ mod through_the_emulator {
     }
 
     #[tokio::test]
+    async fn a_cancel_reaches_the_receiver_and_is_final() {
+        tokio::time::timeout(BOUND, async {
+            let (url, app) = serve().await;
+            let emulator = Emulator::builder()
+                .seed_demo(false)
+                .callback(CallbackTarget::new(url.clone(), KEY).token(TOKEN))
+                .start()
+                .await
+                .unwrap();
+            let client = client(&emulator);
+            let flow_id = started_flow(&client, "Withdrawn").await;
+            client
+                .cancel_flow(&ess_generated::CancelFlowRequest::new(
+                    UserInfo::new().user_id("operator-1"),
+                    flow_id.clone(),
+                    "changed terms",
+                ))
+                .await
+                .unwrap();
+            let sent = deliveries(&emulator, 2).await;
+            let seen: Vec<(&str, i64)> = sent
+                .iter()
+                .map(|d| (d.operate.as_str(), d.status))
+                .collect();
+            assert_eq!(seen, [("start", 1), ("cancel", 6)]);
+            let flows = app.flows.lock().unwrap();
+            assert_eq!(flows.status(&flow_id), Some(&FlowCallbackStatus::Cancelled));
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
     async fn anything_but_200_is_sent_again_a_bounded_number_of_times() {
         tokio::time::timeout(BOUND, async {
             // A receiver with another token refuses every delivery (401).
