@@ -26,8 +26,14 @@ URL, SECRET_ID, SECRET_KEY = sys.argv[1:4]
 
 # (action, index in its list): examples whose values are broken on their face, which the
 # emulator (like the client's validation) refuses: a 12-digit mobile, masked 26- and
-# 31-character RecipientIds where the service's are 32.
-BROKEN = {("CreateFlow", 0), ("CreatePrepareFlow", 2), ("CreatePrepareFlow", 3)}
+# 31-character RecipientIds where the service's are 32, a masked 20-character CallbackKey
+# where an AES-256 key is 32.
+BROKEN = {
+    ("CreateFlow", 0),
+    ("CreatePrepareFlow", 2),
+    ("CreatePrepareFlow", 3),
+    ("ModifyApplicationCallbackInfo", 1),
+}
 
 MALFORMED = ("MissingParameter", "InvalidParameter", "UnknownParameter")
 
