@@ -273,6 +273,18 @@ mod through_the_emulator {
         assert!(signed.status().is_success(), "{}", signed.status());
     }
 
+    /// The example receiver, and an emulator that sends it callbacks signed with `token`.
+    async fn registered(token: &str) -> (String, Arc<App>, Emulator) {
+        let (url, app) = serve().await;
+        let emulator = Emulator::builder()
+            .seed_demo(false)
+            .callback(CallbackTarget::new(url.clone(), KEY).token(token))
+            .start()
+            .await
+            .unwrap();
+        (url, app, emulator)
+    }
+
     /// Waits until the emulator has finished sending `count` deliveries.
     async fn deliveries(emulator: &Emulator, count: usize) -> Vec<ess_emulator::CallbackDelivery> {
         loop {
@@ -339,13 +351,7 @@ mod through_the_emulator {
     #[tokio::test]
     async fn duplicated_reordered_and_version_1_deliveries_end_in_the_right_state() {
         tokio::time::timeout(BOUND, async {
-            let (url, app) = serve().await;
-            let emulator = Emulator::builder()
-                .seed_demo(false)
-                .callback(CallbackTarget::new(url.clone(), KEY).token(TOKEN))
-                .start()
-                .await
-                .unwrap();
+            let (_, app, emulator) = registered(TOKEN).await;
             let client = client(&emulator);
             // The start is held back until after the next message (the signature), the
             // signature comes twice, the completion in version 1 (no MsgId to dedupe on).
@@ -373,13 +379,7 @@ mod through_the_emulator {
     #[tokio::test]
     async fn a_cancel_reaches_the_receiver_and_is_final() {
         tokio::time::timeout(BOUND, async {
-            let (url, app) = serve().await;
-            let emulator = Emulator::builder()
-                .seed_demo(false)
-                .callback(CallbackTarget::new(url.clone(), KEY).token(TOKEN))
-                .start()
-                .await
-                .unwrap();
+            let (_, app, emulator) = registered(TOKEN).await;
             let client = client(&emulator);
             let flow_id = started_flow(&client, "Withdrawn").await;
             client
@@ -406,14 +406,9 @@ mod through_the_emulator {
     #[tokio::test]
     async fn anything_but_200_is_sent_again_a_bounded_number_of_times() {
         tokio::time::timeout(BOUND, async {
-            // A receiver with another token refuses every delivery (401).
-            let (url, _app) = serve().await;
-            let emulator = Emulator::builder()
-                .seed_demo(false)
-                .callback(CallbackTarget::new(url.clone(), KEY).token("another-token"))
-                .start()
-                .await
-                .unwrap();
+            // The emulator signs with another token than the receiver's: every delivery is
+            // refused (401).
+            let (_, _app, emulator) = registered("another-token").await;
             started_flow(&client(&emulator), "Lease").await;
             let sent = deliveries(&emulator, 1).await;
             assert_eq!(sent[0].operate, "start");
