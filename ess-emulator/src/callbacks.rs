@@ -296,7 +296,7 @@ impl Message {
 
 /// Sends what is queued until the emulator stops, one message at a time, in order (but for
 /// the faults).
-pub(crate) async fn deliver(callbacks: std::sync::Arc<crate::server::Shared>, outbox: Outbox) {
+pub(crate) async fn deliver(shared: std::sync::Arc<crate::server::Shared>, outbox: Outbox) {
     let Outbox(mut outbox) = outbox;
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
@@ -306,20 +306,20 @@ pub(crate) async fn deliver(callbacks: std::sync::Arc<crate::server::Shared>, ou
         match fault {
             Some(CallbackFault::Reorder) => {
                 if let Some((earlier, earlier_v1)) = held.replace((message, false)) {
-                    send(&callbacks.callbacks, &client, &earlier, earlier_v1).await;
+                    send(&shared.callbacks, &client, &earlier, earlier_v1).await;
                 }
                 continue;
             }
             Some(CallbackFault::Delay(wait)) => tokio::time::sleep(wait).await,
             Some(CallbackFault::V1) => v1 = true,
             Some(CallbackFault::Duplicate) => {
-                send(&callbacks.callbacks, &client, &message, v1).await;
+                send(&shared.callbacks, &client, &message, v1).await;
             }
             None => {}
         }
-        send(&callbacks.callbacks, &client, &message, v1).await;
+        send(&shared.callbacks, &client, &message, v1).await;
         if let Some((earlier, earlier_v1)) = held.take() {
-            send(&callbacks.callbacks, &client, &earlier, earlier_v1).await;
+            send(&shared.callbacks, &client, &earlier, earlier_v1).await;
         }
     }
 }

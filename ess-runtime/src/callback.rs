@@ -335,9 +335,9 @@ impl CallbackKeys {
     /// (`{"MsgId":..,"MsgType":..,"MsgVersion":..,"MsgData":..}`), version 1 a flow's bare
     /// data. Signed when a token is configured.
     pub fn seal(&self, format: CallbackFormat, plaintext: &[u8]) -> Sealed {
-        let (key, iv) = (&self.key[..], &self.key[..16]);
-        let ciphertext = cbc::Encryptor::<Aes256>::new_from_slices(key, iv)
-            .expect("the key is 32 bytes and the IV 16")
+        let key: &[u8; KEY_LEN] = &self.key;
+        let iv: [u8; 16] = std::array::from_fn(|i| key[i]);
+        let ciphertext = cbc::Encryptor::<Aes256>::new(key.into(), &iv.into())
             .encrypt_padded_vec_mut::<Pkcs7>(plaintext);
         let encoded = BASE64.encode(ciphertext);
         let (body, content_type) = match format {
