@@ -112,6 +112,14 @@ fn ess_callbacks() {
             syn::Item::Enum(e) => wanted(&e.ident.to_string()),
             syn::Item::Struct(s) => wanted(&s.ident.to_string()),
             syn::Item::Impl(i) => self_name(&i.self_ty).is_some_and(|n| wanted(&n)),
+            // An enum's serde impls: `__wire_enum_serde!(Name, kind);`.
+            syn::Item::Macro(m) => m
+                .mac
+                .tokens
+                .clone()
+                .into_iter()
+                .next()
+                .is_some_and(|first| wanted(&first.to_string())),
             _ => false,
         })
         .collect();
