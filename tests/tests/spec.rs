@@ -30,9 +30,8 @@ fn holds_the_whole_official_api() {
     let spec = spec();
     assert_eq!(spec.actions.len(), 156);
     // Upstream's types; the callback data types are ours (the overlay's `callbacks:`).
-    let upstream = |(_, t): &(&ess_codegen::spec::Spanned<String>, &TypeDef)| {
-        t.usage != Some(Usage::Callback)
-    };
+    let upstream =
+        |(_, t): &(&ess_codegen::spec::Spanned<String>, &TypeDef)| t.usage != Some(Usage::Callback);
     assert_eq!(spec.types.iter().filter(upstream).count(), 462);
     assert_eq!(spec.types.iter().filter(|t| !upstream(t)).count(), 11);
     assert_eq!(spec.callbacks.len(), 46);
