@@ -84,7 +84,8 @@ impl CallbackTarget {
 pub enum CallbackFault {
     /// Sent twice, the same MsgId both times.
     Duplicate,
-    /// Held back and sent after the message that follows it.
+    /// Held back and sent after the message that follows it (never, if none follows
+    /// before the emulator stops).
     Reorder,
     /// Sent after this long.
     Delay(Duration),

@@ -236,7 +236,9 @@ pub(crate) struct Flow {
 
 impl Flow {
     /// The MsgData of a FlowStatusChange after `operate` (`start`, `sign`, `finish`,
-    /// `cancel`) at `now`: the members the facts describe that the emulator models. The
+    /// `cancel`) at `now`: only members the facts describe and the emulator models (no
+    /// FlowMessage, UserId, Required or DeadLine: their meaning or value is unconfirmed or
+    /// not modelled). The
     /// callback statuses share their numbers with DescribeFlowInfo's for the states it
     /// models (1 started, 2 partly signed, 4 all signed, 6 cancelled; signers 2 pending,
     /// 3 signed, 6 cancelled).
@@ -249,11 +251,9 @@ impl Flow {
                     "RecipientId": a.recipient_id,
                     "ApproverType": a.approver_type,
                     "OrganizationName": a.organization,
-                    "Required": true,
                     "ApproverName": a.name,
                     "ApproverMobile": a.mobile,
                     "ApproveCallbackStatus": a.status,
-                    "ApproveMessage": "",
                     "ApproveTime": a.approve_time,
                 })
             })
@@ -263,15 +263,12 @@ impl Flow {
             "DocumentId": self.document.clone().unwrap_or_default(),
             "FlowName": self.name,
             "FlowDescription": self.description,
-            "FlowType": "",
             "FlowCallbackStatus": self.status,
-            "FlowMessage": self.message,
             "CallbackType": "sign",
             "Operate": operate,
             "CreateOn": self.created_on,
             "UpdatedOn": now,
             "OccurTime": now,
-            "UserId": self.creator,
             "UserData": self.user_data,
             "Approvers": approvers,
         }))

@@ -21,7 +21,7 @@ pub(super) fn callback_event_item(ir: &Ir, gate: &Gate) -> TokenStream {
             .clone()
             .unwrap_or_else(|| format!("A `{}` event.", c.wire));
         if c.deprecated {
-            text.push_str("\n\nSuperseded: ESS may stop sending it.");
+            text.push_str("\n\nDeprecated upstream.");
         }
         if c.data.is_none() {
             text.push_str("\n\nIts data's members are not documented: kept as raw JSON.");
