@@ -33,9 +33,6 @@ pub(crate) struct Ir {
 /// name starts with `#`).
 pub(crate) const CALLBACKS: &str = "#callbacks";
 
-/// The cargo feature of the callback events.
-pub(crate) const CALLBACKS_FEATURE: &str = "callbacks";
-
 /// One callback event (a MsgType).
 #[derive(Debug)]
 pub(crate) struct CallbackIr {

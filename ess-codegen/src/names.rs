@@ -18,6 +18,10 @@ const KEYWORDS: &[&str] = &[
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Items the generator emits besides the spec's types.
+/// The cargo feature of the callback events (`CallbackEvent` and the types it reaches);
+/// each action's feature is its name in kebab case.
+pub const CALLBACKS_FEATURE: &str = "callbacks";
+
 const GENERATED: &[&str] = &["CallbackEvent", "Client", "ErrorCode"];
 
 /// Runtime items the generated code imports by name (`use ::ess_runtime::{..}`), besides

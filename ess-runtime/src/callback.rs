@@ -331,6 +331,12 @@ impl CallbackKeys {
         Ok(buffer)
     }
 
+    /// The `Content-Signature` of `body` as sent (`sha256=<hex>`), with a token; for a
+    /// body that is not sealed, like a probe.
+    pub fn sign(&self, body: &[u8]) -> Option<String> {
+        self.token.as_ref().map(|token| sign(token, body))
+    }
+
     /// Seals `plaintext` as ESS sends it: version 2 takes an envelope
     /// (`{"MsgId":..,"MsgType":..,"MsgVersion":..,"MsgData":..}`), version 1 a flow's bare
     /// data. Signed when a token is configured.
@@ -348,7 +354,7 @@ impl CallbackKeys {
             ),
             CallbackFormat::V1 => (encoded.into_bytes(), "text/plain"),
         };
-        let signature = self.token.as_ref().map(|token| sign(token, &body));
+        let signature = self.sign(&body);
         Sealed {
             body,
             signature,
@@ -358,7 +364,7 @@ impl CallbackKeys {
 }
 
 /// `sha256=<lowercase hex of HMAC-SHA256(token, body)>`.
-pub(crate) fn sign(token: &Secret, body: &[u8]) -> String {
+fn sign(token: &Secret, body: &[u8]) -> String {
     let mut mac = HmacSha256::new_from_slice(token.expose().as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(body);

@@ -320,7 +320,7 @@ impl ConfigBuilder {
 }
 
 /// Whether a TLS backend was compiled in.
-pub(crate) const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
+const TLS: bool = cfg!(any(feature = "rustls-aws-lc-rs", feature = "rustls-ring"));
 
 /// Whether `value` can be sent as a header value as it is: visible ASCII, spaces and tabs
 /// (no line breaks that would end the header, no bytes a server may refuse).

@@ -230,11 +230,10 @@ fn tls_config(config: &Config) -> Result<Option<rustls::ClientConfig>, BoxError>
     #[cfg(not(feature = "rustls-aws-lc-rs"))]
     let provider = rustls::crypto::ring::default_provider();
     let provider = Arc::new(provider);
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()?;
     #[cfg(feature = "webpki-roots")]
     let tls = {
-        let _ = provider;
         let mut roots = rustls::RootCertStore::empty();
         roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
         for root in &config.root_certificates {

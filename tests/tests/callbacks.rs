@@ -129,7 +129,7 @@ async fn probes_pass_and_forged_or_foreign_callbacks_are_refused() {
     // A signed probe (no `encrypt`): 200, nothing applied.
     let mut probe = sealed.clone();
     probe.body = b"{}".to_vec();
-    probe.signature = Some(sign(TOKEN, b"{}"));
+    probe.signature = keys().sign(b"{}");
     assert_eq!(post(&url, &probe).await, 200);
     assert_eq!(app.flows.lock().unwrap().received, 0);
 
@@ -138,14 +138,6 @@ async fn probes_pass_and_forged_or_foreign_callbacks_are_refused() {
         app.flows.lock().unwrap().status("yDflowC"),
         Some(&FlowCallbackStatus::Created)
     );
-}
-
-/// `sha256=<hex>` of the body under `token`, as the facts define it.
-fn sign(token: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
 
-use crate::ir::{CALLBACKS, CALLBACKS_FEATURE, FieldIr, FieldTy, Ir};
+use crate::ir::{CALLBACKS, FieldIr, FieldTy, Ir};
 use crate::names;
 use crate::spec::{Scalar, Value};
 use callbacks::callback_event_item;
@@ -86,7 +86,7 @@ impl<'a> Gate<'a> {
                 .map(|a| (a.wire.as_str(), Literal::string(&a.feature)))
                 .chain(
                     (!ir.callbacks.is_empty())
-                        .then(|| (CALLBACKS, Literal::string(CALLBACKS_FEATURE))),
+                        .then(|| (CALLBACKS, Literal::string(names::CALLBACKS_FEATURE))),
                 )
                 .collect()
         });
