@@ -165,6 +165,12 @@ pub(crate) struct FieldDoc {
     pub(crate) text: Option<String>,
     /// Required in requests.
     pub(crate) required: bool,
+    /// Confirmed present in every answer.
+    pub(crate) always_present: bool,
+    /// Values upstream lists for a member no enum types.
+    pub(crate) listed: Vec<String>,
+    /// Why it keeps its wire type, when reviewed.
+    pub(crate) kept: Option<String>,
     /// Disabled upstream.
     pub(crate) disabled: bool,
     /// No longer read by the service, upstream says.
@@ -217,6 +223,8 @@ pub(crate) struct RequirementIr {
     pub(crate) steps: Vec<PathStep>,
     /// Required members of the target: (field ident, wire name, is optional, is a string).
     pub(crate) members: Vec<(String, String, bool, bool)>,
+    /// Alternatives, each a group of members as in `members`: one group must be present.
+    pub(crate) any_of: Vec<Vec<(String, String, bool, bool)>>,
     /// Condition: (field ident, is optional, scalar, values, is an enum).
     pub(crate) when: Option<(String, bool, Scalar, Vec<Value>, bool)>,
 }
@@ -307,6 +315,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
     for ((name, def), facts) in spec.types.iter().zip(&checked.members) {
         let response_of = response_of.get(name.as_str());
         let is_response = response_of.is_some();
+        let output_only = !inputs.contains(name.as_str());
         let fields: Vec<FieldIr> = def
             .members
             .iter()
@@ -315,6 +324,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                 // Every answer carries a RequestId (the runtime refuses one without), so a
                 // response's is a plain `String`.
                 let always_present = m.required
+                    || (output_only && m.always_present)
                     || (is_response
                         && m.name.as_str() == "RequestId"
                         && facts.ty == TypeRef::Scalar(Scalar::String));
@@ -332,6 +342,9 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                     doc: FieldDoc {
                         text: m.doc.clone(),
                         required: m.required,
+                        always_present: output_only && m.always_present,
+                        listed: m.listed_values.clone(),
+                        kept: m.keep_wire_type.clone(),
                         disabled: m.disabled,
                         unused: m.unused,
                         deprecated: m.deprecated,
@@ -353,7 +366,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             fields,
             all_optional,
             needs_validation: false,
-            output_only: !inputs.contains(name.as_str()),
+            output_only,
             input_only: !outputs.contains(name.as_str()),
             request_of: request_of.get(name.as_str()).map(|s| (*s).to_owned()),
             response_of: response_of.map(|s| (*s).to_owned()),
@@ -534,8 +547,9 @@ fn mark_boxed(structs: &mut [StructIr]) {
     }
 }
 
-/// A struct needs validation when a field has a constraint or an enum, or holds a struct
-/// that needs validation (fixed point over the type graph).
+/// A struct needs validation when a field has a constraint, or holds a struct that needs
+/// validation (fixed point over the type graph). Enums need none: a value the spec does not
+/// list is sent as given.
 fn mark_validation(structs: &mut [StructIr]) {
     let mut needs: BTreeSet<String> = BTreeSet::new();
     loop {
@@ -544,7 +558,6 @@ fn mark_validation(structs: &mut [StructIr]) {
             let direct = s.fields.iter().any(|f| {
                 f.length.is_some()
                     || f.range.is_some()
-                    || f.ty.inner_enum().is_some()
                     || f.ty.inner_struct().is_some_and(|n| needs.contains(n))
             });
             if direct {
@@ -596,14 +609,16 @@ fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr 
         })
         .collect();
     let target = &structs[facts.target];
-    let members = facts
-        .members
+    let member = |i: usize| {
+        let f = &target.fields[i];
+        let is_string = matches!(f.ty, FieldTy::Scalar(Scalar::String));
+        (f.ident.clone(), f.wire.clone(), f.optional, is_string)
+    };
+    let members = facts.members.iter().map(|&i| member(i)).collect();
+    let any_of = facts
+        .any_of
         .iter()
-        .map(|&i| {
-            let f = &target.fields[i];
-            let is_string = matches!(f.ty, FieldTy::Scalar(Scalar::String));
-            (f.ident.clone(), f.wire.clone(), f.optional, is_string)
-        })
+        .map(|group| group.iter().map(|&i| member(i)).collect())
         .collect();
     let when = facts.when.as_ref().map(|(i, scalar, values)| {
         let f = &target.fields[*i];
@@ -619,6 +634,7 @@ fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr 
     RequirementIr {
         steps,
         members,
+        any_of,
         when,
     }
 }

@@ -83,6 +83,8 @@ struct Requirement {
     /// Path segments from the request; `true` steps into list items.
     path: Vec<(String, bool)>,
     members: Vec<String>,
+    /// Groups of members of which one must be wholly present.
+    any_of: Vec<Vec<String>>,
     when: Option<(String, Vec<String>)>,
 }
 
@@ -170,6 +172,11 @@ impl Schema {
                                 })
                                 .collect(),
                             members: r.members.iter().map(|m| m.to_string()).collect(),
+                            any_of: r
+                                .any_of
+                                .iter()
+                                .map(|g| g.iter().map(|m| m.to_string()).collect())
+                                .collect(),
                             when: r.when.as_ref().map(|c| {
                                 (
                                     c.member.to_string(),
@@ -364,7 +371,10 @@ impl Schema {
     ) {
         let def = &self.types[ty];
         let Some(((name, _), rest)) = path.split_first() else {
-            for wanted in &requirement.members {
+            // Of alternatives, the example fills the last group (name and mobile for a
+            // signer): the one that needs nothing an earlier call returned.
+            let chosen = requirement.any_of.last().into_iter().flatten();
+            for wanted in requirement.members.iter().chain(chosen) {
                 let Some(member) = def.index.get(wanted).map(|&i| &def.members[i]) else {
                     continue;
                 };
@@ -567,13 +577,41 @@ fn check_requirement(req: &Requirement, request: &Map<String, Value>, out: &mut 
                 continue;
             }
         }
+        let present = |member: &str| match object.get(member) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        if !req.any_of.is_empty()
+            && !req
+                .any_of
+                .iter()
+                .any(|group| group.iter().all(|m| present(m)))
+        {
+            // Reported at the first member of the group nearest to complete.
+            let nearest = req
+                .any_of
+                .iter()
+                .max_by_key(|group| group.iter().filter(|m| present(m)).count())
+                .and_then(|group| group.iter().find(|m| !present(m)));
+            let alternatives: Vec<String> = req.any_of.iter().map(|g| g.join(" and ")).collect();
+            if let Some(member) = nearest {
+                let here = join(&path, member);
+                if !out.iter().any(|p| p.path == here) {
+                    out.push(Problem {
+                        code: "MissingParameter",
+                        message: format!(
+                            "`{here}` is required for this action (or one of: {})",
+                            alternatives.join("; ")
+                        ),
+                        path: here,
+                    });
+                }
+            }
+        }
         for member in &req.members {
-            let present = match object.get(member) {
-                None | Some(Value::Null) => false,
-                Some(Value::String(s)) => !s.is_empty(),
-                Some(Value::Array(a)) => !a.is_empty(),
-                Some(_) => true,
-            };
+            let present = present(member);
             let here = join(&path, member);
             if !present && !out.iter().any(|p| p.path == here) {
                 out.push(Problem {

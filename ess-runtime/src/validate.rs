@@ -186,16 +186,35 @@ pub mod check {
         push(out, path, format!("must be {bounds} (is {value})"));
     }
 
-    /// A value the spec's enumeration does not list.
-    pub fn unknown_value(out: &mut Vec<Violation>, path: &Path<'_>, enumeration: &str) {
-        push(out, path, format!("is not a known {enumeration} value"));
-    }
-
     /// A member an action requires.
     pub fn required(out: &mut Vec<Violation>, path: &Path<'_>, present: bool, action: &str) {
         if !present {
             push(out, path, format!("is required by {action}"));
         }
+    }
+
+    /// One of several groups of members an action requires (`SignId`, or `UserId`, or
+    /// `ApproverName and ApproverMobile`), reported at the structure that lacks them all.
+    pub fn required_any(
+        out: &mut Vec<Violation>,
+        path: &Path<'_>,
+        present: bool,
+        groups: &[&str],
+        action: &str,
+    ) {
+        if present {
+            return;
+        }
+        let alternatives = match groups {
+            [] => return,
+            [only] => (*only).to_owned(),
+            [init @ .., last] => format!("{}, or {last}", init.join(", ")),
+        };
+        push(
+            out,
+            path,
+            format!("needs {alternatives} (required by {action})"),
+        );
     }
 }
 

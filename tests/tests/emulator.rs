@@ -247,7 +247,8 @@ async fn the_server_checks_requests_against_the_spec_too() {
         "`FlowId`",
         "`UrlType`",
         "`FlowApproverInfos[0].ApproverName`",
-        "`FlowApproverInfos[0].ApproverMobile`",
+        // A signer may be named by SignId or UserId instead.
+        "SignId; UserId; ApproverName and ApproverMobile",
     ] {
         assert!(err.to_string().contains(path), "{path} missing from {err}");
     }

@@ -140,13 +140,27 @@ fn create_flow_sign_url_facts() {
     assert_eq!(values, ["0", "1", "3", "7"]);
 
     let reqs = &action.requirements;
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs.len(), 3);
     assert_eq!(reqs[0].path.as_str(), "FlowApproverInfos[]");
     let required: Vec<&str> = reqs[0].members.iter().map(|m| m.as_str()).collect();
-    assert_eq!(required, ["ApproverName", "ApproverMobile", "ApproverType"]);
-    let when = reqs[1].when.as_ref().expect("enterprise condition");
+    assert_eq!(required, ["ApproverType"]);
+    // Upstream: name and mobile unless the signer is named by UserId, or by SignId.
+    let any_of: Vec<Vec<&str>> = reqs[1]
+        .any_of
+        .iter()
+        .map(|g| g.iter().map(|m| m.as_str()).collect())
+        .collect();
+    assert_eq!(
+        any_of,
+        [
+            vec!["SignId"],
+            vec!["UserId"],
+            vec!["ApproverName", "ApproverMobile"]
+        ]
+    );
+    let when = reqs[2].when.as_ref().expect("enterprise condition");
     assert_eq!(when.member.as_str(), "ApproverType");
-    assert_eq!(reqs[1].members[0].as_str(), "OrganizationName");
+    assert_eq!(reqs[2].members[0].as_str(), "OrganizationName");
 
     for (ty_name, name) in [
         ("FlowCreateApprover", "ApproverMobile"),

@@ -202,8 +202,14 @@ fn diff_actions(old: &Spec, new: &Spec, report: &mut Report) {
                         let values: Vec<String> = w.values.iter().map(|v| v.to_string()).collect();
                         format!(" when {} in {}", w.member.as_str(), values.join("|"))
                     });
-                    let members: Vec<String> = r.members.iter().map(|m| m.to_string()).collect();
-                    format!("{}: {}{when}", r.path.as_str(), members.join(", "))
+                    let mut members: Vec<String> =
+                        r.members.iter().map(|m| m.to_string()).collect();
+                    for group in &r.any_of {
+                        let group: Vec<String> = group.iter().map(|m| m.to_string()).collect();
+                        members.push(format!("({})", group.join(" and ")));
+                    }
+                    let sep = if r.any_of.is_empty() { ", " } else { " or " };
+                    format!("{}: {}{when}", r.path.as_str(), members.join(sep))
                 })
                 .collect()
         };

@@ -128,7 +128,15 @@ fn requirement(req: &Requirement) -> Node {
                     .build_flow()
             }),
         )
-        .node("members", flow_strings(&req.members))
+        .opt_node(
+            "members",
+            (!req.members.is_empty()).then(|| flow_strings(&req.members)),
+        )
+        .opt_node(
+            "any_of",
+            (!req.any_of.is_empty())
+                .then(|| Node::Seq(req.any_of.iter().map(|g| flow_strings(g)).collect())),
+        )
         .build()
 }
 
@@ -156,6 +164,7 @@ fn member(m: &Member) -> Node {
         .str("type", m.ty.as_str())
         .flag("required", m.required)
         .flag("output_required", m.output_required)
+        .flag("always_present", m.always_present)
         .flag("nullable", m.nullable)
         .flag("disabled", m.disabled)
         .flag("unused", m.unused)
@@ -165,6 +174,18 @@ fn member(m: &Member) -> Node {
         .opt_node("range", m.range.as_deref().map(range))
         .opt_str("enum", m.enumeration.as_ref().map(|e| e.to_string()))
         .opt_str("default", m.default.as_ref().map(|d| d.to_string()))
+        .opt_node(
+            "listed_values",
+            (!m.listed_values.is_empty()).then(|| {
+                Node::FlowSeq(
+                    m.listed_values
+                        .iter()
+                        .map(|v| Node::Str(v.clone()))
+                        .collect(),
+                )
+            }),
+        )
+        .opt_str("keep_wire_type", m.keep_wire_type.clone())
         .opt_str("example", m.example.clone())
         .opt_str("doc", m.doc.clone())
         .build()

@@ -18,9 +18,11 @@ mod expand;
 mod features;
 mod import;
 mod overlay;
+mod presence;
 mod privacy;
 mod prose;
 mod upstream;
+mod values;
 mod yaml;
 
 use std::path::PathBuf;

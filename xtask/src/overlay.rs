@@ -59,6 +59,12 @@ pub(crate) struct SharedMemberPatch {
     /// See [`MemberPatch::sensitive`].
     #[serde(default)]
     pub(crate) sensitive: Option<Spanned<bool>>,
+    /// See [`MemberPatch::enumeration`].
+    #[serde(default, rename = "enum")]
+    pub(crate) enumeration: Option<Spanned<String>>,
+    /// See [`MemberPatch::keep_wire_type`].
+    #[serde(default)]
+    pub(crate) keep_wire_type: Option<Spanned<String>>,
 }
 
 /// Service facts.
@@ -139,4 +145,13 @@ pub(crate) struct MemberPatch {
     pub(crate) enumeration: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) default: Option<Spanned<String>>,
+    /// Why a member whose upstream doc lists values keeps its wire type instead of an enum
+    /// (the values differ by action, or the list names something other than values). Import
+    /// refuses a listed member with neither this nor `enum`.
+    #[serde(default)]
+    pub(crate) keep_wire_type: Option<Spanned<String>>,
+    /// Confirmed present in every answer: upstream marks it `output_required` and no official
+    /// example answer leaves it out. Read as a plain value, not an `Option`.
+    #[serde(default)]
+    pub(crate) always_present: Option<Spanned<bool>>,
 }

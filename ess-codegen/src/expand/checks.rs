@@ -11,12 +11,7 @@ use crate::spec::Scalar;
 pub(super) fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
     let name = ident(&s.name);
     let needs = |n: &str| ir.structs.iter().any(|x| x.name == n && x.needs_validation);
-    let text_enum = |n: &str| {
-        ir.enums
-            .iter()
-            .any(|e| e.name == n && e.scalar == Scalar::String)
-    };
-    let checks = s.fields.iter().map(|f| field_checks(f, &needs, &text_enum));
+    let checks = s.fields.iter().map(|f| field_checks(f, &needs));
     let requirements = s
         .request_of
         .as_ref()
@@ -44,14 +39,10 @@ pub(super) fn validate_impl(ir: &Ir, s: &StructIr) -> TokenStream {
     }
 }
 
-/// Checks of one field: its own constraints, enum membership, and nested structures. An
-/// empty string in a text enumeration reads as "not set": Tencent's own request examples
-/// send it that way (`"ApproverIdCardType": ""`).
-pub(super) fn field_checks(
-    f: &FieldIr,
-    needs: &dyn Fn(&str) -> bool,
-    text_enum: &dyn Fn(&str) -> bool,
-) -> TokenStream {
+/// Checks of one field: its own constraints and nested structures. An enum's value the spec
+/// does not list is no violation: only `From` makes one, on purpose, and it is sent as given,
+/// so a value upstream adds can be used before the crate lists it.
+pub(super) fn field_checks(f: &FieldIr, needs: &dyn Fn(&str) -> bool) -> TokenStream {
     let id = ident(&f.ident);
     let wire = &f.wire;
     let mut body = Vec::new();
@@ -68,31 +59,6 @@ pub(super) fn field_checks(
         let min = opt_lit(min.as_ref());
         let max = opt_lit(max.as_ref());
         body.push(quote!(check::range(out, &path.member(#wire), *value, #min, #max);));
-    }
-    let unset =
-        |value: TokenStream, e: &str| text_enum(e).then(|| quote!(&& !#value.as_str().is_empty()));
-    match &f.ty {
-        FieldTy::Enum(e) => {
-            let unset = unset(quote!(value), e);
-            body.push(quote! {
-                if !value.is_known() #unset {
-                    check::unknown_value(out, &path.member(#wire), #e);
-                }
-            });
-        }
-        FieldTy::List(inner) => {
-            if let FieldTy::Enum(e) = &**inner {
-                let unset = unset(quote!(item), e);
-                body.push(quote! {
-                    for (index, item) in value.iter().enumerate() {
-                        if !item.is_known() #unset {
-                            check::unknown_value(out, &path.member(#wire).index(index), #e);
-                        }
-                    }
-                });
-            }
-        }
-        _ => {}
     }
     if f.ty.inner_struct().is_some_and(needs) {
         body.push(quote!(Validate::validate_into(value, &path.member(#wire), out);));
@@ -116,16 +82,34 @@ pub(super) fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> Toke
         .members
         .iter()
         .filter_map(|(id, wire, optional, is_string)| {
-            let id = ident(id);
-            let present = match (optional, is_string) {
-                (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
-                (true, false) => quote!(target.#id.is_some()),
-                (false, true) => quote!(!target.#id.is_empty()),
-                (false, false) => return None,
-            };
+            let present = presence(id, *optional, *is_string)?;
             Some(quote!(check::required(out, &here.member(#wire), #present, #action_name);))
         });
-    let mut inner = quote! { #(#members)* };
+    let any_of = (!req.any_of.is_empty()).then(|| {
+        // A group is satisfied when each of its members is; a group with a member that is
+        // always present (a required non-string) is satisfied by its other members alone.
+        let groups = req.any_of.iter().map(|group| {
+            let tests: Vec<TokenStream> = group
+                .iter()
+                .filter_map(|(id, _, optional, is_string)| presence(id, *optional, *is_string))
+                .collect();
+            if tests.is_empty() {
+                quote!(true)
+            } else {
+                quote!(#(#tests)&&*)
+            }
+        });
+        let names: Vec<String> = req
+            .any_of
+            .iter()
+            .map(|group| {
+                let wires: Vec<&str> = group.iter().map(|(_, wire, _, _)| wire.as_str()).collect();
+                wires.join(" and ")
+            })
+            .collect();
+        quote!(check::required_any(out, &here, #(#groups)||*, &[#(#names),*], #action_name);)
+    });
+    let mut inner = quote! { #(#members)* #any_of };
     if let Some((id, optional, scalar, values, is_enum)) = &req.when {
         let id = ident(id);
         let values = values.iter().map(literal);
@@ -183,4 +167,16 @@ pub(super) fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> Toke
         }
     }
     code
+}
+
+/// Code testing that a member is present (and, for text, non-empty); `None` for a required
+/// non-string member, which its type makes always present.
+fn presence(id: &str, optional: bool, is_string: bool) -> Option<TokenStream> {
+    let id = ident(id);
+    Some(match (optional, is_string) {
+        (true, true) => quote!(target.#id.as_ref().is_some_and(|v| !v.is_empty())),
+        (true, false) => quote!(target.#id.is_some()),
+        (false, true) => quote!(!target.#id.is_empty()),
+        (false, false) => return None,
+    })
 }

@@ -46,6 +46,9 @@ pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> Docs {
     if let Some(d) = &f.doc.default {
         facts.push(format!("Default `{d}`."));
     }
+    if f.doc.always_present {
+        facts.push("Always present in answers.".to_owned());
+    }
     if f.sensitive {
         facts.push("Sensitive: `Debug` prints `<redacted>`.".to_owned());
     }
@@ -60,6 +63,14 @@ pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> Docs {
     }
     facts.retain(|fact| !fact.is_empty());
     let mut paragraphs: Vec<String> = f.doc.text.iter().cloned().collect();
+    if !f.doc.listed.is_empty() {
+        let values: Vec<String> = f.doc.listed.iter().map(|v| format!("`{v}`")).collect();
+        let mut line = format!("Upstream lists the values {}.", values.join(", "));
+        if let Some(why) = &f.doc.kept {
+            line.push_str(&format!(" Kept as the wire type: {why}"));
+        }
+        paragraphs.push(line);
+    }
     if !facts.is_empty() {
         paragraphs.push(facts.join(" "));
     }
@@ -128,12 +139,16 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
     let wire = wire_derives(s, gate);
     let required: Vec<&FieldIr> = s.fields.iter().filter(|f| !f.optional).collect();
     let required_ids: Vec<Ident> = required.iter().map(|f| ident(&f.ident)).collect();
-    let required_tys: Vec<Ty> = required.iter().map(|f| full_ty(f)).collect();
+    let required_tys: Vec<Param> = required.iter().map(|f| Param(full_ty(f))).collect();
     let inits: Vec<Init> = s
         .fields
         .iter()
         .zip(&field_ids)
-        .map(|(f, id)| Init((!f.optional).then(|| id.clone())))
+        .map(|(f, id)| Init {
+            field: id.clone(),
+            param: !f.optional,
+            into: !is_number(&f.ty),
+        })
         .collect();
     let optional: Vec<&FieldIr> = s.fields.iter().filter(|f| f.optional).collect();
     let setter_docs: Vec<Literal> = optional
@@ -156,22 +171,37 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
             Some(quote!(#[deprecated(note = #note)]))
         })
         .collect();
+    // Where responses reach the type too, a member's name is its getter, so its setter is
+    // `with_x`; elsewhere the setter takes the member's name.
+    let read_too = !s.input_only;
     let setter_names: Vec<Ident> = optional
         .iter()
         .zip(&setter_ids)
         .map(|(f, id)| {
-            if matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
+            if read_too || matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
                 format_ident!("with_{}", f.ident)
             } else {
                 id.clone()
             }
         })
         .collect();
-    let setter_tys: Vec<Ty> = optional
+    let setter_values: Vec<TokenStream> = optional
         .iter()
-        .map(|f| Ty {
-            optional: false,
-            ..full_ty(f)
+        .map(|f| {
+            if is_number(&f.ty) {
+                quote!(value)
+            } else {
+                quote!(value.into())
+            }
+        })
+        .collect();
+    let setter_tys: Vec<Param> = optional
+        .iter()
+        .map(|f| {
+            Param(Ty {
+                optional: false,
+                ..full_ty(f)
+            })
         })
         .collect();
     let new_doc = if required.is_empty() {
@@ -192,40 +222,10 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         let item = validate_impl(ir, s);
         quote!(#cfg #item)
     });
-    // Callers only read output-only structures; the service builds them. Lists and strings
-    // get accessors, so reading an answer needs no `unwrap_or_default` chains.
-    let accessors: Vec<TokenStream> = if s.output_only {
-        s.fields
-            .iter()
-            .filter(|f| f.optional && !f.boxed)
-            .filter_map(|f| {
-                let id = ident(&f.ident);
-                let wire = &f.wire;
-                match &f.ty {
-                    FieldTy::List(inner) => {
-                        let inner = field_ty(inner);
-                        let doc =
-                            doc_line(&format!("`{wire}`, empty when the answer leaves it out."));
-                        Some(quote! {
-                            #[doc = #doc]
-                            pub fn #id(&self) -> &[#inner] {
-                                self.#id.as_deref().unwrap_or_default()
-                            }
-                        })
-                    }
-                    FieldTy::Scalar(Scalar::String) => {
-                        let doc = doc_line(&format!("`{wire}`, if the answer has it."));
-                        Some(quote! {
-                            #[doc = #doc]
-                            pub fn #id(&self) -> Option<&str> {
-                                self.#id.as_deref()
-                            }
-                        })
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
+    // Every type a response reaches reads the same way: one getter per member, named after
+    // it, so reading an answer needs no `Option` chains for lists and no field access.
+    let accessors: Vec<TokenStream> = if read_too {
+        s.fields.iter().map(getter).collect()
     } else {
         Vec::new()
     };
@@ -243,14 +243,14 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
             impl #name {
                 #[doc = #new_doc]
                 #many_args
-                pub fn new(#(#required_ids: impl Into<#required_tys>),*) -> Self {
-                    Self { #(#field_ids: #inits,)* }
+                pub fn new(#(#required_ids: #required_tys),*) -> Self {
+                    Self { #(#inits,)* }
                 }
                 #(
                     #[doc = #setter_docs]
                     #setter_deprecations
-                    pub fn #setter_names(mut self, value: impl Into<#setter_tys>) -> Self {
-                        self.#setter_ids = Some(value.into());
+                    pub fn #setter_names(mut self, value: #setter_tys) -> Self {
+                        self.#setter_ids = Some(#setter_values);
                         self
                     }
                 )*
@@ -312,20 +312,128 @@ impl ToTokens for FieldSerde<'_> {
     }
 }
 
-/// A field's value in `new`: the parameter of the same name for a required field
-/// (`id.into()`), `None` for an optional one; written straight into the enclosing tokens.
-struct Init(Option<Ident>);
+/// A field's initializer in `new`: the parameter of the same name for a required field
+/// (`id: id.into()`, or just `id` where the parameter has the field's own type), `None` for an
+/// optional one; written straight into the enclosing tokens.
+struct Init {
+    field: Ident,
+    param: bool,
+    into: bool,
+}
 
 impl ToTokens for Init {
     fn to_tokens(&self, tokens: &mut TokenStream) {
-        match &self.0 {
-            Some(id) => {
-                tokens.append(id.clone());
-                tokens.append(Punct::new('.', Spacing::Alone));
-                tokens.append(Ident::new("into", Span::call_site()));
-                tokens.append(Group::new(Delimiter::Parenthesis, TokenStream::new()));
-            }
-            None => tokens.append(Ident::new("None", Span::call_site())),
+        tokens.append(self.field.clone());
+        if self.param && !self.into {
+            return;
+        }
+        tokens.append(Punct::new(':', Spacing::Alone));
+        if !self.param {
+            tokens.append(Ident::new("None", Span::call_site()));
+            return;
+        }
+        tokens.append(self.field.clone());
+        tokens.append(Punct::new('.', Spacing::Alone));
+        tokens.append(Ident::new("into", Span::call_site()));
+        tokens.append(Group::new(Delimiter::Parenthesis, TokenStream::new()));
+    }
+}
+
+/// Whether a field holds a number: its setter takes the number itself, since `impl Into<u64>`
+/// refuses an integer literal (`u64: From<i32>` does not hold, and inference falls back to
+/// `i32`).
+fn is_number(ty: &FieldTy) -> bool {
+    matches!(
+        ty,
+        FieldTy::Scalar(Scalar::Int64 | Scalar::Uint64 | Scalar::Float)
+    )
+}
+
+/// The type a constructor or setter takes for a field: the number itself, or `impl Into<T>`.
+struct Param<'a>(Ty<'a>);
+
+impl ToTokens for Param<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        if !is_number(self.0.ty) {
+            tokens.append(Ident::new("impl", Span::call_site()));
+            tokens.append(Ident::new("Into", Span::call_site()));
+            tokens.append(Punct::new('<', Spacing::Alone));
+            self.0.to_tokens(tokens);
+            tokens.append(Punct::new('>', Spacing::Alone));
+        } else {
+            self.0.to_tokens(tokens);
+        }
+    }
+}
+
+/// The getter of a field: lists as slices (empty when absent), text as `&str`, numbers and
+/// flags by value, enums and structures by reference; `Option` only where the member may be
+/// absent from an answer.
+fn getter(f: &FieldIr) -> TokenStream {
+    let id = ident(&f.ident);
+    let name = if matches!(f.ident.as_str(), "new" | "validate" | "validate_into") {
+        format_ident!("{}_value", f.ident)
+    } else {
+        id.clone()
+    };
+    let wire = &f.wire;
+    let (ret, body, doc) = match (&f.ty, f.optional) {
+        (FieldTy::List(inner), optional) => {
+            let inner = field_ty(inner);
+            let body = if optional {
+                quote!(self.#id.as_deref().unwrap_or_default())
+            } else {
+                quote!(&self.#id)
+            };
+            (
+                quote!(&[#inner]),
+                body,
+                format!("`{wire}`, empty when the answer leaves it out."),
+            )
+        }
+        (FieldTy::Scalar(Scalar::String), true) => (
+            quote!(Option<&str>),
+            quote!(self.#id.as_deref()),
+            format!("`{wire}`, if the answer has it."),
+        ),
+        (FieldTy::Scalar(Scalar::String), false) => {
+            (quote!(&str), quote!(&self.#id), format!("`{wire}`."))
+        }
+        (FieldTy::Scalar(scalar), true) => {
+            let ty = super::scalar_ty(*scalar);
+            (
+                quote!(Option<#ty>),
+                quote!(self.#id),
+                format!("`{wire}`, if the answer has it."),
+            )
+        }
+        (FieldTy::Scalar(scalar), false) => {
+            let ty = super::scalar_ty(*scalar);
+            (quote!(#ty), quote!(self.#id), format!("`{wire}`."))
+        }
+        (FieldTy::Enum(n) | FieldTy::Struct(n), true) => {
+            let ty = ident(n);
+            let body = if f.boxed {
+                quote!(self.#id.as_deref())
+            } else {
+                quote!(self.#id.as_ref())
+            };
+            (
+                quote!(Option<&#ty>),
+                body,
+                format!("`{wire}`, if the answer has it."),
+            )
+        }
+        (FieldTy::Enum(n) | FieldTy::Struct(n), false) => {
+            let ty = ident(n);
+            (quote!(&#ty), quote!(&self.#id), format!("`{wire}`."))
+        }
+    };
+    let doc = doc_line(&doc);
+    quote! {
+        #[doc = #doc]
+        pub fn #name(&self) -> #ret {
+            #body
         }
     }
 }

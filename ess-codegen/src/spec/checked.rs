@@ -155,6 +155,8 @@ pub(crate) struct RequirementFacts {
     pub(crate) target: usize,
     /// Required members of `target`, by index.
     pub(crate) members: Vec<usize>,
+    /// Alternatives of which at least one group must be wholly present, by index.
+    pub(crate) any_of: Vec<Vec<usize>>,
     /// Only when the member (of `target`, of this scalar type) holds one of the values.
     pub(crate) when: Option<(usize, Scalar, Vec<Value>)>,
 }

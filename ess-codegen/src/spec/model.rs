@@ -196,7 +196,12 @@ pub struct Requirement {
     /// Wire path from the request, `[]` stepping into list items (`FlowApproverInfos[]`).
     pub path: Spanned<String>,
     /// Members that must be present and non-empty.
+    #[serde(default)]
     pub members: Vec<Spanned<String>>,
+    /// Alternatives: at least one group of members must be wholly present and non-empty
+    /// (`[[SignId], [UserId], [ApproverName, ApproverMobile]]`).
+    #[serde(default)]
+    pub any_of: Vec<Vec<Spanned<String>>>,
     /// Only when this condition holds.
     #[serde(default)]
     pub when: Option<Condition>,
@@ -256,9 +261,13 @@ pub struct Member {
     /// Must be sent in requests.
     #[serde(default)]
     pub required: bool,
-    /// Always present in responses.
+    /// Always present in responses, as upstream marks it (a hint: not always right).
     #[serde(default)]
     pub output_required: bool,
+    /// Confirmed always present in answers (the overlay confirms upstream's hint against the
+    /// official examples): read as a plain value, not an `Option`.
+    #[serde(default)]
+    pub always_present: bool,
     /// May be `null` in responses.
     #[serde(default)]
     pub nullable: bool,
@@ -295,6 +304,13 @@ pub struct Member {
     /// The value the service assumes when the member is absent (wire form).
     #[serde(default)]
     pub default: Option<Spanned<String>>,
+    /// The wire values upstream's doc lists for a member no enum types (yet): documented,
+    /// not enforced.
+    #[serde(default)]
+    pub listed_values: Vec<String>,
+    /// Why the member keeps its wire type although upstream lists values (reviewed).
+    #[serde(default)]
+    pub keep_wire_type: Option<String>,
 }
 
 impl Member {

@@ -11,7 +11,8 @@ use ess_codegen::spec::{
 use super::{NO_EXAMPLE, OVERLAY, report, sp};
 use crate::api::ApiJson;
 use crate::overlay::{MemberPatch, Overlay};
-use crate::{privacy, prose};
+use crate::presence::Presence;
+use crate::{privacy, prose, values};
 
 /// Merges upstream facts with the overlay, checking that every overlay entry still matches.
 pub(super) fn merge(
@@ -19,6 +20,7 @@ pub(super) fn merge(
     service_codes: Vec<String>,
     mut overlay: Overlay,
     upstream: Vec<String>,
+    presence: &Presence,
 ) -> Result<Spec> {
     let mut diags = Vec::new();
     if *overlay.overlay_version != 1 {
@@ -175,6 +177,8 @@ pub(super) fn merge(
 
     let mut shared_used = vec![false; overlay.members.len()];
     let mut unclassified = Vec::new();
+    // Members whose upstream doc lists values, with neither an enum nor a review.
+    let mut untyped: Vec<String> = Vec::new();
     let mut types = Vec::new();
     for (name, object) in &api.objects {
         let type_span = overlay
@@ -204,6 +208,8 @@ pub(super) fn merge(
                 range,
                 enumeration,
                 default,
+                keep_wire_type,
+                always_present,
             } = p;
             // Upstream sometimes puts a note where the example belongs ("no longer used"):
             // an "example" that repeats the member's description is prose, not a value.
@@ -244,6 +250,83 @@ pub(super) fn merge(
                 );
             }
             let sensitive = sensitive.map(|s| *s);
+            let enumeration = enumeration.or_else(|| shared.and_then(|s| s.enumeration.clone()));
+            let keep_wire_type =
+                keep_wire_type.or_else(|| shared.and_then(|s| s.keep_wire_type.clone()));
+            let listed = (ty != "bool" && ty != "list<bool>" && values::is_scalar(&ty))
+                .then(|| values::listed(&m.document))
+                .flatten();
+            let mut listed_values = Vec::new();
+            match (listed, &enumeration) {
+                (Some(listed), Some(e)) => {
+                    let known: Vec<&str> = overlay
+                        .enums
+                        .iter()
+                        .find(|(n, _)| n.as_str() == e.as_str())
+                        .map(|(_, d)| d.values.iter().map(|v| v.value.as_str()).collect())
+                        .unwrap_or_default();
+                    let missing: Vec<&str> = listed
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|v| !known.is_empty() && !known.contains(v))
+                        .collect();
+                    if !missing.is_empty() {
+                        unclassified.push(
+                            Diagnostic::at(
+                                OVERLAY,
+                                e.span(),
+                                format!(
+                                    "upstream lists {} for `{name}.{}`, which enum `{}` lacks",
+                                    quoted(&missing),
+                                    m.name,
+                                    e.as_str()
+                                ),
+                            )
+                            .with_hint("add the values to the enum (with names and docs), or give the member an enum of its own"),
+                        );
+                    }
+                }
+                (Some(listed), None) => {
+                    if keep_wire_type.is_none() {
+                        untyped.push(format!("{name}.{}", m.name));
+                    }
+                    listed_values = listed;
+                }
+                (None, _) => {
+                    if let Some(keep) = &keep_wire_type {
+                        unclassified.push(
+                            Diagnostic::at(
+                                OVERLAY,
+                                keep.span(),
+                                format!("`{name}.{}` keeps its wire type, but upstream lists no values for it", m.name),
+                            )
+                            .with_hint("remove `keep_wire_type`: there is nothing to review"),
+                        );
+                    }
+                }
+            }
+            let always_present = match always_present.filter(|a| **a) {
+                None => false,
+                Some(confirmed) => match presence.confirm(name, &m.name, m.output_required) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        unclassified.push(
+                            Diagnostic::at(
+                                OVERLAY,
+                                confirmed.span(),
+                                format!(
+                                    "`{name}.{}` cannot be confirmed always present: {why}",
+                                    m.name
+                                ),
+                            )
+                            .with_hint(
+                                "remove `always_present`: callers then read it as an `Option`",
+                            ),
+                        );
+                        false
+                    }
+                },
+            };
             let example = m
                 .example
                 .as_deref()
@@ -255,6 +338,7 @@ pub(super) fn merge(
                 ty: sp(ty),
                 required: m.required.unwrap_or(false),
                 output_required: m.output_required.unwrap_or(false),
+                always_present,
                 nullable: m.value_allowed_null.unwrap_or(false),
                 doc,
                 example,
@@ -266,6 +350,8 @@ pub(super) fn merge(
                 range,
                 enumeration,
                 default,
+                listed_values,
+                keep_wire_type: keep_wire_type.map(|k| k.trim().to_owned()),
             });
         }
         let (doc, rust_name) = patch.map_or((None, None), |p| (p.doc, p.rust_name));
@@ -300,6 +386,12 @@ pub(super) fn merge(
     }
     if !unclassified.is_empty() {
         return Err(report(Diagnostics(unclassified)));
+    }
+    if !untyped.is_empty() {
+        eprintln!(
+            "note: {} members list values upstream but have no enum and no review (`cargo xtask coverage --list` names them)",
+            untyped.len()
+        );
     }
 
     // Callback data types are written whole in the overlay; their names must not shadow
@@ -405,4 +497,13 @@ fn stale(name: &Spanned<String>, what: &str, suggestion: Option<&str>) -> Diagno
 fn take<T>(map: &mut NamedMap<T>, name: &str) -> Option<T> {
     let index = map.0.iter().position(|(k, _)| k.as_str() == name)?;
     Some(map.0.remove(index).1)
+}
+
+/// `` `a`, `b` `` for a diagnostic.
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

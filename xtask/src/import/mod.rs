@@ -18,6 +18,7 @@ mod tests;
 
 use crate::api::{parse_api, parse_error_codes};
 use crate::overlay::Overlay;
+use crate::presence::Presence;
 use crate::upstream::{self, Pins};
 use crate::{changes, emit, prose};
 use merge::merge;
@@ -168,7 +169,8 @@ pub(crate) fn generate(sources: &Sources) -> Result<String> {
         sources.pins.api.requirement(),
         sources.pins.errors.requirement(),
     ];
-    let spec = merge(&api, service_codes, overlay, upstream_names)?;
+    let presence = Presence::count(&api, sources.examples_json.as_deref())?;
+    let spec = merge(&api, service_codes, overlay, upstream_names, &presence)?;
 
     let mut diags = validate(&spec, OVERLAY);
     for d in &mut diags {

@@ -151,6 +151,31 @@ impl<'a> Validator<'a> {
                 None => self.unknown_member(member, owner),
             }
         }
+        let mut any_of = Vec::with_capacity(req.any_of.len());
+        for group in &req.any_of {
+            let mut indices = Vec::with_capacity(group.len());
+            for member in group {
+                match find(member) {
+                    Some(index) => indices.push(index),
+                    None => self.unknown_member(member, owner),
+                }
+            }
+            if group.is_empty() {
+                self.hint(
+                    req.path.span(),
+                    format!("a group under `any_of` of `{}` is empty", &*req.path),
+                    "each group lists the members that together satisfy the requirement",
+                );
+            }
+            any_of.push(indices);
+        }
+        if req.members.is_empty() && req.any_of.is_empty() {
+            self.hint(
+                req.path.span(),
+                format!("the requirement on `{}` requires nothing", &*req.path),
+                "list members under `members:` or groups under `any_of:`",
+            );
+        }
         let mut when = None;
         if let Some(condition) = &req.when {
             match find(&condition.member) {
@@ -191,6 +216,7 @@ impl<'a> Validator<'a> {
             steps,
             target,
             members,
+            any_of,
             when,
         })
     }

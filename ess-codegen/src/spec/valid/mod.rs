@@ -89,6 +89,24 @@ impl<'a> Validator<'a> {
             let facts = self.check_type(name, def);
             self.checked.members.push(facts);
         }
+        // A member the generator makes plain because answers always carry it cannot be on a
+        // type callers build, where it may be left out.
+        let inputs = spec.input_types();
+        for (name, def) in spec.types.iter() {
+            if !inputs.contains(name.as_str()) {
+                continue;
+            }
+            for member in def.members.iter().filter(|m| m.always_present) {
+                self.hint(
+                    member.name.span(),
+                    format!(
+                        "`{}.{}` is `always_present`, but requests reach `{}`",
+                        &**name, &*member.name, &**name
+                    ),
+                    "only members of types that only answers carry can be always present",
+                );
+            }
+        }
         self.check_recursion();
         let mut methods: HashMap<String, &Spanned<String>> = HashMap::new();
         for (name, action) in spec.actions.iter() {
