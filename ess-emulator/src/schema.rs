@@ -449,7 +449,14 @@ impl Schema {
             Ty::List(item) => {
                 if let (Ty::Scalar(scalar), Some(example)) = (&**item, &member.example)
                     && let Ok(Value::Array(items)) = serde_json::from_str(example)
-                    && items.iter().all(|v| scalar_wire(*scalar, v).is_some())
+                    && items.iter().all(|v| {
+                        scalar_wire(*scalar, v).is_some_and(|wire| {
+                            member
+                                .values
+                                .as_ref()
+                                .is_none_or(|values| values.contains(&wire))
+                        })
+                    })
                 {
                     return Some(Value::Array(items));
                 }
@@ -516,7 +523,14 @@ fn scalar_expectation(scalar: Scalar) -> &'static str {
 }
 
 fn example_scalar(scalar: Scalar, member: &MemberDef) -> Value {
-    let example = member.example.as_deref();
+    // An enumerated member's example counts only when it is one of the values (upstream's
+    // examples carry typos, like a trailing space).
+    let example = member.example.as_deref().filter(|e| {
+        member
+            .values
+            .as_ref()
+            .is_none_or(|values| values.iter().any(|v| v == e))
+    });
     let from_enum = member
         .values
         .as_ref()

@@ -158,7 +158,7 @@ async fn on_emulator(args: Args) -> Result<()> {
                 .await?;
             println!(
                 "StartFlow        -> Status {}",
-                started.status().unwrap_or_default()
+                started.status().map_or("-", |status| status.as_str())
             );
             let request =
                 CreateFlowSignUrlRequest::new(flow_id.clone()).flow_approver_infos(vec![signer()]);

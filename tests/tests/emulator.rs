@@ -315,7 +315,10 @@ async fn the_whole_flow_lifecycle() {
         .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
         .await
         .unwrap();
-    assert_eq!(started.status.as_deref(), Some("START"));
+    assert_eq!(
+        started.status(),
+        Some(&ess_generated::StartFlowStatus::Started)
+    );
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
         (FlowStatus::ToSign, vec![ApproveStatus::ToSign; 2])

@@ -33,6 +33,13 @@ BROKEN = {
     ("CreatePrepareFlow", 2),
     ("CreatePrepareFlow", 3),
     ("ModifyApplicationCallbackInfo", 1),
+    # Values outside the list the member's upstream doc gives: the emulator refuses a value
+    # the docs do not list (what ESS does with one is not documented; refusing is the strict
+    # reading). The client sends such values unchanged.
+    ("CreateOrganizationInfoChangeUrl", 3),  # ChangeType 3 (the doc lists 1, 2)
+    ("DescribeExtendedServiceAuthInfos", 2),  # ExtendServiceType TEST
+    ("DescribeIntegrationDepartments", 1),  # QueryType 2 (the doc lists 0, 1)
+    ("ModifyExtendedService", 2),  # ServiceType OPEN_SERVER
 }
 
 MALFORMED = ("MissingParameter", "InvalidParameter", "UnknownParameter")

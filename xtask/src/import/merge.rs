@@ -270,6 +270,11 @@ pub(super) fn merge(
                         .map(String::as_str)
                         .filter(|v| !known.is_empty() && !known.contains(v))
                         .collect();
+                    // A shared enum wider than what this member takes: the member's doc
+                    // lists its own values.
+                    if known.len() > listed.len() {
+                        listed_values = listed.clone();
+                    }
                     if !missing.is_empty() {
                         unclassified.push(
                             Diagnostic::at(

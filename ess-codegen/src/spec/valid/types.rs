@@ -269,7 +269,17 @@ impl<'a> Validator<'a> {
                 }
                 Some(def) => {
                     let enum_scalar = TypeRef::parse(&def.ty).ok().and_then(|t| t.item_scalar());
-                    if scalar.is_none() || enum_scalar.is_some() && scalar != enum_scalar {
+                    // Integers are one kind on the wire: an integer enum may type an `int64`
+                    // or a `uint64` member (upstream types the same concept either way), as
+                    // long as every value fits the member.
+                    let integer =
+                        |s: Option<Scalar>| matches!(s, Some(Scalar::Int64 | Scalar::Uint64));
+                    let fits = scalar == enum_scalar
+                        || (integer(scalar)
+                            && integer(enum_scalar)
+                            && (scalar != Some(Scalar::Uint64)
+                                || def.values.iter().all(|v| !v.value.starts_with('-'))));
+                    if scalar.is_none() || enum_scalar.is_some() && !fits {
                         self.hint(
                             enum_name.span(),
                             format!(
