@@ -141,7 +141,7 @@ async fn on_emulator(args: Args) -> Result<()> {
                     vec![signer()],
                 ))
                 .await?;
-            let flow_id = created.flow_id().unwrap_or_default().to_owned();
+            let flow_id = created.flow_id().to_owned();
             println!("CreateFlow       -> FlowId {flow_id}");
             let document = client
                 .create_document(
@@ -149,17 +149,11 @@ async fn on_emulator(args: Args) -> Result<()> {
                         .flow_id(flow_id.clone()),
                 )
                 .await?;
-            println!(
-                "CreateDocument   -> DocumentId {}",
-                document.document_id().unwrap_or_default()
-            );
+            println!("CreateDocument   -> DocumentId {}", document.document_id());
             let started = client
                 .start_flow(&StartFlowRequest::new(operator, flow_id.clone()))
                 .await?;
-            println!(
-                "StartFlow        -> Status {}",
-                started.status().map_or("-", |status| status.as_str())
-            );
+            println!("StartFlow        -> Status {}", started.status().as_str());
             let request =
                 CreateFlowSignUrlRequest::new(flow_id.clone()).flow_approver_infos(vec![signer()]);
             let long_url = print_links(&client, &request).await?;

@@ -229,7 +229,7 @@ mod through_the_emulator {
             )
             .await
             .unwrap();
-        let flow_id = created.flow_id.unwrap();
+        let flow_id = created.flow_id;
         client
             .create_document(
                 &CreateDocumentRequest::new(operator.clone(), "template-1")

@@ -282,7 +282,7 @@ async fn the_whole_flow_lifecycle() {
         ))
         .await
         .unwrap();
-    let flow_id = created.flow_id.unwrap();
+    let flow_id = created.flow_id;
     let describe = || DescribeFlowInfoRequest::new().flow_ids(vec![flow_id.clone()]);
     let status = |response: ess_generated::DescribeFlowInfoResponse| {
         let detail = response.flow_detail_infos.unwrap().remove(0);
@@ -315,10 +315,7 @@ async fn the_whole_flow_lifecycle() {
         .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
         .await
         .unwrap();
-    assert_eq!(
-        started.status(),
-        Some(&ess_generated::StartFlowStatus::Started)
-    );
+    assert_eq!(started.status(), &ess_generated::StartFlowStatus::Started);
     assert_eq!(
         status(client.describe_flow_info(&describe()).await.unwrap()),
         (FlowStatus::ToSign, vec![ApproveStatus::ToSign; 2])
@@ -360,7 +357,7 @@ async fn the_whole_flow_lifecycle() {
         ))
         .await
         .unwrap();
-    let other = created.flow_id.unwrap();
+    let other = created.flow_id;
     client
         .create_document(
             &CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(other.clone()),
@@ -548,7 +545,7 @@ async fn under_fault(
         Call::CreateDocument | Call::StartFlow => {
             let setup = client(&emulator, |c| c);
             let request = CreateFlowRequest::new(operator.clone(), "f", vec![person()]);
-            let id = setup.create_flow(&request).await.unwrap().flow_id.unwrap();
+            let id = setup.create_flow(&request).await.unwrap().flow_id;
             if call == Call::StartFlow {
                 let document =
                     CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(id.clone());

@@ -346,3 +346,64 @@ fn service_errors_carry_code_message_and_request_id() {
         ErrorCode::ResourceNotFoundFlow
     );
 }
+
+#[test]
+fn numbers_are_set_with_literals() {
+    // `impl Into<u64>` would refuse these literals (E0277); the setters take the number.
+    let request = DescribeFlowTemplatesRequest::new(UserInfo::new().user_id("operator-1"))
+        .offset(20)
+        .limit(10);
+    assert_eq!(request.offset, Some(20));
+    let component = Component::new(ComponentType::SignSeal, 60.0, 120.0, 1, 100.5, 200.0, 0);
+    assert_eq!(component.component_page, 1);
+    assert_eq!(component.component_type(), &ComponentType::SignSeal);
+}
+
+#[test]
+fn every_type_answers_reach_reads_through_getters() {
+    let info: DescribeFlowInfoResponse = serde_json::from_value(json!({
+        "FlowDetailInfos": [{
+            "FlowId": "f-1",
+            "FlowStatus": 4,
+            "CreatedOn": 1700000000,
+            "FlowApproverInfos": [{"ApproveStatus": 3, "SignOrder": 0, "ApproveTime": 1700000100}]
+        }],
+        "RequestId": "r-1"
+    }))
+    .unwrap();
+    assert_eq!(info.request_id(), "r-1");
+    let flow = &info.flow_detail_infos()[0];
+    assert_eq!(flow.flow_id(), Some("f-1"));
+    assert_eq!(flow.flow_status(), Some(&FlowStatus::Signed));
+    assert_eq!(flow.created_on(), Some(1_700_000_000));
+    assert_eq!(flow.user_flow_type(), None);
+    let signer = &flow.flow_approver_infos()[0];
+    assert_eq!(signer.approve_status(), Some(&ApproveStatus::Signed));
+    assert_eq!(signer.approve_time(), Some(1_700_000_100));
+    // Absent lists read as empty.
+    assert!(flow.cc_infos().is_empty());
+}
+
+#[test]
+fn members_confirmed_present_are_plain_and_required_when_decoding() {
+    let created: CreateFlowResponse = serde_json::from_value(
+        json!({"FlowId": "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm", "RequestId": "r"}),
+    )
+    .unwrap();
+    let flow_id: &str = created.flow_id();
+    assert_eq!(flow_id, "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm");
+    // An answer without it is a decode error, not an empty id handed to the next call.
+    let missing = serde_json::from_value::<CreateFlowResponse>(json!({"RequestId": "r"}));
+    assert!(missing.unwrap_err().to_string().contains("FlowId"));
+}
+
+#[test]
+fn types_both_sides_reach_set_with_with_and_read_by_name() {
+    // Staff is sent (UpdateIntegrationEmployees) and answered (DescribeIntegrationEmployees).
+    let staff = Staff::new()
+        .with_display_name("张三")
+        .with_mobile("13800000000");
+    assert_eq!(staff.display_name(), Some("张三"));
+    assert_eq!(staff.mobile(), Some("13800000000"));
+    assert!(staff.roles().is_empty());
+}

@@ -79,7 +79,7 @@ fn trace_logs_of_a_signing_path_carry_no_personal_data() {
             )
             .await
             .unwrap();
-        let flow_id = created.flow_id.clone().unwrap();
+        let flow_id = created.flow_id().to_owned();
         client
             .create_document(
                 &CreateDocumentRequest::new(operator.clone(), "template-1")

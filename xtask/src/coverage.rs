@@ -23,6 +23,9 @@ struct Floors {
     actions: f64,
     input_members: f64,
     classified: f64,
+    /// Percent of the members whose upstream doc lists values that are typed by an enum or
+    /// reviewed (`keep_wire_type`).
+    listed_values_typed: f64,
 }
 
 /// One measured share.
@@ -63,6 +66,8 @@ pub(crate) struct Coverage {
     pub(crate) output_members: Share,
     /// Members whose name looks personal, with `sensitive` set either way.
     pub(crate) classified: Share,
+    /// Members typed by an enum, or listing values upstream gives: typed or reviewed.
+    pub(crate) listed_values: Share,
     pub(crate) sensitive: usize,
 }
 
@@ -87,6 +92,10 @@ pub(crate) fn measure(spec: &Spec) -> Coverage {
             share.add(m.doc.is_some(), label);
             if privacy::needs_classification(&m.name, &m.ty) {
                 coverage.classified.add(m.sensitive.is_some(), label);
+            }
+            if m.enumeration.is_some() || !m.listed_values.is_empty() {
+                let reviewed = m.enumeration.is_some() || m.keep_wire_type.is_some();
+                coverage.listed_values.add(reviewed, label);
             }
             coverage.sensitive += usize::from(m.is_sensitive());
         }
@@ -120,6 +129,11 @@ pub(crate) fn run(root: &Path, list: bool) -> Result<ExitCode> {
             &coverage.classified,
             Some(floors.classified),
         ),
+        (
+            "members listing values typed or reviewed",
+            &coverage.listed_values,
+            Some(floors.listed_values_typed),
+        ),
     ];
     let mut report = String::new();
     let mut below = Vec::new();
@@ -149,6 +163,10 @@ pub(crate) fn run(root: &Path, list: bool) -> Result<ExitCode> {
             &coverage.input_members,
         ),
         ("unclassified members", &coverage.classified),
+        (
+            "members listing values with no enum and no review",
+            &coverage.listed_values,
+        ),
     ];
     for (what, share) in lists {
         if share.missing.is_empty() {
@@ -208,6 +226,8 @@ types:
     members:
       - {name: ThingId, type: string, doc: Id of the thing.}
       - {name: OwnerMobile, type: string, sensitive: true}
+      - {name: Kind, type: string, listed_values: [A, B], doc: Kind.}
+      - {name: Mode, type: string, listed_values: [X, Y], keep_wire_type: depends on Kind, doc: Mode.}
   MakeThingRequest:
     members:
       - {name: OwnerName, type: string}
@@ -228,8 +248,9 @@ types:
         let c = measure(&spec);
         assert_eq!((c.actions.done, c.actions.total), (1, 2));
         assert_eq!(c.actions.missing, ["MakeThing"]);
-        // ThingId and Part.LinkUrl are documented; OwnerMobile, OwnerName and Part are not.
-        assert_eq!((c.input_members.done, c.input_members.total), (2, 5));
+        // ThingId, Kind, Mode and Part.LinkUrl are documented; OwnerMobile, OwnerName and
+        // Part are not.
+        assert_eq!((c.input_members.done, c.input_members.total), (4, 7));
         assert_eq!(
             c.input_members.missing,
             [
@@ -242,5 +263,8 @@ types:
         assert_eq!((c.classified.done, c.classified.total), (2, 3));
         assert_eq!(c.classified.missing, ["MakeThingRequest.OwnerName"]);
         assert_eq!(c.sensitive, 1);
+        // Kind lists values with no enum and no review; Mode was reviewed.
+        assert_eq!((c.listed_values.done, c.listed_values.total), (1, 2));
+        assert_eq!(c.listed_values.missing, ["GetThingRequest.Kind"]);
     }
 }

@@ -94,7 +94,7 @@ impl Presence {
             return Err("there are no official examples to confirm it against".to_owned());
         }
         match self.seen.get(&(ty.to_owned(), member.to_owned())) {
-            None | Some((_, 0)) => Err("no official example answer shows it".to_owned()),
+            None => Err("no official example answer reaches its type".to_owned()),
             Some((seen, present)) if present < seen => Err(format!(
                 "{} of {seen} official example answers leave it out",
                 seen - present

@@ -27,6 +27,7 @@ pub(super) fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         (
             quote! {
                 /// The value as sent on the wire.
+                #[inline]
                 pub fn as_str(&self) -> &str {
                     match self {
                         #(Self::#variants => #wire_values,)*
@@ -42,6 +43,7 @@ pub(super) fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
         (
             quote! {
                 /// The value as sent on the wire.
+                #[inline]
                 pub fn value(&self) -> #raw {
                     match self {
                         #(Self::#variants => #wire_values,)*
@@ -72,6 +74,7 @@ pub(super) fn enum_item(e: &EnumIr, cfg: &TokenStream) -> TokenStream {
             #to_wire
 
             /// Whether the spec lists this value.
+            #[inline]
             pub fn is_known(&self) -> bool {
                 !matches!(self, Self::Unknown(_))
             }

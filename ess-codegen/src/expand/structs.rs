@@ -243,12 +243,14 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
             impl #name {
                 #[doc = #new_doc]
                 #many_args
+                #[inline]
                 pub fn new(#(#required_ids: #required_tys),*) -> Self {
                     Self { #(#inits,)* }
                 }
                 #(
                     #[doc = #setter_docs]
                     #setter_deprecations
+                    #[inline]
                     pub fn #setter_names(mut self, value: #setter_tys) -> Self {
                         self.#setter_ids = Some(#setter_values);
                         self
@@ -430,8 +432,10 @@ fn getter(f: &FieldIr) -> TokenStream {
         }
     };
     let doc = doc_line(&doc);
+    // `#[inline]`: not compiled in this crate unless called; a caller compiles the few it uses.
     quote! {
         #[doc = #doc]
+        #[inline]
         pub fn #name(&self) -> #ret {
             #body
         }

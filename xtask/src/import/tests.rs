@@ -436,3 +436,102 @@ mod upstream {
         assert!(leaks.is_empty(), "overlay copies upstream prose: {leaks:?}");
     }
 }
+
+/// The fixture with a `Kind` member on `GetThingRequest` whose upstream doc lists values.
+fn with_listed_kind(mut sources: Sources) -> Sources {
+    let mut api: serde_json::Value = serde_json::from_str(&sources.api_text).unwrap();
+    api["objects"]["GetThingRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "Kind", "type": "int", "member": "int64",
+            "document": "种类<ul><li><b>0</b>: 甲</li><li><b>1</b>: 乙</li><li><b>2</b>: 丙</li></ul>",
+            "required": false}));
+    sources.api_text = api.to_string();
+    sources
+}
+
+const KIND_ENUM: &str = "enums:\n  Kind:\n    type: int64\n    values:\n      - {value: \"0\", name: A}\n      - {value: \"1\", name: B}\n";
+
+#[test]
+fn a_member_listing_values_is_typed_by_an_enum_that_has_them_all() {
+    // The enum lacks `2`, which upstream lists: refused at the member's `enum:`.
+    let overlay = format!(
+        "{KIND_ENUM}types:\n  GetThingRequest:\n    members:\n      Kind:\n        enum: Kind\n"
+    );
+    let err = generate(&with_listed_kind(sources(&overlay)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "error: upstream lists `2` for `GetThingRequest.Kind`, which enum `Kind` lacks"
+        ),
+        "{err}"
+    );
+    // With the value, the member is typed; the spec records no separate list.
+    let overlay = overlay.replace("name: B}\n", "name: B}\n      - {value: \"2\", name: C}\n");
+    let text = generate(&with_listed_kind(sources(&overlay))).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let kind = &spec.types.get("GetThingRequest").unwrap().members[2];
+    assert_eq!(
+        kind.enumeration.as_deref().map(String::as_str),
+        Some("Kind")
+    );
+    assert!(kind.listed_values.is_empty());
+}
+
+#[test]
+fn a_member_listing_values_without_an_enum_is_recorded_and_a_stale_review_refused() {
+    // Untyped and unreviewed: the values go into the spec, for docs and coverage.
+    let text = generate(&with_listed_kind(sources(""))).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let kind = &spec.types.get("GetThingRequest").unwrap().members[2];
+    assert_eq!(kind.listed_values, ["0", "1", "2"]);
+    assert_eq!(kind.keep_wire_type, None);
+    // A review of a member whose doc lists nothing is stale.
+    let overlay =
+        "types:\n  GetThingRequest:\n    members:\n      ThingId:\n        keep_wire_type: an id\n";
+    let err = generate(&with_listed_kind(sources(overlay)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "`GetThingRequest.ThingId` keeps its wire type, but upstream lists no values for it"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn always_present_needs_upstreams_flag_and_every_example_answer() {
+    let mut with_note = sources(
+        "types:\n  GetThingResponse:\n    members:\n      Note:\n        always_present: true\n",
+    );
+    let mut api: serde_json::Value = serde_json::from_str(&with_note.api_text).unwrap();
+    api["objects"]["GetThingResponse"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .insert(
+            0,
+            serde_json::json!({"name": "Note", "type": "string", "member": "string",
+            "document": "备注", "output_required": true}),
+        );
+    with_note.api_text = api.to_string();
+    let answer = |body: &str| {
+        serde_json::json!({"actions": {"GetThing": [{"input": "{}", "output": body}]}}).to_string()
+    };
+    // Without examples there is nothing to confirm against.
+    let err = generate(&with_note).unwrap_err().to_string();
+    assert!(err.contains("there are no official examples"), "{err}");
+    // An example answer that leaves it out refutes it.
+    with_note.examples_json = Some(answer(r#"{"Response": {"RequestId": "r"}}"#));
+    let err = generate(&with_note).unwrap_err().to_string();
+    assert!(
+        err.contains("`GetThingResponse.Note` cannot be confirmed always present: 1 of 1 official example answers leave it out"),
+        "{err}"
+    );
+    // Shown by every example answer: confirmed.
+    with_note.examples_json = Some(answer(r#"{"Response": {"Note": "n", "RequestId": "r"}}"#));
+    let text = generate(&with_note).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    assert!(spec.types.get("GetThingResponse").unwrap().members[0].always_present);
+}
