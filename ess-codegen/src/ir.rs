@@ -322,9 +322,10 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             .zip(facts)
             .map(|(m, facts)| {
                 // Every answer carries a RequestId (the runtime refuses one without), so a
-                // response's is a plain `String`.
+                // response's is a plain `String`. Validation allows `always_present` only on
+                // types no request reaches.
                 let always_present = m.required
-                    || (output_only && m.always_present)
+                    || m.always_present
                     || (is_response
                         && m.name.as_str() == "RequestId"
                         && facts.ty == TypeRef::Scalar(Scalar::String));
@@ -342,7 +343,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                     doc: FieldDoc {
                         text: m.doc.clone(),
                         required: m.required,
-                        always_present: output_only && m.always_present,
+                        always_present: m.always_present,
                         listed: m.listed_values.clone(),
                         kept: m.keep_wire_type.clone(),
                         disabled: m.disabled,

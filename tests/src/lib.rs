@@ -55,3 +55,26 @@ pub fn official_python(target_dir: &Path) -> PathBuf {
     std::fs::write(&marker, wanted).expect("write the venv marker");
     bin
 }
+
+/// Creates the flow `request` describes on an emulator, adds a document from the emulator's
+/// seeded template `template-1`, starts the flow and returns its FlowId: the setup of every
+/// suite that needs a flow its signers can sign. Panics on any error (tests only).
+pub async fn create_and_start_flow(
+    client: &ess_generated::Client,
+    request: &ess_generated::CreateFlowRequest,
+) -> String {
+    use ess_generated::{CreateDocumentRequest, StartFlowRequest};
+    let operator = request.operator.clone();
+    let created = client.create_flow(request).await.expect("CreateFlow");
+    let flow_id = created.flow_id().to_owned();
+    let document = CreateDocumentRequest::new(operator.clone(), "template-1").flow_id(&flow_id);
+    client
+        .create_document(&document)
+        .await
+        .expect("CreateDocument");
+    client
+        .start_flow(&StartFlowRequest::new(operator, flow_id.as_str()))
+        .await
+        .expect("StartFlow");
+    flow_id
+}

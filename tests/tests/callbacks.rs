@@ -197,10 +197,9 @@ mod through_the_emulator {
     use super::*;
     use ess_emulator::{CallbackFault, CallbackTarget, DEMO_PERSON, Emulator};
     use ess_generated::{
-        ApproverType, CallbackInfo, Client, Config, CreateDocumentRequest, CreateFlowRequest,
-        CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint,
-        FlowCreateApprover, FlowStatus, ModifyApplicationCallbackInfoRequest, StartFlowRequest,
-        UserInfo,
+        ApproverType, CallbackInfo, Client, Config, CreateFlowRequest, CreateFlowSignUrlRequest,
+        Credentials, DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, FlowStatus,
+        ModifyApplicationCallbackInfoRequest, UserInfo,
     };
 
     fn client(emulator: &Emulator) -> Client {
@@ -222,26 +221,8 @@ mod through_the_emulator {
     /// Creates, documents and starts a one-signer flow; returns its id.
     async fn started_flow(client: &Client, name: &str) -> String {
         let operator = UserInfo::new().user_id("operator-1");
-        let created = client
-            .create_flow(
-                &CreateFlowRequest::new(operator.clone(), name, vec![person()])
-                    .user_data("order-42"),
-            )
-            .await
-            .unwrap();
-        let flow_id = created.flow_id;
-        client
-            .create_document(
-                &CreateDocumentRequest::new(operator.clone(), "template-1")
-                    .flow_id(flow_id.clone()),
-            )
-            .await
-            .unwrap();
-        client
-            .start_flow(&StartFlowRequest::new(operator, flow_id.clone()))
-            .await
-            .unwrap();
-        flow_id
+        let request = CreateFlowRequest::new(operator, name, vec![person()]).user_data("order-42");
+        ess_tests::create_and_start_flow(client, &request).await
     }
 
     /// Signs the flow's one signer on the link's page, as a test signer would.

@@ -7,9 +7,8 @@ use std::sync::Mutex;
 
 use ess_emulator::Emulator;
 use ess_generated::{
-    ApproverType, CcInfo, Client, Config, CreateDocumentRequest, CreateFlowRequest,
-    CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint, FlowCreateApprover,
-    StartFlowRequest, UserInfo,
+    ApproverType, CcInfo, Client, Config, CreateFlowRequest, CreateFlowSignUrlRequest, Credentials,
+    DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, UserInfo,
 };
 
 /// Everything the subscriber writes, through [`Sink`].
@@ -72,25 +71,9 @@ fn trace_logs_of_a_signing_path_carry_no_personal_data() {
         #[allow(deprecated)]
         let operator = UserInfo::new().user_id("operator-1").client_ip(CLIENT_IP);
 
-        let created = client
-            .create_flow(
-                &CreateFlowRequest::new(operator.clone(), "Lease", vec![signer()])
-                    .cc_infos(vec![CcInfo::new().name(CC_NAME).mobile(CC_MOBILE)]),
-            )
-            .await
-            .unwrap();
-        let flow_id = created.flow_id().to_owned();
-        client
-            .create_document(
-                &CreateDocumentRequest::new(operator.clone(), "template-1")
-                    .flow_id(flow_id.clone()),
-            )
-            .await
-            .unwrap();
-        client
-            .start_flow(&StartFlowRequest::new(operator.clone(), flow_id.clone()))
-            .await
-            .unwrap();
+        let request = CreateFlowRequest::new(operator, "Lease", vec![signer()])
+            .cc_infos(vec![CcInfo::new().name(CC_NAME).mobile(CC_MOBILE)]);
+        let flow_id = ess_tests::create_and_start_flow(&client, &request).await;
         let links = client
             .create_flow_sign_url(
                 &CreateFlowSignUrlRequest::new(flow_id.clone()).flow_approver_infos(vec![signer()]),

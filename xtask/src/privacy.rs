@@ -2,6 +2,8 @@
 //! named is classified in the overlay (`sensitive: true`, or `false` once reviewed), so a new
 //! upstream member carrying a phone number cannot reach `Debug` output unnoticed.
 
+use ess_codegen::spec::{Scalar, TypeRef};
+
 /// Words of a PascalCase name that suggest personal data or a secret: contact details, names,
 /// addresses, links (the service's links are bearer credentials), codes and tokens, network
 /// addresses, and face or video verification data.
@@ -18,17 +20,17 @@ const PAIRS: &[(&str, &str)] = &[
     ("bank", "account"),
 ];
 
-const SCALARS: &[&str] = &["string", "int64", "uint64", "float", "bool"];
-
 /// Whether a member of this name and spec type needs a classification: its name looks
 /// personal and its value is a scalar or a list of scalars. Members of a named type are
 /// left to that type's own members.
 pub(crate) fn needs_classification(name: &str, ty: &str) -> bool {
-    let item = ty
-        .strip_prefix("list<")
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(ty);
-    SCALARS.contains(&item) && looks_personal(name)
+    item_scalar(ty).is_some() && looks_personal(name)
+}
+
+/// The scalar of a spec type or of its list items (`list<string>`: string); `None` for a
+/// named type.
+pub(crate) fn item_scalar(ty: &str) -> Option<Scalar> {
+    TypeRef::parse(ty).ok().and_then(|t| t.item_scalar())
 }
 
 /// Whether a PascalCase member name looks like it carries personal data or a secret.

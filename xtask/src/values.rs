@@ -3,7 +3,9 @@
 //! by an enum that has them all, or reviewed and kept as its wire type, so a value list
 //! upstream adds or changes cannot pass unnoticed.
 
-use crate::prose;
+use ess_codegen::spec::Scalar;
+
+use crate::{privacy, prose};
 
 /// Wire values listed in `doc` (upstream HTML), in order, without repeats: each item, line
 /// or clause that starts with a value and a colon (`0 :`, `**HTTP**：`). `None` when fewer
@@ -46,13 +48,10 @@ fn pieces(doc: &str) -> Vec<&str> {
     }
 }
 
-/// Whether a spec type is a scalar or a list of scalars, the members an enum can type.
-pub(crate) fn is_scalar(ty: &str) -> bool {
-    let item = ty
-        .strip_prefix("list<")
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(ty);
-    matches!(item, "string" | "int64" | "uint64" | "float" | "bool")
+/// Whether a member of this spec type can have values an enum types: a scalar other than a
+/// flag, or a list of them.
+pub(crate) fn enumerable(ty: &str) -> bool {
+    privacy::item_scalar(ty).is_some_and(|s| s != Scalar::Bool)
 }
 
 /// `0` from `0 : 企业`, `HTTP` from `**HTTP**：...`: an integer or an identifier of 2 to 41

@@ -253,7 +253,7 @@ pub(super) fn merge(
             let enumeration = enumeration.or_else(|| shared.and_then(|s| s.enumeration.clone()));
             let keep_wire_type =
                 keep_wire_type.or_else(|| shared.and_then(|s| s.keep_wire_type.clone()));
-            let listed = (ty != "bool" && ty != "list<bool>" && values::is_scalar(&ty))
+            let listed = values::enumerable(&ty)
                 .then(|| values::listed(&m.document))
                 .flatten();
             let mut listed_values = Vec::new();

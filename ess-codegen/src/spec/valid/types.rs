@@ -286,7 +286,11 @@ impl<'a> Validator<'a> {
                                 "{what} has type `{ty}` but enum `{}` holds {}",
                                 &**enum_name, &*def.ty
                             ),
-                            "an enum's type must match the member's (item) type",
+                            if integer(scalar) && integer(enum_scalar) {
+                                "an integer enum types a uint64 member only when no value is negative"
+                            } else {
+                                "an enum's type must match the member's (item) type (integer enums type int64 and uint64 alike)"
+                            },
                         );
                     } else {
                         enum_values = Some(def.values.iter().map(|v| v.value.as_str()).collect());
