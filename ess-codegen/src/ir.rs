@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names;
-use crate::spec::checked::RequirementFacts;
-use crate::spec::{Scalar, Status, TypeRef, Validated, Value};
+use crate::spec::checked::{PaginationFacts, RequirementFacts, WaiterFacts};
+use crate::spec::{OffsetKind, Scalar, Status, TypeRef, Validated, Value};
 
 /// Everything the code generator emits, in deterministic (sorted) order.
 #[derive(Debug)]
@@ -136,7 +136,7 @@ pub(crate) struct StructIr {
 }
 
 /// A field of a structure.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct FieldIr {
     /// Wire name.
     pub(crate) wire: String,
@@ -159,7 +159,7 @@ pub(crate) struct FieldIr {
 }
 
 /// What rustdoc says about a field.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct FieldDoc {
     /// Our words.
     pub(crate) text: Option<String>,
@@ -210,6 +210,10 @@ pub(crate) struct ActionIr {
     pub(crate) errors: Vec<usize>,
     /// Per-action requirements.
     pub(crate) requirements: Vec<RequirementIr>,
+    /// Paging, for list actions.
+    pub(crate) pagination: Option<PaginationIr>,
+    /// The waiter, for the describe half of an asynchronous job.
+    pub(crate) waiter: Option<WaiterIr>,
     /// Every structure and enum the request and response reach.
     pub(crate) closure: BTreeSet<String>,
     /// The cargo feature that enables this action (`create-flow-sign-url`).
@@ -227,6 +231,40 @@ pub(crate) struct RequirementIr {
     pub(crate) any_of: Vec<Vec<(String, String, bool, bool)>>,
     /// Condition: (field ident, is optional, scalar, values, is an enum).
     pub(crate) when: Option<(String, bool, Scalar, Vec<Value>, bool)>,
+}
+
+/// A list action's paging.
+#[derive(Debug)]
+pub(crate) struct PaginationIr {
+    /// What `Offset` counts.
+    pub(crate) offset: OffsetKind,
+    /// The request's `Offset` field.
+    pub(crate) offset_field: FieldIr,
+    /// The response's items field.
+    pub(crate) items: FieldIr,
+    /// The type of one item.
+    pub(crate) item: FieldTy,
+    /// The response's total field.
+    pub(crate) total: Option<FieldIr>,
+}
+
+/// A waiter: where the status is, and what its values mean.
+#[derive(Debug)]
+pub(crate) struct WaiterIr {
+    /// `wait_for_<name>`.
+    pub(crate) name: String,
+    /// The actions that start the job.
+    pub(crate) started_by: Vec<String>,
+    /// Path steps from the response to the structure holding the status.
+    pub(crate) steps: Vec<PathStep>,
+    /// The status field.
+    pub(crate) status: FieldIr,
+    /// The status enum.
+    pub(crate) enumeration: String,
+    /// Variants meaning success, failure, and still running.
+    pub(crate) success: Vec<String>,
+    pub(crate) failure: Vec<String>,
+    pub(crate) pending: Vec<String>,
 }
 
 /// One step of a requirement path.
@@ -400,6 +438,10 @@ pub(crate) fn build(spec: &Validated) -> Ir {
             .map(|r| requirement(&structs, r))
             .collect();
         let (request, response) = (rust_of(&action.input), rust_of(&action.output));
+        let paging = facts
+            .pagination
+            .as_ref()
+            .map(|p| pagination(&structs, index[&request], index[&response], p));
         let mut closure = BTreeSet::new();
         for root in [&request, &response] {
             collect_closure(&structs, &index, root, &mut closure);
@@ -433,6 +475,10 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                 })
                 .collect(),
             requirements,
+            pagination: paging,
+            waiter: action.waiter.as_ref().zip(facts.waiter.as_ref()).map(|(w, f)| {
+                waiter(&structs, &spec.enums.0[f.enumeration], &checked.enums[f.enumeration], w, f)
+            }),
             closure,
             feature: names::kebab(name),
         });
@@ -595,9 +641,8 @@ fn collect_closure(
 }
 
 /// A requirement in the terms of the structures (`structs[i]` is the spec's type `i`).
-fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr {
-    let steps = facts
-        .steps
+fn path_steps(structs: &[StructIr], steps: &[crate::spec::checked::Step]) -> Vec<PathStep> {
+    steps
         .iter()
         .map(|step| {
             let field = &structs[step.owner].fields[step.member];
@@ -608,7 +653,56 @@ fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr 
                 optional: field.optional,
             }
         })
-        .collect();
+        .collect()
+}
+
+fn pagination(
+    structs: &[StructIr],
+    request: usize,
+    response: usize,
+    facts: &PaginationFacts,
+) -> PaginationIr {
+    let items = structs[response].fields[facts.items].clone();
+    let item = match &items.ty {
+        FieldTy::List(item) => (**item).clone(),
+        other => other.clone(),
+    };
+    PaginationIr {
+        offset: facts.offset,
+        offset_field: structs[request].fields[facts.offset_member].clone(),
+        items,
+        item,
+        total: facts.total.map(|i| structs[response].fields[i].clone()),
+    }
+}
+
+fn waiter(
+    structs: &[StructIr],
+    (enum_name, _): &(marked_yaml::Spanned<String>, crate::spec::EnumDef),
+    enum_facts: &crate::spec::checked::EnumFacts,
+    spec: &crate::spec::Waiter,
+    facts: &WaiterFacts,
+) -> WaiterIr {
+    let variants = |values: &[usize]| -> Vec<String> {
+        values
+            .iter()
+            .map(|&i| enum_facts.variants[i].clone())
+            .collect()
+    };
+    WaiterIr {
+        name: spec.name.to_string(),
+        started_by: spec.started_by.iter().map(|s| s.to_string()).collect(),
+        steps: path_steps(structs, &facts.steps),
+        status: structs[facts.target].fields[facts.member].clone(),
+        enumeration: enum_name.to_string(),
+        success: variants(&facts.success),
+        failure: variants(&facts.failure),
+        pending: variants(&facts.pending),
+    }
+}
+
+fn requirement(structs: &[StructIr], facts: &RequirementFacts) -> RequirementIr {
+    let steps = path_steps(structs, &facts.steps);
     let target = &structs[facts.target];
     let member = |i: usize| {
         let f = &target.fields[i];

@@ -33,12 +33,19 @@ pub const IMPORTED_RUNTIME: &[&str] = &[
     "EndpointHosts",
     "Error",
     "HttpTransport",
+    "OffsetKind",
+    "Paginated",
+    "Paginator",
     "Path",
     "Redacted",
     "Transport",
     "UnknownValue",
     "Validate",
     "Violation",
+    "WaitOptions",
+    "WaitState",
+    "Waitable",
+    "Waited",
     "WithOptions",
 ];
 
@@ -86,6 +93,16 @@ pub fn is_unescapable_keyword(name: &str) -> bool {
 pub fn is_pascal_ident(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Whether `name` is lowercase ASCII words joined by `_` (`flow_evidence_report`).
+pub fn is_snake_ident(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('_')
+        && !name.contains("__")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Whether `name` is an ASCII identifier starting with a letter (a wire member name).

@@ -63,6 +63,19 @@ pub enum Error<C = String> {
     /// The service answered with `Response.Error`.
     #[error("{0}")]
     Service(ServiceError<C>),
+    /// A paginator fetched its maximum number of pages and refused the next (nothing was
+    /// sent).
+    #[error("stopped after {limit} pages (the paginator's max_pages)")]
+    TooManyPages {
+        /// The maximum (`Paginator::max_pages`).
+        limit: u32,
+    },
+    /// A waiter's job was still running when its timeout passed.
+    #[error("still running after the waiter's timeout of {timeout:?}")]
+    WaitTimeout {
+        /// The timeout (`WaitOptions::timeout`).
+        timeout: Duration,
+    },
 }
 
 impl<C> Error<C> {
@@ -105,6 +118,8 @@ impl<C> Error<C> {
                 message: e.message,
                 request_id: e.request_id,
             }),
+            Error::TooManyPages { limit } => Error::TooManyPages { limit },
+            Error::WaitTimeout { timeout } => Error::WaitTimeout { timeout },
         }
     }
 }
@@ -140,6 +155,8 @@ impl<C: AsRef<str>> Error<C> {
             } => *may_have_executed,
             Error::ResponseTooLarge { .. } | Error::Decode { .. } => true,
             Error::Service(e) => !is_refusal(e.code.as_ref()),
+            // Nothing more was sent; what a waiter sends are reads.
+            Error::TooManyPages { .. } | Error::WaitTimeout { .. } => false,
         }
     }
 

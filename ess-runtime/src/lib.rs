@@ -10,12 +10,14 @@ pub mod credentials;
 mod drift;
 mod error;
 mod http;
+mod paginate;
 pub mod rate_limit;
 mod redact;
 pub mod retry;
 pub mod signer;
 mod unknown;
 mod validate;
+mod wait;
 
 pub use action::{
     Action, CallInfo, CallOptions, EndpointHosts, Transport, WithOptions, call, decode,
@@ -27,10 +29,12 @@ pub use credentials::{
 };
 pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;
+pub use paginate::{OffsetKind, Paginated, Paginator};
 pub use redact::Redacted;
 pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;
 pub use validate::{Path, Validate, Violation, Violations, check};
+pub use wait::{WaitOptions, WaitState, Waitable, Waited, wait};
 
 /// Serde for a generated enum, one line per enum in generated code: the enum travels as its
 /// wire value (`as_str()` for `str`, `value()` for an integer type), and every wire value

@@ -1,8 +1,8 @@
 //! Writes a [`Spec`] as the YAML text of spec/ess.yaml.
 
 use ess_codegen::spec::{
-    Action, CallbackDef, EnumDef, Length, Member, NamedMap, Range, Requirement, Spanned, Spec,
-    Status, TypeDef, Usage,
+    Action, CallbackDef, EnumDef, Length, Member, NamedMap, OffsetKind, Pagination, Range,
+    Requirement, Spanned, Spec, Status, TypeDef, Usage, Waiter,
 };
 
 use crate::yaml::{MapBuilder, Node, document};
@@ -105,6 +105,35 @@ fn action(action: &Action) -> Node {
             (!action.requirements.is_empty())
                 .then(|| Node::Seq(action.requirements.iter().map(requirement).collect())),
         )
+        .opt_node("pagination", action.pagination.as_ref().map(pagination))
+        .opt_node("waiter", action.waiter.as_ref().map(waiter))
+        .build()
+}
+
+fn pagination(p: &Pagination) -> Node {
+    let offset = match *p.offset {
+        OffsetKind::Page => "page",
+        OffsetKind::Item => "item",
+    };
+    MapBuilder::new()
+        .str("offset", offset)
+        .str("items", p.items.as_str())
+        .opt_str("total", p.total.as_ref().map(|t| t.to_string()))
+        .build_flow()
+}
+
+fn waiter(w: &Waiter) -> Node {
+    let values = |list: &[Spanned<String>]| (!list.is_empty()).then(|| flow_strings(list));
+    MapBuilder::new()
+        .str("name", w.name.as_str())
+        .opt_node(
+            "started_by",
+            (!w.started_by.is_empty()).then(|| flow_strings(&w.started_by)),
+        )
+        .str("status", w.status.as_str())
+        .node("success", flow_strings(&w.success))
+        .opt_node("failure", values(&w.failure))
+        .opt_node("pending", values(&w.pending))
         .build()
 }
 

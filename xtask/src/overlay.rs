@@ -2,7 +2,7 @@
 //! (constraints, enums, rate limits, sensitivity, per-action error codes, our own docs).
 
 use ess_codegen::spec::{
-    CallbackDef, EnumDef, Length, NamedMap, Range, Requirement, Spanned, TypeDef,
+    CallbackDef, EnumDef, Length, NamedMap, Pagination, Range, Requirement, Spanned, TypeDef, Waiter,
 };
 use serde::Deserialize;
 
@@ -111,6 +111,13 @@ pub(crate) struct ActionPatch {
     pub(crate) errors: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) requirements: Vec<Requirement>,
+    /// Paging of a list action: what `Offset` counts (from its upstream doc), where the items
+    /// and the total are.
+    #[serde(default)]
+    pub(crate) pagination: Option<Pagination>,
+    /// The describe half of an asynchronous job: its status and what each value means.
+    #[serde(default)]
+    pub(crate) waiter: Option<Waiter>,
 }
 
 /// Facts about one type.

@@ -54,10 +54,13 @@ pub(crate) fn enumerable(ty: &str) -> bool {
     privacy::item_scalar(ty).is_some_and(|s| s != Scalar::Bool)
 }
 
-/// `0` from `0 : 企业`, `HTTP` from `**HTTP**：...`: an integer or an identifier of 2 to 41
-/// characters, then a colon (ASCII or full width), emphasis marks aside.
+/// `0` from `0 : 企业`, `HTTP` from `**HTTP**：...`, `4` from `**4** - 执行成功`: an integer
+/// or an identifier of 2 to 41 characters, then a colon (ASCII or full width), or a dash
+/// after an emphasized value, emphasis marks aside.
 fn leading_value(text: &str) -> Option<String> {
-    let text = text.trim_start().trim_start_matches('*').trim_start();
+    let text = text.trim_start();
+    let emphasized = text.starts_with("**");
+    let text = text.trim_start_matches('*').trim_start();
     let end = text
         .char_indices()
         .find(|&(i, c)| !(c.is_ascii_alphanumeric() || c == '_' || (i == 0 && c == '-')))
@@ -67,7 +70,8 @@ fn leading_value(text: &str) -> Option<String> {
         .trim_start()
         .trim_start_matches('*')
         .trim_start();
-    if !(rest.starts_with(':') || rest.starts_with('：')) {
+    let dash = emphasized && rest.starts_with("- ");
+    if !(rest.starts_with(':') || rest.starts_with('：') || dash) {
         return None;
     }
     let number = token.strip_prefix('-').unwrap_or(token);
@@ -95,6 +99,12 @@ mod tests {
             listed("跳转方式：<br>**HTTP**：链接<br>**APP**: 小程序路径；-2: 失败"),
             Some(vec!["HTTP".into(), "APP".into(), "-2".into()])
         );
+        // An emphasized value may be followed by a dash instead of a colon.
+        assert_eq!(
+            listed("<ul><li>**1** - 排队中</li> <li>**PROCESSING**  - 执行中</li></ul>"),
+            Some(vec!["1".into(), "PROCESSING".into()])
+        );
+        assert_eq!(listed("<li>1 - 一</li><li>2 - 二</li>"), None);
         // Repeats count once; prose with a colon after a word is not a value.
         assert_eq!(
             listed("<li>ID_CARD: 身份证</li><li>ID_CARD: 身份证</li><li>注: 说明</li>"),

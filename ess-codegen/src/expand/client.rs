@@ -4,8 +4,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{Gate, doc_attrs, doc_line, ident};
-use crate::ir::{ActionIr, Ir};
+use super::{Gate, doc_attrs, doc_line, field_ty, ident};
+use crate::ir::{ActionIr, FieldTy, Ir, PaginationIr, WaiterIr};
+use crate::spec::{OffsetKind, Scalar};
 
 pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: &Gate) -> TokenStream {
     let cfg = gate.one(&a.wire);
@@ -44,6 +45,116 @@ pub(super) fn action_impl(ir: &Ir, a: &ActionIr, gate: &Gate) -> TokenStream {
             pub const ERROR_CODES: &'static [ErrorCode] = &[#(ErrorCode::#variants),*];
         }
     }
+}
+
+/// `Paginated` for a list action's request, `Waitable` for a waiter's.
+pub(super) fn job_impls(a: &ActionIr, gate: &Gate) -> TokenStream {
+    let cfg = gate.one(&a.wire);
+    let request = ident(&a.request);
+    let paging = a.pagination.as_ref().map(|p| {
+        let item = field_ty(&p.item);
+        let kind = match p.offset {
+            OffsetKind::Page => quote!(OffsetKind::Page),
+            OffsetKind::Item => quote!(OffsetKind::Item),
+        };
+        let offset = ident(&p.offset_field.ident);
+        let signed = matches!(p.offset_field.ty, FieldTy::Scalar(Scalar::Int64));
+        let (read, write) = match (signed, p.offset_field.optional) {
+            (true, true) => (
+                quote!(self.#offset.map_or(0, |o| u64::try_from(o).unwrap_or(0))),
+                quote!(Some(i64::try_from(offset).unwrap_or(i64::MAX))),
+            ),
+            (true, false) => (
+                quote!(u64::try_from(self.#offset).unwrap_or(0)),
+                quote!(i64::try_from(offset).unwrap_or(i64::MAX)),
+            ),
+            (false, true) => (quote!(self.#offset.unwrap_or(0)), quote!(Some(offset))),
+            (false, false) => (quote!(self.#offset), quote!(offset)),
+        };
+        let items = ident(&p.items.ident);
+        let (count, into) = if p.items.optional {
+            (
+                quote!(page.#items.as_ref().map_or(0, Vec::len)),
+                quote!(page.#items.unwrap_or_default()),
+            )
+        } else {
+            (quote!(page.#items.len()), quote!(page.#items))
+        };
+        let total = match &p.total {
+            None => quote!(None),
+            Some(f) => {
+                let total = ident(&f.ident);
+                match (f.optional, matches!(f.ty, FieldTy::Scalar(Scalar::Int64))) {
+                    (true, true) => quote!(page.#total.and_then(|t| u64::try_from(t).ok())),
+                    (true, false) => quote!(page.#total),
+                    (false, true) => quote!(u64::try_from(page.#total).ok()),
+                    (false, false) => quote!(Some(page.#total)),
+                }
+            }
+        };
+        quote! {
+            #cfg
+            impl Paginated for #request {
+                type Item = #item;
+                const OFFSET: OffsetKind = #kind;
+                fn offset(&self) -> u64 {
+                    #read
+                }
+                fn set_offset(&mut self, offset: u64) {
+                    self.#offset = #write;
+                }
+                fn item_count(page: &Self::Response) -> usize {
+                    #count
+                }
+                fn into_items(page: Self::Response) -> Vec<Self::Item> {
+                    #into
+                }
+                fn total(page: &Self::Response) -> Option<u64> {
+                    #total
+                }
+            }
+        }
+    });
+    let waiter = a.waiter.as_ref().map(|w| {
+        let mut chain = quote!(::core::iter::once(answer));
+        for step in &w.steps {
+            let f = ident(&step.ident);
+            chain = match (step.list, step.optional) {
+                (true, true) => quote!(#chain.flat_map(|x| x.#f.iter().flatten())),
+                (true, false) => quote!(#chain.flat_map(|x| x.#f.iter())),
+                (false, true) => quote!(#chain.filter_map(|x| x.#f.as_ref())),
+                (false, false) => quote!(#chain.map(|x| &x.#f)),
+            };
+        }
+        let status = ident(&w.status.ident);
+        chain = if w.status.optional {
+            quote!(#chain.map(|x| x.#status.as_ref()))
+        } else {
+            quote!(#chain.map(|x| Some(&x.#status)))
+        };
+        let enumeration = ident(&w.enumeration);
+        let arm = |variants: &[String], state: TokenStream| {
+            (!variants.is_empty()).then(|| {
+                let v = variants.iter().map(|v| ident(v));
+                quote!(Some(#(#enumeration::#v)|*) => WaitState::#state,)
+            })
+        };
+        let success = arm(&w.success, quote!(Succeeded));
+        let failure = arm(&w.failure, quote!(Failed));
+        quote! {
+            #cfg
+            impl Waitable for #request {
+                fn wait_state(answer: &Self::Response) -> WaitState {
+                    WaitState::all(#chain.map(|status| match status {
+                        #success
+                        #failure
+                        _ => WaitState::Pending,
+                    }))
+                }
+            }
+        }
+    });
+    quote!(#paging #waiter)
 }
 
 pub(super) fn error_code_item(ir: &Ir) -> TokenStream {
@@ -133,6 +244,8 @@ pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
         ));
         let doc = doc_attrs(&doc);
         let deprecated = a.deprecated.then(|| quote!(#[deprecated(note = "deprecated by the service")]));
+        let pages = a.pagination.as_ref().map(|p| pages_method(&cfg, a, p));
+        let waiter = a.waiter.as_ref().map(|w| waiter_method(&cfg, a, w));
         quote! {
             #cfg
             #doc
@@ -140,6 +253,8 @@ pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
             pub async fn #method(&self, request: &#request) -> Result<#response, Error<ErrorCode>> {
                 call(&self.transport, request).await
             }
+            #pages
+            #waiter
         }
     });
     quote! {
@@ -190,6 +305,97 @@ pub(super) fn client_item(ir: &Ir, gate: &Gate) -> TokenStream {
 
         impl<T: Transport + Sync> Client<T> {
             #(#methods)*
+        }
+    }
+}
+
+/// `<method>_pages`: a paginator over a list action.
+fn pages_method(cfg: &TokenStream, a: &ActionIr, p: &PaginationIr) -> TokenStream {
+    let method = ident(&format!("{}_pages", a.method));
+    let request = ident(&a.request);
+    let counts = match p.offset {
+        OffsetKind::Page => "a page index from 0",
+        OffsetKind::Item => "items to skip",
+    };
+    let mut doc = format!(
+        "The pages of [`{}`](Self::{}), from the request's `Offset` ({counts}, as upstream documents it): one call per page, each validated, rate-limited and bounded by its own deadline. `.items()` streams the `{}` of every page, `.pages()` the answers, and `next_page()` reads one at a time.\n\nIt stops after an empty page",
+        a.wire,
+        a.method,
+        p.items.wire,
+    );
+    match &p.total {
+        Some(total) => doc.push_str(&format!(
+            " or once the items received reach `{}`, the total of every page.",
+            total.wire
+        )),
+        None => doc.push_str(
+            " (upstream documents no total, so the last page is known by the empty one after it).",
+        ),
+    }
+    let doc = doc_attrs(&doc);
+    quote! {
+        #cfg
+        #doc
+        pub fn #method(&self, request: #request) -> Paginator<'_, T, #request> {
+            Paginator::new(&self.transport, request)
+        }
+    }
+}
+
+/// `wait_for_<name>`: polls a describe action until its status ends the job.
+fn waiter_method(cfg: &TokenStream, a: &ActionIr, w: &WaiterIr) -> TokenStream {
+    let method = ident(&format!("wait_for_{}", w.name));
+    let request = ident(&a.request);
+    let response = ident(&a.response);
+    let mut status = String::new();
+    for step in &w.steps {
+        status.push_str(&step.wire);
+        status.push_str(if step.list { "[]." } else { "." });
+    }
+    status.push_str(&w.status.wire);
+    let list = |variants: &[String]| -> String {
+        let named: Vec<String> = variants
+            .iter()
+            .map(|v| format!("[`{0}::{v}`]({0}::{v})", w.enumeration))
+            .collect();
+        named.join(", ")
+    };
+    let mut doc = format!(
+        "Waits for the job [`{}`](Self::{}) reports on, sending `request` until `{status}` ends it:\n\n- succeeded: {}",
+        a.wire,
+        a.method,
+        list(&w.success),
+    );
+    if !w.failure.is_empty() {
+        doc.push_str(&format!("\n- failed: {}", list(&w.failure)));
+    }
+    doc.push_str("\n- still running: ");
+    if !w.pending.is_empty() {
+        doc.push_str(&format!("{}, and ", list(&w.pending)));
+    }
+    doc.push_str("any value this version does not list");
+    if w.steps.iter().any(|s| s.list) {
+        doc.push_str("\n\nWith several items in the answer, it succeeds once every one has and fails once any has.");
+    }
+    doc.push_str("\n\nPolls back off exponentially, with jitter (`options`); the timeout ends the wait with `Error::WaitTimeout`, also in the middle of a poll. A poll that fails ends it with that error.");
+    if !w.started_by.is_empty() {
+        let starts: Vec<String> = w
+            .started_by
+            .iter()
+            .map(|s| format!("`{s}` (`{}`)", crate::names::snake(s)))
+            .collect();
+        doc.push_str(&format!(" The job is started by {}.", starts.join(" or ")));
+    }
+    let doc = doc_attrs(&doc);
+    quote! {
+        #cfg
+        #doc
+        pub async fn #method(
+            &self,
+            request: &#request,
+            options: WaitOptions,
+        ) -> Result<Waited<#response>, Error<ErrorCode>> {
+            wait(&self.transport, request, options).await
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::ir::{CALLBACKS, FieldIr, FieldTy, Ir};
 use crate::names;
 use crate::spec::{Scalar, Value};
 use callbacks::callback_event_item;
-use client::{action_impl, client_item, error_code_item, roundtrip_item};
+use client::{action_impl, client_item, error_code_item, job_impls, roundtrip_item};
 use enums::enum_item;
 use structs::struct_item;
 
@@ -34,7 +34,11 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         enum_item(e, &cfg)
     });
     let structs = ir.structs.iter().map(|s| struct_item(ir, s, gate));
-    let actions = ir.actions.iter().map(|a| action_impl(ir, a, gate));
+    let actions = ir.actions.iter().map(|a| {
+        let action = action_impl(ir, a, gate);
+        let jobs = job_impls(a, gate);
+        quote!(#action #jobs)
+    });
     let error_code = error_code_item(ir);
     let client = client_item(ir, gate);
     let callbacks = callback_event_item(ir, gate);
@@ -52,7 +56,7 @@ pub(crate) fn expand(ir: &Ir, cargo_features: bool) -> TokenStream {
         #[allow(unused_imports)]
         use ::ess_runtime::__private::serde::{#(#serde),*};
         #[allow(unused_imports)]
-        use ::ess_runtime::{call, check, #(#runtime),*};
+        use ::ess_runtime::{call, check, wait, #(#runtime),*};
         use ::std::fmt;
 
         /// Short name of the service.

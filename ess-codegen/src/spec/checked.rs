@@ -142,6 +142,36 @@ pub(crate) struct ActionFacts {
     pub(crate) endpoint: usize,
     /// Its requirements, in order.
     pub(crate) requirements: Vec<RequirementFacts>,
+    /// Its paging, resolved.
+    pub(crate) pagination: Option<PaginationFacts>,
+    /// Its waiter, resolved.
+    pub(crate) waiter: Option<WaiterFacts>,
+}
+
+/// A list action's paging, resolved to members.
+#[derive(Debug)]
+pub(crate) struct PaginationFacts {
+    /// What `Offset` counts.
+    pub(crate) offset: super::model::OffsetKind,
+    /// `Offset` and `Limit`, by index in the request type.
+    pub(crate) offset_member: usize,
+    /// The items member (a list), by index in the response type.
+    pub(crate) items: usize,
+    /// The total member, by index in the response type.
+    pub(crate) total: Option<usize>,
+}
+
+/// A waiter, resolved: the path to the structure holding the status, the status member,
+/// its enum, and each value's meaning (by index in the enum's values).
+#[derive(Debug)]
+pub(crate) struct WaiterFacts {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) target: usize,
+    pub(crate) member: usize,
+    pub(crate) enumeration: usize,
+    pub(crate) success: Vec<usize>,
+    pub(crate) failure: Vec<usize>,
+    pub(crate) pending: Vec<usize>,
 }
 
 /// A requirement, resolved: the path as members, then the members it requires of the

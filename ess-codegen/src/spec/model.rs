@@ -172,6 +172,62 @@ pub struct Action {
     /// Requirements this action puts on members of (possibly shared) types.
     #[serde(default)]
     pub requirements: Vec<Requirement>,
+    /// How the action lists in pages, when it does (its request has `Offset` and `Limit`).
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+    /// How the action reports a job's progress, when it is the describe half of an
+    /// asynchronous pair (or a flow's status).
+    #[serde(default)]
+    pub waiter: Option<Waiter>,
+}
+
+/// A list action's paging: what its request's `Offset` counts, and where its answer keeps
+/// the page's items and the total.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pagination {
+    /// What `Offset` counts: `page` (a page index from 0) or `item` (items to skip).
+    pub offset: Spanned<OffsetKind>,
+    /// The response member holding the page's items (a list).
+    pub items: Spanned<String>,
+    /// The response member holding the number of items of every page together, where
+    /// upstream documents one.
+    #[serde(default)]
+    pub total: Option<Spanned<String>>,
+}
+
+/// What a list request's `Offset` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetKind {
+    /// A page index, from 0.
+    Page,
+    /// Items to skip.
+    Item,
+}
+
+/// An asynchronous job's progress as a describe action reports it: the status member and
+/// which of its values mean done, failed or still running.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiter {
+    /// Names the client method: `wait_for_<name>`.
+    pub name: Spanned<String>,
+    /// The actions that start the job (for docs).
+    #[serde(default)]
+    pub started_by: Vec<Spanned<String>>,
+    /// Path of the status member in the response, `[]` stepping into list items
+    /// (`FlowDetailInfos[].FlowStatus`: every item must be done). Its type is an enum.
+    pub status: Spanned<String>,
+    /// Values meaning the job succeeded.
+    pub success: Vec<Spanned<String>>,
+    /// Values meaning it failed (or ended in a way that will not change).
+    #[serde(default)]
+    pub failure: Vec<Spanned<String>>,
+    /// Values meaning it is still running. Every value of the status enum is in exactly
+    /// one of the three lists.
+    #[serde(default)]
+    pub pending: Vec<Spanned<String>>,
 }
 
 /// One kind of callback event (a MsgType).

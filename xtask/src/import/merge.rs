@@ -155,6 +155,8 @@ pub(super) fn merge(
             retry_safe_source: None,
             errors: Vec::new(),
             requirements: Vec::new(),
+            pagination: None,
+            waiter: None,
         });
         actions.push((
             sp(name.clone()),
@@ -171,6 +173,8 @@ pub(super) fn merge(
                 retry_safe: patch.retry_safe.is_some_and(|r| *r),
                 errors: patch.errors,
                 requirements: patch.requirements,
+                pagination: patch.pagination,
+                waiter: patch.waiter,
             },
         ));
     }

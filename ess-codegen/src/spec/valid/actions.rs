@@ -129,9 +129,19 @@ impl<'a> Validator<'a> {
                 .collect(),
             None => Vec::new(),
         };
+        let pagination = action
+            .pagination
+            .as_ref()
+            .and_then(|p| self.check_pagination(name, action, p));
+        let waiter = action
+            .waiter
+            .as_ref()
+            .and_then(|w| self.check_waiter(name, action, w));
         ActionFacts {
             endpoint: endpoint.unwrap_or_default(),
             requirements,
+            pagination,
+            waiter,
         }
     }
 
@@ -141,7 +151,7 @@ impl<'a> Validator<'a> {
         input: usize,
         req: &Requirement,
     ) -> Option<RequirementFacts> {
-        let (target, steps) = self.resolve_path(action, input, &req.path)?;
+        let (target, steps) = self.resolve_path("requirement", action, input, &req.path)?;
         let owner = &self.spec.types.0[target].1;
         let find = |member: &str| owner.members.iter().position(|m| m.name.as_str() == member);
         let mut members = Vec::with_capacity(req.members.len());
@@ -239,6 +249,7 @@ impl<'a> Validator<'a> {
     /// (by index) and the steps that lead there.
     pub(super) fn resolve_path(
         &mut self,
+        what: &str,
         action: &Spanned<String>,
         input: usize,
         path: &Spanned<String>,
@@ -262,7 +273,7 @@ impl<'a> Validator<'a> {
                 self.hint(
                     path.span(),
                     format!(
-                        "requirement path `{}` of action `{}`: no member `{name}`",
+                        "{what} path `{}` of action `{}`: no member `{name}`",
                         &**path, &**action
                     ),
                     hint,
@@ -278,7 +289,7 @@ impl<'a> Validator<'a> {
                     } else {
                         "add `[]`: it is a list"
                     };
-                    let message = format!("requirement path `{}`: `{name}` is `{ty}`", &**path);
+                    let message = format!("{what} path `{}`: `{name}` is `{ty}`", &**path);
                     self.hint(path.span(), message, fix);
                     return None;
                 }
@@ -286,7 +297,7 @@ impl<'a> Validator<'a> {
             };
             let TypeRef::Named(next) = next else {
                 let message = format!(
-                    "requirement path `{}` ends at a `{next}`, not a structure",
+                    "{what} path `{}` ends at a `{next}`, not a structure",
                     &**path
                 );
                 self.error(path.span(), message);

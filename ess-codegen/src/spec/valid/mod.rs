@@ -7,6 +7,7 @@
 mod actions;
 mod callbacks;
 mod naming;
+mod paging;
 mod types;
 
 use std::collections::HashMap;
@@ -113,18 +114,25 @@ impl<'a> Validator<'a> {
             let facts = self.check_action(name, action, &codes);
             self.checked.actions.push(facts);
             let method = names::snake(name);
-            if let Some(first) = methods.get(&method) {
-                let line = line_of(first.span());
-                self.hint(
-                    name.span(),
-                    format!(
-                        "action `{}` and `{}` both become the method `{method}`",
-                        &***first, &**name
-                    ),
-                    format!("rename one of them; the first is at line {line}"),
-                );
-            } else {
-                methods.insert(method, name);
+            // Paginated actions also get `<method>_pages`, waiters `wait_for_<name>`.
+            let mut owned = vec![(method.clone(), name)];
+            if action.pagination.is_some() {
+                owned.push((format!("{method}_pages"), name));
+            }
+            if let Some(waiter) = &action.waiter {
+                owned.push((format!("wait_for_{}", &*waiter.name), &waiter.name));
+            }
+            for (method, at) in owned {
+                if let Some(first) = methods.get(&method) {
+                    let line = line_of(first.span());
+                    self.hint(
+                        at.span(),
+                        format!("two methods of the client would be called `{method}`"),
+                        format!("rename one of them; the first is at line {line}"),
+                    );
+                } else {
+                    methods.insert(method, at);
+                }
             }
         }
         for (name, def) in spec.callbacks.iter() {
