@@ -476,9 +476,19 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                 .collect(),
             requirements,
             pagination: paging,
-            waiter: action.waiter.as_ref().zip(facts.waiter.as_ref()).map(|(w, f)| {
-                waiter(&structs, &spec.enums.0[f.enumeration], &checked.enums[f.enumeration], w, f)
-            }),
+            waiter: action
+                .waiter
+                .as_ref()
+                .zip(facts.waiter.as_ref())
+                .map(|(w, f)| {
+                    waiter(
+                        &structs,
+                        &spec.enums.0[f.enumeration],
+                        &checked.enums[f.enumeration],
+                        w,
+                        f,
+                    )
+                }),
             closure,
             feature: names::kebab(name),
         });

@@ -252,6 +252,31 @@ impl Shared {
             "DescribeFlowInfo" => flows.describe(request).map(Reply::Json),
             "CancelFlow" => flows.cancel(request).map(Reply::Tree),
             "ModifyApplicationCallbackInfo" => self.callbacks.modify(request).map(Reply::Tree),
+            "CreateSeal"
+            | "DescribeOrganizationSeals"
+            | "CreateIntegrationRole"
+            | "DescribeIntegrationRoles"
+            | "CreateFlowEvidenceReport"
+            | "DescribeFlowEvidenceReport" => {
+                let example = self.schema.example_response(action);
+                let mut catalog = lock(&self.catalog);
+                match name {
+                    "CreateSeal" => catalog.create_seal(request, example, now),
+                    "DescribeOrganizationSeals" => Ok(catalog.describe_seals(request, example)),
+                    "CreateIntegrationRole" => catalog.create_role(request, example),
+                    "DescribeIntegrationRoles" => Ok(catalog.describe_roles(request, example)),
+                    "CreateFlowEvidenceReport" => {
+                        let status = request
+                            .get("FlowId")
+                            .and_then(Value::as_str)
+                            .and_then(|id| flows.get(id))
+                            .map(|f| f.status);
+                        catalog.create_report(status, example, now)
+                    }
+                    _ => catalog.describe_report(request, example, now),
+                }
+                .map(Reply::Tree)
+            }
             _ => Ok(Reply::Tree(self.schema.example_response(action).clone())),
         };
         // The flow changes ESS reports by callback.

@@ -98,6 +98,10 @@ pub(crate) enum Why {
     BadCallbackInfo,
     /// The emulator's own bound on callback URLs.
     CallbackCapacity,
+    /// An evidence report for a flow not every signer has signed.
+    FlowNotSigned,
+    /// No evidence report has the id.
+    TaskNotFound,
     /// The emulator failed.
     Internal,
 }
@@ -117,6 +121,24 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "FailedOperation",
     ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
+    ("CreateSeal", Why::Capacity, "FailedOperation"),
+    ("CreateIntegrationRole", Why::Capacity, "FailedOperation"),
+    ("CreateFlowEvidenceReport", Why::Capacity, "FailedOperation"),
+    (
+        "CreateFlowEvidenceReport",
+        Why::FlowNotFound,
+        "ResourceNotFound.Flow",
+    ),
+    (
+        "CreateFlowEvidenceReport",
+        Why::FlowNotSigned,
+        "OperationDenied.FlowStatusForbid",
+    ),
+    (
+        "DescribeFlowEvidenceReport",
+        Why::TaskNotFound,
+        "InvalidParameter.DataNotFound",
+    ),
     ("CreateFlow", Why::NoApprovers, "MissingParameter"),
     (
         "CreateFlow",

@@ -24,8 +24,10 @@
 //! (`AuthFailure.*`), the action and version (`InvalidAction`, `NoSuchVersion`), the rate
 //! limit per SecretId and action (`RequestLimitExceeded`), the spec check of the body
 //! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
-//! every problem listed with its path), then the handler: the flow actions keep state, every
-//! other action answers from the spec's example values. A repeated call runs again whatever
+//! every problem listed with its path), then the handler: the flow actions keep state, as
+//! do seals and roles (CreateSeal, CreateIntegrationRole), whose list actions page them with
+//! the offset each documents, and evidence reports, which run [`REPORT_SECONDS`] on the
+//! emulator's clock; every other action answers from the spec's example values. A repeated call runs again whatever
 //! its `ClientToken`, as on ESS (upstream: the field is no longer used). A handler answers
 //! only codes the action's upstream error list or the common API 3.0 codes hold. Every
 //! answer is HTTP 200 with `Response.RequestId`, `Content-Type: application/json` and a
@@ -40,6 +42,7 @@
 mod api;
 mod auth;
 mod callbacks;
+mod catalog;
 mod faults;
 mod flows;
 mod limit;
@@ -51,6 +54,7 @@ pub use callbacks::{
     CALLBACK_ATTEMPTS, CALLBACK_LOG, CALLBACK_QUEUE, CallbackDelivery, CallbackFault,
     CallbackTarget,
 };
+pub use catalog::{MAX_RECORDS, REPORT_SECONDS};
 pub use faults::{Fault, FaultRule};
 pub use flows::{
     DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status, flow_status,

@@ -21,6 +21,7 @@ use tower_service::Service;
 
 use crate::auth::{Key, Verifier};
 use crate::callbacks::{self, CallbackDelivery, CallbackFault, CallbackTarget, Callbacks};
+use crate::catalog::Catalog;
 use crate::faults::{Fault, FaultRule};
 use crate::flows::Flows;
 use crate::limit::Limiter;
@@ -248,6 +249,7 @@ impl Builder {
             clock_offset: AtomicI64::new(self.clock_offset),
             received: Mutex::new(VecDeque::new()),
             flows: Mutex::new(Flows::default()),
+            catalog: Mutex::new(Catalog::default()),
             callbacks,
             url: url.clone(),
         });
@@ -387,6 +389,13 @@ impl Emulator {
         ))
     }
 
+    /// Makes an evidence report (a ReportId from CreateFlowEvidenceReport) fail: what
+    /// DescribeFlowEvidenceReport answers for it from now on. `false` when no report has
+    /// the id.
+    pub fn fail_report(&self, report_id: &str) -> bool {
+        lock(&self.shared.catalog).fail_report(report_id)
+    }
+
     /// The ids of every flow it holds (the demo flow included), sorted.
     pub fn flow_ids(&self) -> Vec<String> {
         lock(&self.shared.flows).ids()
@@ -456,6 +465,7 @@ pub(crate) struct Shared {
     clock_offset: AtomicI64,
     received: Mutex<VecDeque<Record>>,
     pub(crate) flows: Mutex<Flows>,
+    pub(crate) catalog: Mutex<Catalog>,
     pub(crate) callbacks: Callbacks,
     pub(crate) url: String,
 }

@@ -25,8 +25,9 @@ struct ReadmeExamples;
 
 pub use ess_runtime::{
     Action, CallInfo, CallOptions, Config, ConfigBuilder, ConfigError, Credentials,
-    CredentialsError, CredentialsProvider, Endpoint, HttpTransport, Language, ProvideCredentials,
-    RefreshingCredentials, RetryPolicy, Transport, TransportError, Validate, Violation, Violations,
+    CredentialsError, CredentialsProvider, Endpoint, HttpTransport, Language, OffsetKind,
+    Paginated, Paginator, ProvideCredentials, RefreshingCredentials, RetryPolicy, Transport,
+    TransportError, Validate, Violation, Violations, WaitOptions, WaitState, Waitable, Waited,
     WithOptions,
 };
 

@@ -78,3 +78,33 @@ pub async fn create_and_start_flow(
         .expect("StartFlow");
     flow_id
 }
+
+/// Signs a started flow as `signer` on the page of the link CreateFlowSignUrl issues, the way
+/// a test signer would (one POST). Panics on any error (tests only).
+pub async fn sign_on_link(
+    client: &ess_generated::Client,
+    flow_id: &str,
+    signer: ess_generated::FlowCreateApprover,
+) {
+    let request =
+        ess_generated::CreateFlowSignUrlRequest::new(flow_id).flow_approver_infos(vec![signer]);
+    let response = client
+        .create_flow_sign_url(&request)
+        .await
+        .expect("CreateFlowSignUrl");
+    let long = response.flow_approver_url_infos()[0]
+        .long_url()
+        .expect("a long link")
+        .to_owned();
+    let page = long.split('?').next().unwrap_or_default().to_owned();
+    let signed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a reqwest client")
+        .post(page)
+        .send()
+        .await
+        .expect("the link's page answers");
+    assert!(signed.status().is_success(), "{}", signed.status());
+}

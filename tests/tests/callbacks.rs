@@ -227,23 +227,7 @@ mod through_the_emulator {
 
     /// Signs the flow's one signer on the link's page, as a test signer would.
     async fn sign(client: &Client, flow_id: &str) {
-        let request = CreateFlowSignUrlRequest::new(flow_id).flow_approver_infos(vec![person()]);
-        let response = client.create_flow_sign_url(&request).await.unwrap();
-        let long = response.flow_approver_url_infos.unwrap()[0]
-            .long_url
-            .clone()
-            .unwrap();
-        let page = long.split('?').next().unwrap().to_owned();
-        let signed = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .unwrap()
-            .post(page)
-            .send()
-            .await
-            .unwrap();
-        assert!(signed.status().is_success(), "{}", signed.status());
+        ess_tests::sign_on_link(client, flow_id, person()).await;
     }
 
     /// The example receiver, and an emulator that sends it callbacks signed with `token`.

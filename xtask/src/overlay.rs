@@ -2,7 +2,8 @@
 //! (constraints, enums, rate limits, sensitivity, per-action error codes, our own docs).
 
 use ess_codegen::spec::{
-    CallbackDef, EnumDef, Length, NamedMap, Pagination, Range, Requirement, Spanned, TypeDef, Waiter,
+    CallbackDef, EnumDef, Length, NamedMap, Pagination, Range, Requirement, Spanned, TypeDef,
+    Waiter,
 };
 use serde::Deserialize;
 

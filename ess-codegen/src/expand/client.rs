@@ -319,9 +319,7 @@ fn pages_method(cfg: &TokenStream, a: &ActionIr, p: &PaginationIr) -> TokenStrea
     };
     let mut doc = format!(
         "The pages of [`{}`](Self::{}), from the request's `Offset` ({counts}, as upstream documents it): one call per page, each validated, rate-limited and bounded by its own deadline. `.items()` streams the `{}` of every page, `.pages()` the answers, and `next_page()` reads one at a time.\n\nIt stops after an empty page",
-        a.wire,
-        a.method,
-        p.items.wire,
+        a.wire, a.method, p.items.wire,
     );
     match &p.total {
         Some(total) => doc.push_str(&format!(

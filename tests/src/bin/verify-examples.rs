@@ -189,9 +189,15 @@ fn verify(action: &str, example: &Example) -> Result<(), Vec<String>> {
             let mut request = Vec::new();
             compare("request", action, false, body, &mut request);
             for problem in request {
-                match (&refused_by_service, problem.strip_prefix("request: refused by validation: ")) {
+                match (
+                    &refused_by_service,
+                    problem.strip_prefix("request: refused by validation: "),
+                ) {
                     (Some(code), Some(violation)) => {
-                        println!("REFUSED {action} \"{}\": {violation}, as the service did ({code})", example.title);
+                        println!(
+                            "REFUSED {action} \"{}\": {violation}, as the service did ({code})",
+                            example.title
+                        );
                     }
                     _ => problems.push(problem),
                 }

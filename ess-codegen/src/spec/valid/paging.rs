@@ -106,7 +106,11 @@ impl Validator<'_> {
         let owner = &self.spec.types.0[target].1;
         let Some(member) = self.member_index(target, last) else {
             let names = owner.members.iter().map(|m| m.name.as_str());
-            let hint = suggest(last, names, "the status path ends at a member holding the status");
+            let hint = suggest(
+                last,
+                names,
+                "the status path ends at a member holding the status",
+            );
             self.hint(
                 waiter.status.span(),
                 format!("status path `{}`: no member `{last}`", &*waiter.status),
@@ -218,7 +222,12 @@ impl Validator<'_> {
     }
 
     /// The index of response member `wire`, or a diagnostic naming `role`.
-    fn output_member(&mut self, output: usize, wire: &Spanned<String>, role: &str) -> Option<usize> {
+    fn output_member(
+        &mut self,
+        output: usize,
+        wire: &Spanned<String>,
+        role: &str,
+    ) -> Option<usize> {
         let found = self.member_index(output, wire);
         if found.is_none() {
             let owner = &self.spec.types.0[output].1;

@@ -1,0 +1,287 @@
+//! What the emulator keeps besides flows: seals (CreateSeal) and roles
+//! (CreateIntegrationRole), which DescribeOrganizationSeals and DescribeIntegrationRoles page
+//! through with the offset each documents (a page index for seals, items to skip for roles),
+//! and evidence reports (CreateFlowEvidenceReport), which finish on the emulator's clock.
+//!
+//! Answers start from the spec's example answer, with the members the emulator models set
+//! from its state; members it does not model keep their example values. Filters it does not
+//! model (seal statuses, role filters) are not applied.
+
+use serde_json::{Map, Value, json};
+
+use crate::flows::{Refused, Why, flow_status, new_id, refused};
+
+/// How many seals, roles and reports the emulator keeps at most.
+pub const MAX_RECORDS: usize = 10_000;
+
+/// Seconds on the emulator's clock from CreateFlowEvidenceReport until the report is done.
+/// Upstream states no duration (it advises querying a day later); tests advance the clock
+/// ([`Emulator::set_clock_offset`](crate::Emulator::set_clock_offset)) or fail a report
+/// ([`Emulator::fail_report`](crate::Emulator::fail_report)).
+pub const REPORT_SECONDS: i64 = 5;
+
+/// The page size DescribeOrganizationSeals documents when `Limit` is not given.
+const SEALS_DEFAULT_LIMIT: i64 = 20;
+
+#[derive(Debug, Clone)]
+struct Seal {
+    id: String,
+    name: String,
+    seal_type: String,
+    created_on: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Role {
+    id: String,
+    name: String,
+    is_group_role: bool,
+}
+
+/// An evidence report's outcome, once decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Done when the clock reaches `ready_at`.
+    OnTime,
+    /// Failed (a test said so).
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+struct Report {
+    ready_at: i64,
+    outcome: Outcome,
+}
+
+/// Seals, roles and evidence reports, in creation order.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    seals: Vec<Seal>,
+    roles: Vec<Role>,
+    reports: std::collections::HashMap<String, Report>,
+}
+
+fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    request
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A non-negative integer member (the schema has checked its type and range).
+fn count(request: &Map<String, Value>, key: &str) -> Option<usize> {
+    request
+        .get(key)
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+}
+
+fn full(what: &str) -> Refused {
+    refused(
+        Why::Capacity,
+        format!("the emulator keeps at most {MAX_RECORDS} {what}"),
+    )
+}
+
+/// The example's first item of `list` in `example`, as the template of each item.
+fn template(example: &Map<String, Value>, list: &str) -> Map<String, Value> {
+    match example
+        .get(list)
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+    {
+        Some(Value::Object(item)) => item.clone(),
+        _ => Map::new(),
+    }
+}
+
+impl Catalog {
+    /// CreateSeal: a seal with its name and type, answered with its id.
+    pub(crate) fn create_seal(
+        &mut self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>, Refused> {
+        if self.seals.len() >= MAX_RECORDS {
+            return Err(full("seals"));
+        }
+        let seal = Seal {
+            id: new_id(),
+            name: text(request, "SealName").unwrap_or_default().to_owned(),
+            seal_type: text(request, "SealType").unwrap_or("OFFICIAL").to_owned(),
+            created_on: now,
+        };
+        let mut answer = example.clone();
+        answer.insert("SealId".into(), json!(seal.id));
+        self.seals.push(seal);
+        Ok(answer)
+    }
+
+    /// DescribeOrganizationSeals: `Offset` is a page index from 0 and `Limit` the page size
+    /// (20 when not given), as its doc states; `TotalCount` counts every seal matching
+    /// `SealId` and `SealTypes`.
+    pub(crate) fn describe_seals(
+        &self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+    ) -> Map<String, Value> {
+        let id = text(request, "SealId");
+        let types: Vec<&str> = request
+            .get("SealTypes")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let matching: Vec<&Seal> = self
+            .seals
+            .iter()
+            .filter(|s| id.is_none_or(|id| s.id == id))
+            .filter(|s| types.is_empty() || types.contains(&s.seal_type.as_str()))
+            .collect();
+        let limit = count(request, "Limit")
+            .filter(|&l| l > 0)
+            .unwrap_or(SEALS_DEFAULT_LIMIT as usize);
+        let page = count(request, "Offset").unwrap_or(0);
+        let item = template(example, "Seals");
+        let seals: Vec<Value> = matching
+            .iter()
+            .skip(page.saturating_mul(limit))
+            .take(limit)
+            .map(|s| {
+                let mut seal = item.clone();
+                seal.insert("SealId".into(), json!(s.id));
+                seal.insert("SealName".into(), json!(s.name));
+                seal.insert("SealType".into(), json!(s.seal_type));
+                seal.insert("CreateOn".into(), json!(s.created_on));
+                Value::Object(seal)
+            })
+            .collect();
+        let mut answer = example.clone();
+        answer.insert("TotalCount".into(), json!(matching.len()));
+        answer.insert("Seals".into(), Value::Array(seals));
+        answer
+    }
+
+    /// CreateIntegrationRole: a role with its name, answered with its id.
+    pub(crate) fn create_role(
+        &mut self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Refused> {
+        if self.roles.len() >= MAX_RECORDS {
+            return Err(full("roles"));
+        }
+        let role = Role {
+            id: new_id(),
+            name: text(request, "Name").unwrap_or_default().to_owned(),
+            is_group_role: request.get("IsGroupRole").and_then(Value::as_i64) == Some(1),
+        };
+        let mut answer = example.clone();
+        answer.insert("RoleId".into(), json!(role.id));
+        self.roles.push(role);
+        Ok(answer)
+    }
+
+    /// DescribeIntegrationRoles: `Offset` is items to skip and `Limit` (required) the page
+    /// size, as its doc states; the answer echoes both, with `TotalCount`.
+    pub(crate) fn describe_roles(
+        &self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+    ) -> Map<String, Value> {
+        let limit = count(request, "Limit").unwrap_or(0);
+        let offset = count(request, "Offset").unwrap_or(0);
+        let item = template(example, "IntegrateRoles");
+        let roles: Vec<Value> = self
+            .roles
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|r| {
+                let mut role = item.clone();
+                role.insert("RoleId".into(), json!(r.id));
+                role.insert("RoleName".into(), json!(r.name));
+                role.insert("IsGroupRole".into(), json!(r.is_group_role));
+                Value::Object(role)
+            })
+            .collect();
+        let mut answer = example.clone();
+        answer.insert("Offset".into(), json!(offset));
+        answer.insert("Limit".into(), json!(limit));
+        answer.insert("TotalCount".into(), json!(self.roles.len()));
+        answer.insert("IntegrateRoles".into(), Value::Array(roles));
+        answer
+    }
+
+    /// CreateFlowEvidenceReport: only for a flow every signer has signed (its doc says so);
+    /// the report runs until [`REPORT_SECONDS`] later on the emulator's clock.
+    pub(crate) fn create_report(
+        &mut self,
+        flow_status_now: Option<i64>,
+        example: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>, Refused> {
+        match flow_status_now {
+            None => return Err(refused(Why::FlowNotFound, "no flow has this FlowId")),
+            Some(flow_status::SIGNED) => {}
+            Some(_) => {
+                return Err(refused(
+                    Why::FlowNotSigned,
+                    "an evidence report needs a flow every signer has signed",
+                ));
+            }
+        }
+        if self.reports.len() >= MAX_RECORDS {
+            return Err(full("evidence reports"));
+        }
+        let id = new_id();
+        self.reports.insert(
+            id.clone(),
+            Report {
+                ready_at: now.saturating_add(REPORT_SECONDS),
+                outcome: Outcome::OnTime,
+            },
+        );
+        let mut answer = example.clone();
+        answer.insert("ReportId".into(), json!(id));
+        answer.insert("Status".into(), json!("EvidenceStatusExecuting"));
+        // Upstream says ReportUrl is no longer filled here.
+        answer.remove("ReportUrl");
+        Ok(answer)
+    }
+
+    /// DescribeFlowEvidenceReport: executing until the report's time, then done (or failed,
+    /// when a test failed it).
+    pub(crate) fn describe_report(
+        &self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>, Refused> {
+        let report = text(request, "ReportId")
+            .and_then(|id| self.reports.get(id))
+            .ok_or_else(|| refused(Why::TaskNotFound, "no evidence report has this ReportId"))?;
+        let status = match report.outcome {
+            Outcome::Failed => "EvidenceStatusFailed",
+            Outcome::OnTime if now >= report.ready_at => "EvidenceStatusSuccess",
+            Outcome::OnTime => "EvidenceStatusExecuting",
+        };
+        let mut answer = example.clone();
+        answer.insert("Status".into(), json!(status));
+        if status != "EvidenceStatusSuccess" {
+            answer.remove("ReportUrl");
+        }
+        Ok(answer)
+    }
+
+    /// Makes a report fail; `false` when no report has the id.
+    pub(crate) fn fail_report(&mut self, id: &str) -> bool {
+        match self.reports.get_mut(id) {
+            Some(report) => {
+                report.outcome = Outcome::Failed;
+                true
+            }
+            None => false,
+        }
+    }
+}
