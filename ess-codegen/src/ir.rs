@@ -150,6 +150,8 @@ pub(crate) struct FieldIr {
     pub(crate) boxed: bool,
     /// Debug prints `<redacted>`.
     pub(crate) sensitive: bool,
+    /// Holds file content: `Debug` prints its length.
+    pub(crate) content: bool,
     /// Facts for rustdoc.
     pub(crate) doc: FieldDoc,
     /// Length bounds (characters or items).
@@ -378,6 +380,7 @@ pub(crate) fn build(spec: &Validated) -> Ir {
                     optional: !always_present,
                     boxed: false,
                     sensitive: m.is_sensitive(),
+                    content: m.content,
                     doc: FieldDoc {
                         text: m.doc.clone(),
                         required: m.required,

@@ -30,6 +30,7 @@ pub const IMPORTED_RUNTIME: &[&str] = &[
     "Action",
     "CallOptions",
     "Config",
+    "Elided",
     "EndpointHosts",
     "Error",
     "HttpTransport",

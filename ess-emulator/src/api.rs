@@ -257,11 +257,13 @@ impl Shared {
             | "CreateIntegrationRole"
             | "DescribeIntegrationRoles"
             | "CreateFlowEvidenceReport"
-            | "DescribeFlowEvidenceReport" => {
+            | "DescribeFlowEvidenceReport"
+            | "UploadFiles" => {
                 let example = self.schema.example_response(action);
                 let mut catalog = lock(&self.catalog);
                 match name {
                     "CreateSeal" => catalog.create_seal(request, example, now),
+                    "UploadFiles" => catalog.upload(request, example, now),
                     "DescribeOrganizationSeals" => Ok(catalog.describe_seals(request, example)),
                     "CreateIntegrationRole" => catalog.create_role(request, example),
                     "DescribeIntegrationRoles" => Ok(catalog.describe_roles(request, example)),

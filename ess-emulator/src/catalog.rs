@@ -1,4 +1,5 @@
-//! What the emulator keeps besides flows: seals (CreateSeal) and roles
+//! What the emulator keeps besides flows: uploaded files (their ids, not their content),
+//! seals (CreateSeal) and roles
 //! (CreateIntegrationRole), which DescribeOrganizationSeals and DescribeIntegrationRoles page
 //! through with the offset each documents (a page index for seals, items to skip for roles),
 //! and evidence reports (CreateFlowEvidenceReport), which finish on the emulator's clock.
@@ -59,6 +60,7 @@ pub(crate) struct Catalog {
     seals: Vec<Seal>,
     roles: Vec<Role>,
     reports: std::collections::HashMap<String, Report>,
+    files: usize,
 }
 
 fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -96,6 +98,30 @@ fn template(example: &Map<String, Value>, list: &str) -> Map<String, Value> {
 }
 
 impl Catalog {
+    /// UploadFiles: a fresh resource id per file, their count, and when they expire (an hour
+    /// after the upload, the default upstream states). The content is not kept.
+    pub(crate) fn upload(
+        &mut self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>, Refused> {
+        let count = request
+            .get("FileInfos")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if self.files.saturating_add(count) > MAX_RECORDS {
+            return Err(full("uploaded files"));
+        }
+        self.files += count;
+        let ids: Vec<Value> = (0..count).map(|_| json!(new_id())).collect();
+        let mut answer = example.clone();
+        answer.insert("FileIds".into(), Value::Array(ids));
+        answer.insert("TotalCount".into(), json!(count));
+        answer.insert("Deadline".into(), json!(now.saturating_add(3600)));
+        Ok(answer)
+    }
+
     /// CreateSeal: a seal with its name and type, answered with its id.
     pub(crate) fn create_seal(
         &mut self,

@@ -122,6 +122,7 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
     ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
     ("CreateSeal", Why::Capacity, "FailedOperation"),
+    ("UploadFiles", Why::Capacity, "LimitExceeded"),
     ("CreateIntegrationRole", Why::Capacity, "FailedOperation"),
     ("CreateFlowEvidenceReport", Why::Capacity, "FailedOperation"),
     (

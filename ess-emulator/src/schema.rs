@@ -166,6 +166,7 @@ impl Schema {
                             path: r
                                 .path
                                 .split('.')
+                                .filter(|_| !r.path.is_empty())
                                 .map(|seg| match seg.strip_suffix("[]") {
                                     Some(name) => (name.to_owned(), true),
                                     None => (seg.to_owned(), false),

@@ -18,6 +18,35 @@ mod generated {
 
 pub use generated::*;
 
+#[cfg(feature = "upload-files")]
+impl UploadFile {
+    /// A file to upload, from its content: `bytes` become the base64 `FileBody`, `name` the
+    /// `FileName` (its extension must match the file's type, `.pdf`, `.docx`, ...). `Debug`
+    /// shows the body's length, not the contract.
+    ///
+    /// A large upload may need more than the client's deadline: give the call its own with
+    /// `client.with_options(CallOptions::new().deadline(..)).upload_files(&request)`.
+    pub fn from_bytes(name: impl Into<String>, bytes: impl AsRef<[u8]>) -> Self {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD.encode(bytes);
+        UploadFile::new(body).file_name(name)
+    }
+
+    /// A file to upload, read from `path` (without blocking the runtime) and named after
+    /// the path's last component.
+    pub async fn from_path(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
+            })?;
+        let bytes = tokio::fs::read(path).await?;
+        Ok(Self::from_bytes(name, bytes))
+    }
+}
+
 // The README's examples compile against the API they show (`cargo test --doc`).
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

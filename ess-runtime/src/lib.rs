@@ -30,7 +30,7 @@ pub use credentials::{
 pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;
 pub use paginate::{OffsetKind, Paginated, Paginator};
-pub use redact::Redacted;
+pub use redact::{Elided, Redacted};
 pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;
 pub use validate::{Path, Validate, Violation, Violations, check};

@@ -1,4 +1,5 @@
-//! Redaction: sensitive members print as `<redacted>` in `Debug`, whatever their value.
+//! Redaction: sensitive members print as `<redacted>` in `Debug`, whatever their value, and
+//! file content as its length.
 
 use std::fmt;
 
@@ -23,6 +24,24 @@ impl fmt::Debug for Redacted<'_, String> {
 impl<T> fmt::Debug for Redacted<'_, Vec<T>> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[<redacted>; {}]", self.0.len())
+    }
+}
+
+/// Wraps file content so `Debug` shows its length instead (a contract is megabytes).
+pub struct Elided<'a, T: ?Sized>(pub &'a T);
+
+impl fmt::Debug for Elided<'_, String> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
+}
+
+impl fmt::Debug for Elided<'_, Option<String>> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(text) => write!(f, "Some({:?})", Elided(text)),
+            None => f.write_str("None"),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Paginators and waiters against the in-process emulator: seals page by page index,
 //! roles by items skipped, each stopping on the last page (by the total, or by the empty page
 //! after it); waiters for an evidence report (done, failed, timed out) and for a flow's
-//! status (signed, cancelled).
+//! status (signed, cancelled); uploads (content elided from `Debug`, the caller validated).
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use ess_generated::{
     CreateFlowRequest, CreateIntegrationRoleRequest, CreateSealRequest, Credentials,
     DescribeFlowEvidenceReportRequest, DescribeFlowInfoRequest, DescribeIntegrationRolesRequest,
     DescribeOrganizationSealsRequest, Endpoint, Error, EvidenceReportStatus, FlowCreateApprover,
-    FlowStatus, UserInfo, WaitOptions, Waited,
+    FlowStatus, UploadFile, UploadFilesRequest, UserInfo, WaitOptions, Waited,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -314,6 +314,55 @@ async fn a_flow_is_waited_for_until_signed_or_cancelled() {
             answer.flow_detail_infos()[0].flow_status(),
             Some(&FlowStatus::Cancelled)
         );
+        emulator.stop().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn uploads_elide_their_content_and_need_their_caller() {
+    tokio::time::timeout(BOUND, async {
+        let contract = b"%PDF-1.4 the whole contract, clause by clause";
+        let file = UploadFile::from_bytes("contract.pdf", contract);
+        let shown = format!("{file:?}");
+        assert!(shown.contains("<60 bytes>"), "{shown}");
+        assert!(!shown.contains(&file.file_body), "{shown}");
+        let path = std::env::temp_dir().join(format!("ess-upload-{}.pdf", std::process::id()));
+        std::fs::write(&path, contract).unwrap();
+        let read = UploadFile::from_path(&path).await.unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read.file_body, file.file_body);
+        assert_eq!(
+            read.file_name.as_deref(),
+            path.file_name().unwrap().to_str()
+        );
+
+        let emulator = Emulator::start().await.unwrap();
+        let client = connect(&emulator);
+        // Caller and its OperatorId are required (Caller's doc): refused before sending.
+        let bare = UploadFilesRequest::new("DOCUMENT").file_infos(vec![file.clone()]);
+        let Err(Error::Validation(violations)) = client.upload_files(&bare).await else {
+            panic!("an upload without Caller must be refused")
+        };
+        assert!(violations.to_string().contains("Caller"), "{violations}");
+        let anonymous = bare.clone().caller(ess_generated::Caller::new());
+        let Err(Error::Validation(violations)) = client.upload_files(&anonymous).await else {
+            panic!("an upload without Caller.OperatorId must be refused")
+        };
+        assert!(
+            violations.to_string().contains("Caller.OperatorId"),
+            "{violations}"
+        );
+        assert!(emulator.received_for("UploadFiles").is_empty());
+
+        let upload = bare
+            .caller(ess_generated::Caller::new().operator_id("operator-1"))
+            .file_infos(vec![file.clone(), read]);
+        let uploaded = client.upload_files(&upload).await.unwrap();
+        assert_eq!(uploaded.total_count(), 2);
+        assert_eq!(uploaded.file_ids().len(), 2);
+        assert_ne!(uploaded.file_ids()[0], uploaded.file_ids()[1]);
         emulator.stop().await;
     })
     .await

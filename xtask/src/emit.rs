@@ -194,6 +194,7 @@ fn member(m: &Member) -> Node {
         .flag("required", m.required)
         .flag("output_required", m.output_required)
         .flag("always_present", m.always_present)
+        .flag("content", m.content)
         .flag("nullable", m.nullable)
         .flag("disabled", m.disabled)
         .flag("unused", m.unused)

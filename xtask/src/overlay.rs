@@ -162,4 +162,7 @@ pub(crate) struct MemberPatch {
     /// example answer leaves it out. Read as a plain value, not an `Option`.
     #[serde(default)]
     pub(crate) always_present: Option<Spanned<bool>>,
+    /// Holds a file's content: `Debug` prints its length only.
+    #[serde(default)]
+    pub(crate) content: bool,
 }

@@ -127,6 +127,10 @@ pub(super) fn requirement_checks(action: &ActionIr, req: &RequirementIr) -> Toke
         };
         inner = quote! { if #cond { #inner } };
     }
+    if req.steps.is_empty() {
+        // A requirement on the request's own members.
+        return quote! { { let target = self; let here = path; #inner } };
+    }
     // Wrap from the innermost step outwards.
     let mut code = inner;
     for (depth, step) in req.steps.iter().enumerate().rev() {

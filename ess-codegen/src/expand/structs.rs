@@ -49,6 +49,9 @@ pub(super) fn field_doc(f: &FieldIr, output_only: bool) -> Docs {
     if f.doc.always_present {
         facts.push("Always present in answers.".to_owned());
     }
+    if f.content {
+        facts.push("File content: `Debug` prints its length, not the content.".to_owned());
+    }
     if f.sensitive {
         facts.push("Sensitive: `Debug` prints `<redacted>`.".to_owned());
     }
@@ -123,7 +126,8 @@ pub(super) fn struct_item(ir: &Ir, s: &StructIr, gate: &Gate) -> TokenStream {
         .collect();
     let field_ids: Vec<Ident> = s.fields.iter().map(|f| ident(&f.ident)).collect();
     let field_tys: Vec<Ty> = s.fields.iter().map(full_ty).collect();
-    let has_sensitive = s.fields.iter().any(|f| f.sensitive);
+    // Secrets and file content get a `Debug` of their own.
+    let has_sensitive = s.fields.iter().any(|f| f.sensitive || f.content);
     let mut derives = vec!["Clone", "PartialEq"];
     if !has_sensitive {
         derives.push("Debug");
@@ -450,6 +454,8 @@ pub(super) fn debug_impl(s: &StructIr) -> TokenStream {
         let label = &f.ident;
         if f.sensitive {
             quote!(.field(#label, &Redacted(&self.#id)))
+        } else if f.content {
+            quote!(.field(#label, &Elided(&self.#id)))
         } else {
             quote!(.field(#label, &self.#id))
         }

@@ -324,6 +324,9 @@ pub struct Member {
     /// official examples): read as a plain value, not an `Option`.
     #[serde(default)]
     pub always_present: bool,
+    /// Holds a file's content (base64): `Debug` prints its length, not the content.
+    #[serde(default)]
+    pub content: bool,
     /// May be `null` in responses.
     #[serde(default)]
     pub nullable: bool,

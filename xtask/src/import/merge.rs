@@ -214,6 +214,7 @@ pub(super) fn merge(
                 default,
                 keep_wire_type,
                 always_present,
+                content,
             } = p;
             // Upstream sometimes puts a note where the example belongs ("no longer used"):
             // an "example" that repeats the member's description is prose, not a value.
@@ -348,6 +349,7 @@ pub(super) fn merge(
                 required: m.required.unwrap_or(false),
                 output_required: m.output_required.unwrap_or(false),
                 always_present,
+                content,
                 nullable: m.value_allowed_null.unwrap_or(false),
                 doc,
                 example,

@@ -257,7 +257,8 @@ impl<'a> Validator<'a> {
         let spec = self.spec;
         let mut current = input;
         let mut steps = Vec::new();
-        for step in path.split('.') {
+        // The empty path is the request itself.
+        for step in path.split('.').filter(|_| !path.is_empty()) {
             let (name, into_list) = match step.strip_suffix("[]") {
                 Some(name) => (name, true),
                 None => (step, false),

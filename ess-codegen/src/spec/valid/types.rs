@@ -255,6 +255,13 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        if member.content && !matches!(ty, TypeRef::Scalar(Scalar::String)) {
+            self.hint(
+                member.name.span(),
+                format!("{what} is marked `content` but its type is `{ty}`"),
+                "`content` marks a string holding a file's content",
+            );
+        }
         let mut enum_values: Option<Vec<&str>> = None;
         if let Some(enum_name) = &member.enumeration {
             match self.spec.enums.get(enum_name) {
