@@ -7,9 +7,9 @@ use std::sync::Mutex;
 
 use ess_emulator::{DEMO_FLOW_ID, DEMO_PERSON, Emulator, Fault, FaultRule};
 use ess_generated::{
-    ApproverType, Client, Config, CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest,
-    DescribeIntegrationEmployeesRequest, DescribeOrganizationSealsRequest, Endpoint,
-    FlowCreateApprover, FlowStatus, UserInfo,
+    ApproverType, Client, Config, CreateFlowSignUrlRequest, CreateSealRequest, Credentials,
+    DescribeFlowInfoRequest, DescribeIntegrationEmployeesRequest, DescribeOrganizationSealsRequest,
+    Endpoint, FlowCreateApprover, FlowStatus, UserInfo,
 };
 
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -83,6 +83,11 @@ async fn drifted_answers_decode_as_documented_and_each_repair_is_logged_without_
         .describe_integration_employees(
             &DescribeIntegrationEmployeesRequest::new(operator()).limit(20),
         )
+        .await
+        .unwrap();
+    // Seals are the emulator's own: one to list.
+    client
+        .create_seal(&CreateSealRequest::new(operator(), "seal"))
         .await
         .unwrap();
     client

@@ -853,6 +853,9 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
         "CreateFlowByFiles",
         "CreateFlowSignUrl",
         "DescribeFlowInfo",
+        // Evidence reports need a signed flow the emulator holds, and a ReportId it issued.
+        "CreateFlowEvidenceReport",
+        "DescribeFlowEvidenceReport",
         // Its example registers a URL without the key the emulator encrypts with.
         "ModifyApplicationCallbackInfo",
         "StartFlow",
@@ -899,7 +902,9 @@ async fn every_action_is_routed_and_answers_in_its_response_type() {
         assert!(decoded.is_ok(), "{name}: {decoded:?}");
         checked += 1;
     }
-    assert!(checked >= 149, "only {checked} actions answered");
+    // Every action but the stateful ones whose example names data the emulator lacks.
+    let least = schema.action_names().len() - stateful.len();
+    assert!(checked >= least, "only {checked} actions answered");
     assert_eq!(schema.action_names().len(), 156);
 }
 
