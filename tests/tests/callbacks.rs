@@ -197,8 +197,8 @@ mod through_the_emulator {
     use super::*;
     use ess_emulator::{CallbackFault, CallbackTarget, DEMO_PERSON, Emulator};
     use ess_generated::{
-        ApproverType, CallbackInfo, Client, Config, CreateFlowRequest, CreateFlowSignUrlRequest,
-        Credentials, DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, FlowStatus,
+        ApproverType, CallbackInfo, Client, Config, CreateFlowRequest, Credentials,
+        DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, FlowStatus,
         ModifyApplicationCallbackInfoRequest, UserInfo,
     };
 

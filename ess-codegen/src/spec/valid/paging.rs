@@ -98,7 +98,7 @@ impl Validator<'_> {
         };
         let (target, steps) = match prefix {
             Some(prefix) => {
-                let path = Spanned::new(waiter.status.span().clone(), prefix.to_owned());
+                let path = Spanned::new(*waiter.status.span(), prefix.to_owned());
                 self.resolve_path("status", name, output, &path)?
             }
             None => (output, Vec::new()),
