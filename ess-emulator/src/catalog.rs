@@ -6,11 +6,11 @@
 //!
 //! Answers start from the spec's example answer, with the members the emulator models set
 //! from its state; members it does not model keep their example values. Filters it does not
-//! model (seal statuses, role filters) are not applied.
+//! model (seal statuses, a role's status) are not applied.
 
 use serde_json::{Map, Value, json};
 
-use crate::flows::{Refused, Why, flow_status, new_id, refused};
+use crate::flows::{Refused, Why, flow_status, new_id, refused, text};
 
 /// How many seals, roles and reports the emulator keeps at most.
 pub const MAX_RECORDS: usize = 10_000;
@@ -22,7 +22,7 @@ pub const MAX_RECORDS: usize = 10_000;
 pub const REPORT_SECONDS: i64 = 5;
 
 /// The page size DescribeOrganizationSeals documents when `Limit` is not given.
-const SEALS_DEFAULT_LIMIT: i64 = 20;
+const SEALS_DEFAULT_LIMIT: usize = 20;
 
 #[derive(Debug, Clone)]
 struct Seal {
@@ -63,13 +63,6 @@ pub(crate) struct Catalog {
     files: usize,
 }
 
-fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    request
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 /// A non-negative integer member (the schema has checked its type and range).
 fn count(request: &Map<String, Value>, key: &str) -> Option<usize> {
     request
@@ -85,16 +78,35 @@ fn full(what: &str) -> Refused {
     )
 }
 
-/// The example's first item of `list` in `example`, as the template of each item.
-fn template(example: &Map<String, Value>, list: &str) -> Map<String, Value> {
-    match example
+/// `example` with `list` holding one page of `records` (`skip`, then at most `take`): each
+/// item the example's first one, with the members `fill` sets from its record.
+fn page<T>(
+    example: &Map<String, Value>,
+    list: &str,
+    records: impl Iterator<Item = T>,
+    (skip, take): (usize, usize),
+    fill: impl Fn(T, &mut Map<String, Value>),
+) -> Map<String, Value> {
+    let template = match example
         .get(list)
         .and_then(Value::as_array)
         .and_then(|l| l.first())
     {
         Some(Value::Object(item)) => item.clone(),
         _ => Map::new(),
-    }
+    };
+    let items = records
+        .skip(skip)
+        .take(take)
+        .map(|record| {
+            let mut item = template.clone();
+            fill(record, &mut item);
+            Value::Object(item)
+        })
+        .collect();
+    let mut answer = example.clone();
+    answer.insert(list.into(), Value::Array(items));
+    answer
 }
 
 impl Catalog {
@@ -122,7 +134,9 @@ impl Catalog {
         Ok(answer)
     }
 
-    /// CreateSeal: a seal with its name and type, answered with its id.
+    /// CreateSeal: a seal with its name and type (OFFICIAL, the default its doc gives),
+    /// answered with its id. Its doc says an organization has one official seal and a second
+    /// is an error.
     pub(crate) fn create_seal(
         &mut self,
         request: &Map<String, Value>,
@@ -132,10 +146,17 @@ impl Catalog {
         if self.seals.len() >= MAX_RECORDS {
             return Err(full("seals"));
         }
+        let seal_type = text(request, "SealType").unwrap_or("OFFICIAL");
+        if seal_type == "OFFICIAL" && self.seals.iter().any(|s| s.seal_type == "OFFICIAL") {
+            return Err(refused(
+                Why::SealExists,
+                "the organization already has its one official seal",
+            ));
+        }
         let seal = Seal {
             id: new_id(),
             name: text(request, "SealName").unwrap_or_default().to_owned(),
-            seal_type: text(request, "SealType").unwrap_or("OFFICIAL").to_owned(),
+            seal_type: seal_type.to_owned(),
             created_on: now,
         };
         let mut answer = example.clone();
@@ -145,8 +166,9 @@ impl Catalog {
     }
 
     /// DescribeOrganizationSeals: `Offset` is a page index from 0 and `Limit` the page size
-    /// (20 when not given), as its doc states; `TotalCount` counts every seal matching
-    /// `SealId` and `SealTypes`.
+    /// (20 when not given), as its doc states, over the seals matching `SealId` and
+    /// `SealTypes`; `TotalCount` is what its doc says: the organization's number of seals,
+    /// or 0 or 1 with `SealId`.
     pub(crate) fn describe_seals(
         &self,
         request: &Map<String, Value>,
@@ -158,33 +180,22 @@ impl Catalog {
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let matching: Vec<&Seal> = self
+        let by_id = |s: &&Seal| id.is_none_or(|id| s.id == id);
+        let matching = self
             .seals
             .iter()
-            .filter(|s| id.is_none_or(|id| s.id == id))
-            .filter(|s| types.is_empty() || types.contains(&s.seal_type.as_str()))
-            .collect();
-        let limit = count(request, "Limit")
-            .filter(|&l| l > 0)
-            .unwrap_or(SEALS_DEFAULT_LIMIT as usize);
-        let page = count(request, "Offset").unwrap_or(0);
-        let item = template(example, "Seals");
-        let seals: Vec<Value> = matching
-            .iter()
-            .skip(page.saturating_mul(limit))
-            .take(limit)
-            .map(|s| {
-                let mut seal = item.clone();
-                seal.insert("SealId".into(), json!(s.id));
-                seal.insert("SealName".into(), json!(s.name));
-                seal.insert("SealType".into(), json!(s.seal_type));
-                seal.insert("CreateOn".into(), json!(s.created_on));
-                Value::Object(seal)
-            })
-            .collect();
-        let mut answer = example.clone();
-        answer.insert("TotalCount".into(), json!(matching.len()));
-        answer.insert("Seals".into(), Value::Array(seals));
+            .filter(by_id)
+            .filter(|s| types.is_empty() || types.contains(&s.seal_type.as_str()));
+        let limit = count(request, "Limit").unwrap_or(SEALS_DEFAULT_LIMIT);
+        let skip = count(request, "Offset").unwrap_or(0).saturating_mul(limit);
+        let mut answer = page(example, "Seals", matching, (skip, limit), |s, seal| {
+            seal.insert("SealId".into(), json!(s.id));
+            seal.insert("SealName".into(), json!(s.name));
+            seal.insert("SealType".into(), json!(s.seal_type));
+            seal.insert("CreateOn".into(), json!(s.created_on));
+        });
+        let total = self.seals.iter().filter(by_id).count();
+        answer.insert("TotalCount".into(), json!(total));
         answer
     }
 
@@ -209,33 +220,52 @@ impl Catalog {
     }
 
     /// DescribeIntegrationRoles: `Offset` is items to skip and `Limit` (required) the page
-    /// size, as its doc states; the answer echoes both, with `TotalCount`.
+    /// size, as its doc states; the answer echoes both, with `TotalCount`. Of its filters,
+    /// `RoleType` (every role created here is custom, "2"; none is a system role, "1") and
+    /// `IsGroupRole` apply; `RoleStatus` and `IsReturnPermissionGroup` are not modelled.
     pub(crate) fn describe_roles(
         &self,
         request: &Map<String, Value>,
         example: &Map<String, Value>,
     ) -> Map<String, Value> {
+        let filters: Vec<(&str, Vec<&str>)> = request
+            .get("Filters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                let values = f.get("Values")?.as_array()?;
+                Some((
+                    f.get("Key")?.as_str()?,
+                    values.iter().filter_map(Value::as_str).collect(),
+                ))
+            })
+            .collect();
+        let keeps = |role: &&Role| {
+            filters.iter().all(|(key, values)| match *key {
+                "RoleType" => values.contains(&"2"),
+                "IsGroupRole" => values.contains(&if role.is_group_role { "1" } else { "0" }),
+                _ => true,
+            })
+        };
         let limit = count(request, "Limit").unwrap_or(0);
         let offset = count(request, "Offset").unwrap_or(0);
-        let item = template(example, "IntegrateRoles");
-        let roles: Vec<Value> = self
-            .roles
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|r| {
-                let mut role = item.clone();
+        let matching = self.roles.iter().filter(keeps);
+        let mut answer = page(
+            example,
+            "IntegrateRoles",
+            matching,
+            (offset, limit),
+            |r, role| {
                 role.insert("RoleId".into(), json!(r.id));
                 role.insert("RoleName".into(), json!(r.name));
                 role.insert("IsGroupRole".into(), json!(r.is_group_role));
-                Value::Object(role)
-            })
-            .collect();
-        let mut answer = example.clone();
+            },
+        );
         answer.insert("Offset".into(), json!(offset));
         answer.insert("Limit".into(), json!(limit));
-        answer.insert("TotalCount".into(), json!(self.roles.len()));
-        answer.insert("IntegrateRoles".into(), Value::Array(roles));
+        let total = self.roles.iter().filter(keeps).count();
+        answer.insert("TotalCount".into(), json!(total));
         answer
     }
 

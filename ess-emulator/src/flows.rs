@@ -98,6 +98,8 @@ pub(crate) enum Why {
     BadCallbackInfo,
     /// The emulator's own bound on callback URLs.
     CallbackCapacity,
+    /// A second official seal.
+    SealExists,
     /// An evidence report for a flow not every signer has signed.
     FlowNotSigned,
     /// No evidence report has the id.
@@ -122,6 +124,7 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
     ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
     ("CreateSeal", Why::Capacity, "FailedOperation"),
+    ("CreateSeal", Why::SealExists, "OperationDenied.AlreadyHas"),
     ("UploadFiles", Why::Capacity, "LimitExceeded"),
     ("CreateIntegrationRole", Why::Capacity, "FailedOperation"),
     ("CreateFlowEvidenceReport", Why::Capacity, "FailedOperation"),
@@ -342,7 +345,8 @@ pub(crate) fn new_id() -> String {
     id
 }
 
-fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+/// A non-empty text member of `request`.
+pub(crate) fn text<'a>(request: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     request
         .get(key)
         .and_then(Value::as_str)

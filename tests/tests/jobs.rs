@@ -11,7 +11,7 @@ use ess_generated::{
     CreateFlowRequest, CreateIntegrationRoleRequest, CreateSealRequest, Credentials,
     DescribeFlowEvidenceReportRequest, DescribeFlowInfoRequest, DescribeIntegrationRolesRequest,
     DescribeOrganizationSealsRequest, Endpoint, Error, EvidenceReportStatus, FlowCreateApprover,
-    FlowStatus, UploadFile, UploadFilesRequest, UserInfo, WaitOptions, Waited,
+    FlowStatus, SealType, UploadFile, UploadFilesRequest, UserInfo, WaitOptions, Waited,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -43,7 +43,9 @@ fn offsets(emulator: &Emulator, action: &str) -> Vec<u64> {
 async fn seals(client: &Client, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
-        let request = CreateSealRequest::new(operator(), format!("seal {i}"));
+        // Contract seals: an organization has only one official seal (CreateSeal's doc).
+        let request =
+            CreateSealRequest::new(operator(), format!("seal {i}")).seal_type(SealType::Contract);
         ids.push(
             client
                 .create_seal(&request)
@@ -83,6 +85,28 @@ async fn seals_page_by_page_index_and_stop_at_the_total() {
             .await
             .unwrap();
         assert_eq!(items, created);
+
+        // One official seal per organization; a second is refused.
+        let official = CreateSealRequest::new(operator(), "公章");
+        client.create_seal(&official).await.unwrap();
+        let again = client.create_seal(&official).await.unwrap_err();
+        assert_eq!(again.code_str(), Some("OperationDenied.AlreadyHas"));
+        // TotalCount counts every seal of the organization, as its doc says, also when
+        // SealTypes narrows the list; the pages end at the empty one.
+        emulator.clear_received();
+        let only_official = DescribeOrganizationSealsRequest::new(operator())
+            .limit(3)
+            .seal_types(vec![SealType::Official]);
+        let pages: Vec<_> = client
+            .describe_organization_seals_pages(only_official)
+            .pages()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].seals().len(), 1);
+        assert_eq!(pages[0].total_count(), Some(8));
+        assert_eq!(offsets(&emulator, "DescribeOrganizationSeals"), [0, 1]);
         emulator.stop().await;
     })
     .await
@@ -161,6 +185,20 @@ async fn roles_page_by_items_skipped() {
         assert!(!error.may_have_executed());
         assert!(items.next().await.is_none());
         assert_eq!(emulator.received_for("DescribeIntegrationRoles").len(), 2);
+
+        // The filters the emulator models: every role here is custom, none a group role.
+        let filter =
+            |key: &str, value: &str| ess_generated::Filter::new(key, vec![value.to_owned()]);
+        for (key, value, expected) in [
+            ("RoleType", "2", 5),
+            ("RoleType", "1", 0),
+            ("IsGroupRole", "0", 5),
+            ("IsGroupRole", "1", 0),
+        ] {
+            let filtered = request.clone().filters(vec![filter(key, value)]);
+            let page = client.describe_integration_roles(&filtered).await.unwrap();
+            assert_eq!(page.total_count(), Some(expected), "{key} {value}");
+        }
 
         // No roles at all: the one empty page is the answer.
         let empty = Emulator::start().await.unwrap();
