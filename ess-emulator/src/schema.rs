@@ -166,7 +166,8 @@ impl Schema {
                             path: r
                                 .path
                                 .split('.')
-                                .filter(|_| !r.path.is_empty())
+                                // The empty path is the request itself: no step.
+                                .filter(|step| !step.is_empty())
                                 .map(|seg| match seg.strip_suffix("[]") {
                                     Some(name) => (name.to_owned(), true),
                                     None => (seg.to_owned(), false),

@@ -108,3 +108,15 @@ pub async fn sign_on_link(
         .expect("the link's page answers");
     assert!(signed.status().is_success(), "{}", signed.status());
 }
+
+/// A client of the service at `url` (an emulator's) with a static key: the default
+/// configuration otherwise.
+pub fn client(url: &str, secret_id: &str, secret_key: &str) -> ess_generated::Client {
+    use ess_generated::{Client, Config, Credentials, Endpoint};
+    let credentials = Credentials::new(secret_id, secret_key).expect("usable test credentials");
+    let config = Config::builder(credentials)
+        .endpoint(Endpoint::Url(url.to_owned()))
+        .build()
+        .expect("a valid configuration");
+    Client::from_config(config).expect("a client")
+}

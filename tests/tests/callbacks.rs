@@ -197,18 +197,13 @@ mod through_the_emulator {
     use super::*;
     use ess_emulator::{CallbackFault, CallbackTarget, DEMO_PERSON, Emulator};
     use ess_generated::{
-        ApproverType, CallbackInfo, Client, Config, CreateFlowRequest, Credentials,
-        DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, FlowStatus,
-        ModifyApplicationCallbackInfoRequest, UserInfo,
+        ApproverType, CallbackInfo, Client, CreateFlowRequest, DescribeFlowInfoRequest,
+        FlowCreateApprover, FlowStatus, ModifyApplicationCallbackInfoRequest, UserInfo,
     };
 
     fn client(emulator: &Emulator) -> Client {
         let key = &emulator.credentials()[0];
-        let config = Config::builder(Credentials::new(&key.secret_id, &key.secret_key).unwrap())
-            .endpoint(Endpoint::Url(emulator.url().to_owned()))
-            .build()
-            .unwrap();
-        Client::from_config(config).unwrap()
+        ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key)
     }
 
     fn person() -> FlowCreateApprover {

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use ess_emulator::{DEMO_PERSON, Emulator, REPORT_SECONDS};
 use ess_generated::{
-    ApproverType, CancelFlowRequest, Client, Config, CreateFlowEvidenceReportRequest,
-    CreateFlowRequest, CreateIntegrationRoleRequest, CreateSealRequest, Credentials,
-    DescribeFlowEvidenceReportRequest, DescribeFlowInfoRequest, DescribeIntegrationRolesRequest,
-    DescribeOrganizationSealsRequest, Endpoint, Error, EvidenceReportStatus, FlowCreateApprover,
-    FlowStatus, SealType, UploadFile, UploadFilesRequest, UserInfo, WaitOptions, Waited,
+    ApproverType, CancelFlowRequest, Client, CreateFlowEvidenceReportRequest, CreateFlowRequest,
+    CreateIntegrationRoleRequest, CreateSealRequest, DescribeFlowEvidenceReportRequest,
+    DescribeFlowInfoRequest, DescribeIntegrationRolesRequest, DescribeOrganizationSealsRequest,
+    Error, EvidenceReportStatus, FlowCreateApprover, FlowStatus, SealType, UploadFile,
+    UploadFilesRequest, UserInfo, WaitOptions, Waited,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -20,11 +20,7 @@ const BOUND: Duration = Duration::from_secs(60);
 
 fn connect(emulator: &Emulator) -> Client {
     let key = &emulator.credentials()[0];
-    let config = Config::builder(Credentials::new(&key.secret_id, &key.secret_key).unwrap())
-        .endpoint(Endpoint::Url(emulator.url().to_owned()))
-        .build()
-        .unwrap();
-    Client::from_config(config).unwrap()
+    ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key)
 }
 
 fn operator() -> UserInfo {

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use ess_emulator::Emulator;
 use ess_generated::{
-    ApproverType, CcInfo, Client, Config, CreateFlowRequest, CreateFlowSignUrlRequest, Credentials,
-    DescribeFlowInfoRequest, Endpoint, FlowCreateApprover, UserInfo,
+    ApproverType, CcInfo, CreateFlowRequest, CreateFlowSignUrlRequest, DescribeFlowInfoRequest,
+    FlowCreateApprover, UserInfo,
 };
 
 /// Everything the subscriber writes, through [`Sink`].
@@ -61,11 +61,7 @@ fn trace_logs_of_a_signing_path_carry_no_personal_data() {
     let (secret_key, issued, errors) = runtime.block_on(async {
         let emulator = Emulator::start().await.unwrap();
         let key = emulator.credentials()[0].clone();
-        let config = Config::builder(Credentials::new(&key.secret_id, &key.secret_key).unwrap())
-            .endpoint(Endpoint::Url(emulator.url().to_owned()))
-            .build()
-            .unwrap();
-        let client = Client::from_config(config).unwrap();
+        let client = ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key);
         // Upstream has not opened ClientIp (a deprecated setter), but a caller may still set
         // it, and it must never reach a log.
         #[allow(deprecated)]

@@ -194,6 +194,48 @@ fn diff_actions(old: &Spec, new: &Spec, report: &mut Report) {
                 ),
             ));
         }
+        // Paging and waiting: a new method is minor; one removed, or a changed meaning of
+        // Offset or of a status value, changes what callers' loops do.
+        let paging = |a: &ess_codegen::spec::Action| {
+            a.pagination.as_ref().map(|p| {
+                let total = p.total.as_ref().map_or("no total", |t| t.as_str());
+                format!(
+                    "{:?} offset, items {}, {total}",
+                    *p.offset,
+                    p.items.as_str()
+                )
+            })
+        };
+        let waiter = |a: &ess_codegen::spec::Action| {
+            a.waiter.as_ref().map(|w| {
+                let list = |l: &[ess_codegen::spec::Spanned<String>]| {
+                    l.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+                };
+                format!(
+                    "wait_for_{} on {}: success {}, failure {}, pending {}",
+                    w.name.as_str(),
+                    w.status.as_str(),
+                    list(&w.success),
+                    list(&w.failure),
+                    list(&w.pending)
+                )
+            })
+        };
+        for (what, was, now) in [
+            ("paging", paging(was), paging(action)),
+            ("waiter", waiter(was), waiter(action)),
+        ] {
+            let (impact, text) = match (was, now) {
+                (None, Some(now)) => (Impact::Minor, format!("`{name}` gains a {what}: {now}")),
+                (Some(was), None) => (Impact::Major, format!("`{name}` loses its {what} ({was})")),
+                (Some(was), Some(now)) if was != now => (
+                    Impact::Major,
+                    format!("`{name}`'s {what} changes: {was} -> {now}"),
+                ),
+                _ => continue,
+            };
+            report.actions.push(change(impact, text));
+        }
         let requirements = |a: &ess_codegen::spec::Action| -> BTreeSet<String> {
             a.requirements
                 .iter()

@@ -535,3 +535,35 @@ fn always_present_needs_upstreams_flag_and_every_example_answer() {
     let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
     assert!(spec.types.get("GetThingResponse").unwrap().members[0].always_present);
 }
+
+#[test]
+fn the_change_report_names_paging_and_waiters_gained_or_changed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/ess.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let load = |text: &str| ess_codegen::load_str("ess.yaml", text).unwrap().into_spec();
+    let paging = "    pagination: {offset: page, items: Templates, total: TotalCount}\n";
+    let status = "      success: [EvidenceStatusSuccess]\n      failure: [EvidenceStatusFailed]\n      pending: [EvidenceStatusExecuting]\n";
+    assert!(text.contains(paging) && text.contains(status));
+    // Before: DescribeFlowTemplates not paginated; the report waiter read failure as pending.
+    let before = text.replace(paging, "").replace(
+        status,
+        "      success: [EvidenceStatusSuccess]\n      pending: [EvidenceStatusExecuting, EvidenceStatusFailed]\n",
+    );
+    let report = changes::diff(&load(&before), &load(&text));
+    let markdown = report.markdown();
+    assert!(
+        markdown.contains("- minor: `DescribeFlowTemplates` gains a paging: Page offset, items Templates, TotalCount"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- major: `DescribeFlowEvidenceReport`'s waiter changes:"),
+        "{markdown}"
+    );
+    assert_eq!(report.verdict(), changes::Impact::Major);
+    // And back: a paging removed is major.
+    let removed = changes::diff(&load(&text), &load(&before)).markdown();
+    assert!(
+        removed.contains("- major: `DescribeFlowTemplates` loses its paging"),
+        "{removed}"
+    );
+}

@@ -257,8 +257,11 @@ impl<'a> Validator<'a> {
         let spec = self.spec;
         let mut current = input;
         let mut steps = Vec::new();
-        // The empty path is the request itself.
-        for step in path.split('.').filter(|_| !path.is_empty()) {
+        if path.is_empty() {
+            // The request itself.
+            return Some((current, steps));
+        }
+        for step in path.split('.') {
             let (name, into_list) = match step.strip_suffix("[]") {
                 Some(name) => (name, true),
                 None => (step, false),
