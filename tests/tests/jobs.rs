@@ -54,6 +54,17 @@ async fn seals(client: &Client, n: usize) -> Vec<String> {
     ids
 }
 
+/// The ids of every seal the pages of `request` hold.
+async fn seal_ids(client: &Client, request: DescribeOrganizationSealsRequest) -> Vec<String> {
+    client
+        .describe_organization_seals_pages(request)
+        .items()
+        .map_ok(|seal| seal.seal_id().unwrap().to_owned())
+        .try_collect()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn seals_page_by_page_index_and_stop_at_the_total() {
     tokio::time::timeout(BOUND, async {
@@ -73,13 +84,7 @@ async fn seals_page_by_page_index_and_stop_at_the_total() {
         // Page indices 0, 1, 2; the third page reached TotalCount, so no fourth call.
         assert_eq!(offsets(&emulator, "DescribeOrganizationSeals"), [0, 1, 2]);
 
-        let items: Vec<String> = client
-            .describe_organization_seals_pages(request)
-            .items()
-            .map_ok(|seal| seal.seal_id().unwrap().to_owned())
-            .try_collect()
-            .await
-            .unwrap();
+        let items = seal_ids(&client, request).await;
         assert_eq!(items, created);
 
         // One official seal per organization; a second is refused.
@@ -120,13 +125,7 @@ async fn a_later_start_page_ends_at_the_empty_page() {
         let request = DescribeOrganizationSealsRequest::new(operator())
             .limit(2)
             .offset(1);
-        let items: Vec<String> = client
-            .describe_organization_seals_pages(request)
-            .items()
-            .map_ok(|seal| seal.seal_id().unwrap().to_owned())
-            .try_collect()
-            .await
-            .unwrap();
+        let items = seal_ids(&client, request).await;
         assert_eq!(items, created[2..]);
         assert_eq!(offsets(&emulator, "DescribeOrganizationSeals"), [1, 2, 3]);
         emulator.stop().await;
