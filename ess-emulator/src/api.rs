@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::faults::Fault;
-use crate::flows;
+use crate::flows::{self, text};
 use crate::pages;
 use crate::schema::{self, Problem};
-use crate::server::{DropConnection, MAX_BODY_BYTES, Record, Shared, lock};
+use crate::server::{DropConnection, MAX_BODY_BYTES, Record, Shared, lock, request_id};
 
 /// What the emulator answers a call in a form it does not serve: ESS also takes GET calls and
 /// the older HmacSHA1/HmacSHA256 signatures (v1, form-encoded), which the emulator does not
@@ -30,13 +30,7 @@ pub(crate) async fn index(
 ) -> Response {
     // A GET that carries parameters is an API call (v1 style), not a visit.
     if uri.query().is_some_and(|q| !q.is_empty()) {
-        let received = Record {
-            action: header_text(&headers, "x-tc-action").to_owned(),
-            secret_id: None,
-            body: Bytes::new(),
-            code: None,
-            fault: None,
-        };
+        let received = Record::new(&shared, &headers);
         return shared.refuse(received, "UnsupportedOperation", TC3_POST_ONLY.to_owned());
     }
     let text = format!(
@@ -49,25 +43,26 @@ pub(crate) async fn index(
 /// One API call, from the raw request to the JSON answer.
 pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let action = header_text(&parts.headers, "x-tc-action").to_owned();
     let v1 = header_text(&parts.headers, "content-type")
         .starts_with("application/x-www-form-urlencoded")
         || parts.uri.query().is_some_and(|q| q.contains("Signature="));
-    let mut received = Record {
-        action,
-        secret_id: None,
-        body: Bytes::new(),
-        code: None,
-        fault: None,
-    };
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
+    let mut received = Record::new(&shared, &parts.headers);
+    let reading = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    let body = match tokio::time::timeout(shared.idle_timeout, reading).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
             return shared.refuse(
                 received,
                 "RequestSizeLimitExceeded",
                 format!("the body exceeds {MAX_BODY_BYTES} bytes"),
             );
+        }
+        Err(_) => {
+            // The client is too slow to be answered at all; close without one.
+            shared.record(received);
+            let mut response = Response::new(Body::empty());
+            response.extensions_mut().insert(DropConnection);
+            return response;
         }
     };
     received.body = body.clone();
@@ -76,9 +71,21 @@ pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) ->
     }
     // Like a real server, a call that has arrived runs to the end even if the client hangs
     // up (times out) meanwhile: the case where the caller cannot know whether it executed.
-    let task = tokio::spawn(process(shared, parts, body, received));
-    task.await
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    let task = tokio::spawn(process(shared.clone(), parts, body, received));
+    match task.await {
+        Ok(response) => response,
+        // A defect of the emulator's: answered as the service answers its own failures.
+        Err(_) => {
+            let (envelope, _) = shared.envelope(
+                Err((
+                    "InternalError",
+                    "the emulator failed on this call".to_owned(),
+                )),
+                &request_id(),
+            );
+            json_response(&shared, envelope)
+        }
+    }
 }
 
 async fn process(
@@ -100,8 +107,9 @@ async fn process(
         } else {
             received.code = Some(format!("fault:{fault}"));
             received.fault = Some(fault.clone());
+            let request_id = received.request_id.clone();
             shared.record(received);
-            return faulty(&shared, fault, None);
+            return faulty(&shared, fault, None, &request_id);
         }
     }
     let answer = shared.answer(
@@ -116,7 +124,7 @@ async fn process(
         .is_ok()
         .then(|| drift.or_else(|| shared.take_fault(&action, true)))
         .flatten();
-    let (envelope, code) = shared.envelope(answer);
+    let (envelope, code) = shared.envelope(answer, &received.request_id);
     received.code = code;
     match after {
         None => {
@@ -131,8 +139,9 @@ async fn process(
         }
         Some(fault) => {
             received.fault = Some(fault.clone());
+            let request_id = received.request_id.clone();
             shared.record(received);
-            faulty(&shared, fault, Some(envelope))
+            faulty(&shared, fault, Some(envelope), &request_id)
         }
     }
 }
@@ -237,17 +246,59 @@ impl Shared {
         if let Some(first) = problems.first() {
             return Err((first.code, describe_problems(&problems)));
         }
+        if let Some(answer) = lock(&self.overrides).take(action.name, request) {
+            return self.overridden(action, answer);
+        }
         self.run(action.name, request, action)
     }
 
+    /// An override's answer (checked when it was added: an object, and an error code the
+    /// action may answer).
+    fn overridden(&self, action: &'static schema::ActionDef, answer: Value) -> Answer {
+        let Value::Object(mut members) = answer else {
+            return Ok(Reply::Tree(Map::new()));
+        };
+        let Some(error) = members.remove("Error") else {
+            members.remove("RequestId");
+            return Ok(Reply::Tree(members));
+        };
+        let code = error
+            .get("Code")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let message = error
+            .get("Message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let code = self
+            .schema
+            .answerable(action, code)
+            .unwrap_or("InternalError");
+        Err((code, message.to_owned()))
+    }
+
     fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
+        self.expire_due();
         let now = self.now();
         let mut flows = lock(&self.flows);
         let result = match name {
             "CreateFlow" => flows.create(request, now, false).map(Reply::Tree),
             "CreateFlowByFiles" => flows.create(request, now, true).map(Reply::Tree),
-            "CreateDocument" => flows.create_document(request, &self.url).map(Reply::Tree),
-            "StartFlow" => flows.start(request).map(Reply::Tree),
+            "CreateDocument" => {
+                let kinds = text(request, "FlowId")
+                    .and_then(|id| flows.get(id))
+                    .map(|f| f.signer_kinds());
+                match kinds.map(|kinds| lock(&self.catalog).check_template(request, &kinds)) {
+                    Some(Err(refused)) => Err(refused),
+                    _ => flows.create_document(request, &self.url).map(Reply::Tree),
+                }
+            }
+            "StartFlow" => flows.start(request, now).map(Reply::Tree),
+            "DescribeFlowTemplates" => {
+                let example = self.schema.example_response(action);
+                let answer = lock(&self.catalog).describe_templates(request, example);
+                Ok(Reply::Tree(answer.unwrap_or_else(|| example.clone())))
+            }
             "CreateFlowSignUrl" => flows.sign_urls(request, now, &self.url).map(Reply::Tree),
             "DescribeFlowInfo" => flows.describe(request).map(Reply::Json),
             "CancelFlow" => flows.cancel(request).map(Reply::Tree),
@@ -295,6 +346,11 @@ impl Shared {
             if let (Some(operate), Some(flow)) = (changed, flow_id.and_then(|id| flows.get(id))) {
                 self.callbacks
                     .flow_changed(flow.callback_data(operate, now));
+                // Automatic signers alone sign it complete as it starts.
+                if operate == "start" && flow.status == flows::flow_status::SIGNED {
+                    self.callbacks
+                        .flow_changed(flow.callback_data("finish", now));
+                }
             }
         }
         result.map_err(|r| {
@@ -308,8 +364,11 @@ impl Shared {
     }
 
     /// The body `{"Response": {...}}` with a RequestId, and the error code if it is an error.
-    fn envelope(&self, answer: Result<Reply, (&str, String)>) -> (Vec<u8>, Option<String>) {
-        let request_id = request_id();
+    fn envelope(
+        &self,
+        answer: Result<Reply, (&str, String)>,
+        request_id: &str,
+    ) -> (Vec<u8>, Option<String>) {
         let (members, code) = match answer {
             Ok(Reply::Tree(members)) => (serde_json::to_vec(&members).unwrap_or_default(), None),
             Ok(Reply::Json(members)) => (members, None),
@@ -318,11 +377,11 @@ impl Shared {
                 (error.to_string().into_bytes(), Some(code.to_owned()))
             }
         };
-        (envelope_of(&members, &request_id), code)
+        (envelope_of(&members, request_id), code)
     }
 
     fn refuse(&self, mut received: Record, code: &'static str, message: String) -> Response {
-        let (envelope, code) = self.envelope(Err((code, message)));
+        let (envelope, code) = self.envelope(Err((code, message)), &received.request_id);
         received.code = code;
         self.record(received);
         json_response(self, envelope)
@@ -396,15 +455,6 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
         .unwrap_or_default()
 }
 
-fn request_id() -> String {
-    let hex = |n: usize| -> String {
-        (0..n)
-            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
-            .collect()
-    };
-    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
-}
-
 /// HTTP 200, exactly `Content-Type: application/json` (the Python SDK recognises errors only
 /// with that header), and a `Date` from the emulator's clock.
 fn json_response(shared: &Shared, body: Vec<u8>) -> Response {
@@ -418,7 +468,7 @@ fn json_response(shared: &Shared, body: Vec<u8>) -> Response {
     response
 }
 
-fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>) -> Response {
+fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>, request_id: &str) -> Response {
     let html = |status: StatusCode, text: &str| {
         let mut response = (status, pages::error_page(text)).into_response();
         response.headers_mut().insert(
@@ -443,8 +493,8 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>) -> Response 
             response
         }
         Fault::Truncated => {
-            let mut body =
-                envelope.unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new()))).0);
+            let mut body = envelope
+                .unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new())), request_id).0);
             body.truncate(body.len() / 2);
             let mut response = Response::new(Body::from(body));
             response.headers_mut().insert(
@@ -454,11 +504,12 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>) -> Response 
             response
         }
         Fault::Error { code, message } => {
-            json_response(shared, shared.envelope(Err((&code, message))).0)
+            json_response(shared, shared.envelope(Err((&code, message)), request_id).0)
         }
         Fault::Delay(_) => json_response(shared, envelope.unwrap_or_else(|| b"null".to_vec())),
         Fault::Drift => {
-            let body = envelope.unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new()))).0);
+            let body = envelope
+                .unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new())), request_id).0);
             json_response(shared, drifted(&body))
         }
     }

@@ -54,14 +54,18 @@ struct Report {
     outcome: Outcome,
 }
 
-/// Seals, roles and evidence reports, in creation order.
+/// Seals, roles and evidence reports, in creation order, and seeded templates by id.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
     seals: Vec<Seal>,
     roles: Vec<Role>,
     reports: std::collections::HashMap<String, Report>,
     files: usize,
+    templates: std::collections::BTreeMap<String, Map<String, Value>>,
 }
+
+/// The page size DescribeFlowTemplates documents when `Limit` is not given.
+const TEMPLATES_DEFAULT_LIMIT: usize = 20;
 
 /// A non-negative integer member (the schema has checked its type and range).
 fn count(request: &Map<String, Value>, key: &str) -> Option<usize> {
@@ -110,6 +114,97 @@ fn page<T>(
 }
 
 impl Catalog {
+    /// Seeds (or replaces) a template: a TemplateInfo-shaped object with its `TemplateId`.
+    pub(crate) fn seed_template(
+        &mut self,
+        template: &Value,
+    ) -> Result<String, crate::control::ControlError> {
+        use crate::control::ControlError;
+        let Value::Object(template) = template else {
+            return Err(ControlError::Invalid(
+                "a template is a JSON object shaped like TemplateInfo".to_owned(),
+            ));
+        };
+        let id = text(template, "TemplateId")
+            .ok_or_else(|| ControlError::Invalid("a template needs its `TemplateId`".to_owned()))?
+            .to_owned();
+        let recipients = template.get("Recipients");
+        if recipients.is_some_and(|r| !r.as_array().is_some_and(|l| l.iter().all(Value::is_object)))
+        {
+            return Err(ControlError::Invalid(
+                "`Recipients` is a list of Recipient objects".to_owned(),
+            ));
+        }
+        if self.templates.len() >= MAX_RECORDS && !self.templates.contains_key(&id) {
+            return Err(ControlError::Full(format!(
+                "the emulator keeps at most {MAX_RECORDS} templates"
+            )));
+        }
+        self.templates.insert(id.clone(), template.clone());
+        Ok(id)
+    }
+
+    /// CreateDocument's template check, once templates are seeded: the template exists, and
+    /// the flow's signers are, in order, of the kinds of its signing participants
+    /// (ENTERPRISE, INDIVIDUAL; upstream says a flow whose signers differ fails). `kinds` are
+    /// the flow's signers, `true` for an enterprise.
+    pub(crate) fn check_template(
+        &self,
+        request: &Map<String, Value>,
+        kinds: &[bool],
+    ) -> Result<(), Refused> {
+        if self.templates.is_empty() {
+            return Ok(());
+        }
+        let template = text(request, "TemplateId")
+            .and_then(|id| self.templates.get(id))
+            .ok_or_else(|| refused(Why::TemplateNotFound, "no template has this `TemplateId`"))?;
+        let wanted: Vec<bool> = template
+            .get("Recipients")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| match r.get("RecipientType").and_then(Value::as_str) {
+                Some("ENTERPRISE") => Some(true),
+                Some("INDIVIDUAL") => Some(false),
+                _ => None,
+            })
+            .collect();
+        if !wanted.is_empty() && wanted != kinds {
+            return Err(refused(
+                Why::SignersDifferFromTemplate,
+                "the flow's signers differ in number or kind from the template's participants",
+            ));
+        }
+        Ok(())
+    }
+
+    /// DescribeFlowTemplates once templates are seeded: a page of them (`Offset` a page
+    /// index, `Limit` 20 by default, as its doc page states), by id, with `TotalCount`.
+    /// `None` when none is seeded (the example answer stands).
+    pub(crate) fn describe_templates(
+        &self,
+        request: &Map<String, Value>,
+        example: &Map<String, Value>,
+    ) -> Option<Map<String, Value>> {
+        if self.templates.is_empty() {
+            return None;
+        }
+        let limit = count(request, "Limit").unwrap_or(TEMPLATES_DEFAULT_LIMIT);
+        let skip = count(request, "Offset").unwrap_or(0).saturating_mul(limit);
+        let templates: Vec<Value> = self
+            .templates
+            .values()
+            .skip(skip)
+            .take(limit)
+            .map(|t| Value::Object(t.clone()))
+            .collect();
+        let mut answer = example.clone();
+        answer.insert("Templates".into(), Value::Array(templates));
+        answer.insert("TotalCount".into(), json!(self.templates.len()));
+        Some(answer)
+    }
+
     /// UploadFiles: a fresh resource id per file, their count, and when they expire (an hour
     /// after the upload, the default upstream states). The content is not kept.
     pub(crate) fn upload(

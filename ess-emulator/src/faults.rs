@@ -113,10 +113,19 @@ impl FromStr for FaultRule {
                 _ => return Err(format!("`{code}` is not an HTTP status")),
             },
             ("drop", None) => Fault::Drop,
-            ("delay", Some(ms)) => Fault::Delay(Duration::from_millis(
-                ms.parse()
-                    .map_err(|_| format!("`{ms}` must be milliseconds"))?,
-            )),
+            ("delay", Some(ms)) => {
+                let delay = Duration::from_millis(
+                    ms.parse()
+                        .map_err(|_| format!("`{ms}` must be milliseconds"))?,
+                );
+                if delay > MAX_FAULT_DELAY {
+                    return Err(format!(
+                        "a delay is at most {} ms",
+                        MAX_FAULT_DELAY.as_millis()
+                    ));
+                }
+                Fault::Delay(delay)
+            }
             ("truncated", None) => Fault::Truncated,
             ("html", None) => Fault::Html,
             ("drift", None) => Fault::Drift,
@@ -136,6 +145,29 @@ impl FromStr for FaultRule {
             remaining: times,
             after,
         })
+    }
+}
+
+/// The longest delay a fault may inject.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(600);
+/// How many fault rules the emulator keeps; adding one more drops used-up rules, then the
+/// oldest.
+pub const MAX_FAULTS: usize = 1_000;
+
+/// The syntax [`FaultRule`] parses from: `[ACTION=]KIND[@after][*N]`.
+impl fmt::Display for FaultRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(action) = &self.action {
+            write!(f, "{action}=")?;
+        }
+        write!(f, "{}", self.fault)?;
+        if self.after {
+            f.write_str("@after")?;
+        }
+        if let Some(n) = self.remaining {
+            write!(f, "*{n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -180,8 +212,25 @@ mod tests {
             "x=error:InternalError".parse::<FaultRule>().unwrap().fault,
             Fault::Error { ref code, .. } if code == "InternalError"
         ));
-        for bad in ["status:99", "status", "delay:soon", "explode", "drop*x"] {
+        for bad in [
+            "status:99",
+            "status",
+            "delay:soon",
+            "delay:600001",
+            "explode",
+            "drop*x",
+        ] {
             assert!(bad.parse::<FaultRule>().is_err(), "{bad}");
+        }
+        // Display writes what parses back.
+        for text in [
+            "CreateFlow=status:502@after*1",
+            "delay:1500",
+            "drop",
+            "A=error:InternalError*2",
+        ] {
+            let rule: FaultRule = text.parse().unwrap();
+            assert_eq!(rule.to_string(), text);
         }
     }
 

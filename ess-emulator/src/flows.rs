@@ -2,13 +2,19 @@
 //! CreateDocument, StartFlow, CreateFlowSignUrl, DescribeFlowInfo and CancelFlow, and the
 //! pages the links open. Status numbers are the ones DescribeFlowInfo documents.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
 /// How many flows, and how many live sign links, the emulator keeps at most.
 pub(crate) const MAX_FLOWS: usize = 100_000;
 const MAX_LINKS: usize = 100_000;
+/// How many signers one CreateFlowSignUrl call may ask links for (the emulator's bound; a
+/// flow has at most 50 signers, upstream).
+pub const MAX_LINKS_PER_CALL: usize = 50;
+
+/// CreateFlow's deadline when `DeadLine` is not given: 365 days after creation (upstream).
+pub const DEFAULT_DEADLINE_SECONDS: i64 = 365 * 24 * 3600;
 
 /// The sign-link lifetime when `ExpiredOn` is not given, in seconds.
 pub const DEFAULT_LINK_SECONDS: i64 = 1800;
@@ -21,8 +27,12 @@ pub mod flow_status {
     pub const WAITING: i64 = 1;
     /// Some signers have signed.
     pub const PARTIALLY_SIGNED: i64 = 2;
+    /// A signer rejected it.
+    pub const REJECTED: i64 = 3;
     /// Every signer has signed.
     pub const SIGNED: i64 = 4;
+    /// The deadline passed before every signer signed.
+    pub const EXPIRED: i64 = 5;
     /// Cancelled by the initiator.
     pub const CANCELLED: i64 = 6;
 }
@@ -31,10 +41,16 @@ pub mod flow_status {
 pub mod approve_status {
     /// The flow has not started.
     pub const NOT_STARTED: i64 = 0;
+    /// In an ordered flow, a signer whose turn has not come.
+    pub const NOT_YET_DUE: i64 = 1;
     /// Waiting for this signer.
     pub const WAITING: i64 = 2;
     /// Signed.
     pub const SIGNED: i64 = 3;
+    /// This signer rejected the contract.
+    pub const REJECTED: i64 = 4;
+    /// The deadline passed before this signer signed.
+    pub const EXPIRED: i64 = 5;
     /// The flow was cancelled before this signer signed.
     pub const CANCELLED: i64 = 6;
 }
@@ -104,6 +120,10 @@ pub(crate) enum Why {
     FlowNotSigned,
     /// No evidence report has the id.
     TaskNotFound,
+    /// Templates are seeded and none has the id.
+    TemplateNotFound,
+    /// The flow's signers are not the template's participants.
+    SignersDifferFromTemplate,
     /// The emulator failed.
     Internal,
 }
@@ -181,6 +201,16 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "MissingParameter.ApproverOrganizationInfo",
     ),
     ("CreateDocument", Why::MissingFlowId, "MissingParameter"),
+    (
+        "CreateDocument",
+        Why::TemplateNotFound,
+        "ResourceNotFound.Template",
+    ),
+    (
+        "CreateDocument",
+        Why::SignersDifferFromTemplate,
+        "OperationDenied.ApproverNoMatchTemplate",
+    ),
     ("CreateDocument", Why::FlowNotFound, "ResourceNotFound"),
     (
         "CreateDocument",
@@ -258,16 +288,94 @@ pub(crate) struct Flow {
     user_data: String,
     document: Option<String>,
     pub(crate) approvers: Vec<Approver>,
+    /// Whether signers may sign in any order (CreateFlow's `Unordered`; ordered by default).
+    pub(crate) unordered: bool,
+    /// When the flow expires unless signed, in Unix seconds (`i64::MAX`: never).
+    pub(crate) deadline: i64,
 }
 
 impl Flow {
+    /// Sends the flow to its signers (StartFlow, or CreateFlowByFiles at once): automatic
+    /// signers sign as it starts (upstream, ApproverType 3 and 7), then the others' turns
+    /// are arranged.
+    fn begin(&mut self, now: i64) {
+        self.status = flow_status::WAITING;
+        for approver in &mut self.approvers {
+            if approver.signs_automatically() {
+                approver.status = approve_status::SIGNED;
+                approver.approve_time = now;
+            } else {
+                approver.status = approve_status::NOT_YET_DUE;
+            }
+        }
+        self.arrange();
+    }
+
+    /// After a signature: who may sign now. In an ordered flow (the default) the first
+    /// signer who has not signed is due and the rest wait (DescribeFlowInfo's 1); in an
+    /// unordered one every signer who has not signed is due.
+    fn arrange(&mut self) {
+        let mut due = true;
+        for approver in &mut self.approvers {
+            if approver.status == approve_status::SIGNED {
+                continue;
+            }
+            approver.status = if due {
+                approve_status::WAITING
+            } else {
+                approve_status::NOT_YET_DUE
+            };
+            due = self.unordered;
+        }
+        let signed = self
+            .approvers
+            .iter()
+            .filter(|a| a.status == approve_status::SIGNED)
+            .count();
+        self.status = if signed == self.approvers.len() {
+            flow_status::SIGNED
+        } else if signed > 0 {
+            flow_status::PARTIALLY_SIGNED
+        } else {
+            flow_status::WAITING
+        };
+    }
+
+    /// Its signers' kinds in order: `true` for an enterprise.
+    pub(crate) fn signer_kinds(&self) -> Vec<bool> {
+        self.approvers
+            .iter()
+            .map(Approver::is_organization)
+            .collect()
+    }
+
+    /// Signed, rejected, expired or cancelled: nothing more happens to it.
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(
+            self.status,
+            flow_status::SIGNED
+                | flow_status::REJECTED
+                | flow_status::EXPIRED
+                | flow_status::CANCELLED
+        )
+    }
+
+    /// Started and not closed: its due signers may sign or reject.
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            flow_status::WAITING | flow_status::PARTIALLY_SIGNED
+        )
+    }
+
     /// The MsgData of a FlowStatusChange after `operate` (`start`, `sign`, `finish`,
     /// `cancel`) at `now`: only members the facts describe and the emulator models (no
     /// FlowMessage, UserId, Required or DeadLine: their meaning or value is unconfirmed or
     /// not modelled). The
     /// callback statuses share their numbers with DescribeFlowInfo's for the states it
-    /// models (1 started, 2 partly signed, 4 all signed, 6 cancelled; signers 2 pending,
-    /// 3 signed, 6 cancelled).
+    /// models (1 started, 2 partly signed, 3 rejected, 4 all signed, 5 expired, 6 cancelled;
+    /// signers 2 pending, 3 signed, 4 rejected, 5 expired, 6 cancelled). The callback list
+    /// has no "not yet due" (DescribeFlowInfo's 1): such a signer is reported pending (2).
     pub(crate) fn callback_data(&self, operate: &str, now: i64) -> Map<String, Value> {
         let approvers: Vec<Value> = self
             .approvers
@@ -279,7 +387,7 @@ impl Flow {
                     "OrganizationName": a.organization,
                     "ApproverName": a.name,
                     "ApproverMobile": a.mobile,
-                    "ApproveCallbackStatus": a.status,
+                    "ApproveCallbackStatus": callback_status(a.status),
                     "ApproveTime": a.approve_time,
                 })
             })
@@ -308,15 +416,30 @@ pub(crate) struct Approver {
     pub(crate) name: String,
     pub(crate) mobile: String,
     pub(crate) organization: String,
-    recipient_id: String,
-    sign_id: String,
+    pub(crate) recipient_id: String,
+    pub(crate) sign_id: String,
     pub(crate) status: i64,
     approve_time: i64,
+    /// The reason given on rejecting.
+    pub(crate) message: String,
 }
 
 impl Approver {
     fn is_organization(&self) -> bool {
         matches!(self.approver_type, 0 | 3)
+    }
+
+    /// Signs without a person, as the flow starts (upstream: ApproverType 3, an enterprise's
+    /// automatic seal, and 7, a person's allow-listed automatic signing).
+    fn signs_automatically(&self) -> bool {
+        matches!(self.approver_type, 3 | 7)
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(
+            self.status,
+            approve_status::NOT_STARTED | approve_status::NOT_YET_DUE | approve_status::WAITING
+        )
     }
 }
 
@@ -336,12 +459,15 @@ pub(crate) struct Link {
 pub(crate) struct Flows {
     flows: HashMap<String, Flow>,
     links: HashMap<String, Link>,
+    /// The deadlines of flows that may still expire, soonest first.
+    deadlines: BTreeSet<(i64, String)>,
 }
 
-/// A 32-character id in the service's style.
+/// A 32-character id in the service's style, from the operating system's CSPRNG: link
+/// tokens are ids too, and whoever holds one can sign.
 pub(crate) fn new_id() -> String {
     let mut id = String::from("yD");
-    id.extend((0..30).map(|_| fastrand::alphanumeric()));
+    id.push_str(&crate::random::alphanumeric(30));
     id
 }
 
@@ -385,6 +511,8 @@ impl Flows {
                 user_data: String::new(),
                 document: Some(new_id()),
                 approvers,
+                unordered: true,
+                deadline: i64::MAX,
             },
         );
     }
@@ -468,30 +596,29 @@ impl Flows {
                     format!("`Approvers[{i}].OrganizationName` is required for enterprise signers"),
                 ));
             }
-            let mut a = approver(
+            approvers.push(approver(
                 approver_type,
                 &field("ApproverName"),
                 &field("ApproverMobile"),
                 &organization,
                 approve_status::NOT_STARTED,
-            );
-            if with_files {
-                a.status = approve_status::WAITING;
-            }
-            approvers.push(a);
+            ));
         }
+        // CreateFlow documents its default deadline; CreateFlowByFiles states none, so its
+        // flows expire only at a `Deadline` given.
+        let deadline = match int(request, "DeadLine").or_else(|| int(request, "Deadline")) {
+            Some(at) if at > 0 => at,
+            _ if with_files => i64::MAX,
+            _ => now.saturating_add(DEFAULT_DEADLINE_SECONDS),
+        };
         let id = new_id();
-        let flow = Flow {
+        let mut flow = Flow {
             id: id.clone(),
             name: text(request, "FlowName").unwrap_or_default().to_owned(),
             description: text(request, "FlowDescription")
                 .unwrap_or_default()
                 .to_owned(),
-            status: if with_files {
-                flow_status::WAITING
-            } else {
-                flow_status::NOT_STARTED
-            },
+            status: flow_status::NOT_STARTED,
             message: String::new(),
             created_on: now,
             creator: request
@@ -503,7 +630,15 @@ impl Flows {
             user_data: text(request, "UserData").unwrap_or_default().to_owned(),
             document: with_files.then(new_id),
             approvers,
+            unordered: request.get("Unordered").and_then(Value::as_bool) == Some(true),
+            deadline,
         };
+        if with_files {
+            flow.begin(now);
+        }
+        if deadline != i64::MAX {
+            self.deadlines.insert((deadline, id.clone()));
+        }
         self.flows.insert(id.clone(), flow);
         let mut response = Map::new();
         response.insert("FlowId".to_owned(), Value::String(id));
@@ -540,6 +675,7 @@ impl Flows {
     pub(crate) fn start(
         &mut self,
         request: &Map<String, Value>,
+        now: i64,
     ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
         if flow.status != flow_status::NOT_STARTED {
@@ -551,10 +687,7 @@ impl Flows {
                 "call CreateDocument for this flow before StartFlow",
             ));
         }
-        flow.status = flow_status::WAITING;
-        for approver in &mut flow.approvers {
-            approver.status = approve_status::WAITING;
-        }
+        flow.begin(now);
         Ok(object(json!({"Status": "START"})))
     }
 
@@ -564,27 +697,18 @@ impl Flows {
         request: &Map<String, Value>,
     ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
-        match flow.status {
-            flow_status::SIGNED => {
-                return Err(refused(
-                    Why::FlowTerminated,
-                    "a flow every signer has signed cannot be cancelled",
-                ));
-            }
-            flow_status::CANCELLED => {
-                return Err(refused(
-                    Why::FlowTerminated,
-                    "the flow is already cancelled",
-                ));
-            }
-            _ => {}
+        if flow.is_closed() {
+            return Err(refused(
+                Why::FlowTerminated,
+                "the flow is already signed, rejected, expired or cancelled",
+            ));
         }
         flow.status = flow_status::CANCELLED;
         flow.message = text(request, "CancelMessage")
             .unwrap_or_default()
             .to_owned();
         for approver in &mut flow.approvers {
-            if approver.status != approve_status::SIGNED {
+            if approver.is_pending() {
                 approver.status = approve_status::CANCELLED;
             }
         }
@@ -606,6 +730,12 @@ impl Flows {
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(|v| v.as_object().cloned()).collect())
             .unwrap_or_default();
+        if wanted.len() > MAX_LINKS_PER_CALL {
+            return Err(refused(
+                Why::Capacity,
+                format!("the emulator makes at most {MAX_LINKS_PER_CALL} links per call"),
+            ));
+        }
         let flow = self.flow_mut(request)?;
         if !preview && !wanted.is_empty() {
             match flow.status {
@@ -619,7 +749,7 @@ impl Flows {
                 _ => {
                     return Err(refused(
                         Why::FlowTerminated,
-                        "the flow is finished or cancelled: only preview links (UrlType 1) are available",
+                        "the flow is signed, rejected, expired or cancelled: only preview links (UrlType 1) are available",
                     ));
                 }
             }
@@ -736,35 +866,104 @@ impl Flows {
         if link.expires_at <= now {
             return Err(SignRefusal::Expired);
         }
-        let flow = self
-            .flows
-            .get_mut(&link.flow_id)
-            .ok_or(SignRefusal::NotFound)?;
         let Some(index) = link.approver.filter(|_| !link.preview) else {
             return Err(SignRefusal::PreviewOnly);
         };
-        if !matches!(
-            flow.status,
-            flow_status::WAITING | flow_status::PARTIALLY_SIGNED
-        ) {
-            return Err(SignRefusal::FlowClosed);
-        }
+        self.sign_as(&link.flow_id, index, now)?;
+        Ok(link.jump_url)
+    }
+
+    /// The signer at `index` of the flow signs (from a link, or the admin API).
+    pub(crate) fn sign_as(
+        &mut self,
+        flow_id: &str,
+        index: usize,
+        now: i64,
+    ) -> Result<(), SignRefusal> {
+        let flow = self.due(flow_id, index)?;
         let approver = &mut flow.approvers[index];
-        if approver.status == approve_status::SIGNED {
-            return Err(SignRefusal::AlreadySigned);
-        }
         approver.status = approve_status::SIGNED;
         approver.approve_time = now;
-        flow.status = if flow
-            .approvers
-            .iter()
-            .all(|a| a.status == approve_status::SIGNED)
+        flow.arrange();
+        Ok(())
+    }
+
+    /// The signer at `index` rejects the contract with `reason`: the flow is rejected (3),
+    /// the signer too (4). Upstream does not say what the other signers then show; they
+    /// keep their statuses.
+    pub(crate) fn reject(
+        &mut self,
+        flow_id: &str,
+        index: usize,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), SignRefusal> {
+        let flow = self.due(flow_id, index)?;
+        let approver = &mut flow.approvers[index];
+        approver.status = approve_status::REJECTED;
+        approver.approve_time = now;
+        approver.message = reason.to_owned();
+        flow.status = flow_status::REJECTED;
+        Ok(())
+    }
+
+    /// The flow, if its signer at `index` may act now.
+    fn due(&mut self, flow_id: &str, index: usize) -> Result<&mut Flow, SignRefusal> {
+        let flow = self.flows.get_mut(flow_id).ok_or(SignRefusal::NotFound)?;
+        if !flow.is_open() {
+            return Err(SignRefusal::FlowClosed);
+        }
+        let approver = flow.approvers.get(index).ok_or(SignRefusal::NotFound)?;
+        match approver.status {
+            approve_status::WAITING => Ok(flow),
+            approve_status::NOT_YET_DUE => Err(SignRefusal::NotYourTurn),
+            _ => Err(SignRefusal::AlreadySigned),
+        }
+    }
+
+    /// Expires every flow whose deadline is `now` or past and that is not closed (5, and
+    /// 5 for its signers who had not signed); their ids.
+    pub(crate) fn expire_due(&mut self, now: i64) -> Vec<String> {
+        let mut expired = Vec::new();
+        while let Some((at, _)) = self.deadlines.first()
+            && *at <= now
         {
-            flow_status::SIGNED
-        } else {
-            flow_status::PARTIALLY_SIGNED
+            let Some((_, id)) = self.deadlines.pop_first() else {
+                break;
+            };
+            let Some(flow) = self.flows.get_mut(&id) else {
+                continue;
+            };
+            // A deadline moved later (the admin API) leaves its old entry behind.
+            if flow.deadline > now || flow.is_closed() {
+                continue;
+            }
+            flow.status = flow_status::EXPIRED;
+            for approver in &mut flow.approvers {
+                if approver.is_pending() {
+                    approver.status = approve_status::EXPIRED;
+                }
+            }
+            expired.push(id);
+        }
+        expired
+    }
+
+    /// Moves a flow's deadline to `at` (the admin API's expire, with `at` now).
+    pub(crate) fn set_deadline(&mut self, flow_id: &str, at: i64) -> bool {
+        let Some(flow) = self.flows.get_mut(flow_id) else {
+            return false;
         };
-        Ok(link.jump_url)
+        flow.deadline = at;
+        self.deadlines.insert((at, flow_id.to_owned()));
+        true
+    }
+
+    /// Every flow, sorted by id.
+    pub(crate) fn all(&self) -> Vec<&Flow> {
+        let mut all: Vec<&Flow> = self.flows.values().collect();
+        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        all
     }
 }
 
@@ -776,6 +975,8 @@ pub(crate) enum SignRefusal {
     PreviewOnly,
     FlowClosed,
     AlreadySigned,
+    /// An ordered flow's signer whose turn has not come.
+    NotYourTurn,
 }
 
 fn approver(
@@ -794,6 +995,16 @@ fn approver(
         sign_id: new_id(),
         status,
         approve_time: 0,
+        message: String::new(),
+    }
+}
+
+/// A signer's status as callbacks report it (see [`Flow::callback_data`]).
+fn callback_status(status: i64) -> i64 {
+    if status == approve_status::NOT_YET_DUE {
+        approve_status::WAITING
+    } else {
+        status
     }
 }
 
@@ -831,7 +1042,7 @@ struct FlowDetail<'a> {
 #[derive(serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ApproverDetail<'a> {
-    approve_message: &'static str,
+    approve_message: &'a str,
     approve_name: &'a str,
     approve_status: i64,
     receipt_id: &'a str,
@@ -861,7 +1072,7 @@ impl<'a> FlowDetail<'a> {
             created_on: flow.created_on,
             flow_approver_infos: approvers
                 .map(|(order, a)| ApproverDetail {
-                    approve_message: "",
+                    approve_message: &a.message,
                     approve_name: &a.name,
                     approve_status: a.status,
                     receipt_id: &a.recipient_id,
@@ -973,7 +1184,7 @@ mod tests {
         assert_eq!(id.len(), 32);
         let flow_req = req(json!({"FlowId": id}));
         assert_eq!(
-            flows.start(&flow_req).unwrap_err().why,
+            flows.start(&flow_req, 100).unwrap_err().why,
             Why::FlowHasNoDocument
         );
         let signer = json!({"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "1"});
@@ -990,7 +1201,7 @@ mod tests {
                 .why,
             Why::FlowHasDocument
         );
-        flows.start(&flow_req).unwrap();
+        flows.start(&flow_req, 100).unwrap();
         let urls = flows.sign_urls(&early, 100, "http://e").unwrap();
         let url = urls["FlowApproverUrlInfos"][0]["SignUrl"].as_str().unwrap();
         let token = url.rsplit('/').next().unwrap();

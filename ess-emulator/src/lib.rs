@@ -39,14 +39,17 @@
 //! business rules of actions without a handler beyond the spec's checks (they answer from
 //! example values).
 
+mod admin;
 mod api;
 mod auth;
 mod callbacks;
 mod catalog;
+mod control;
 mod faults;
 mod flows;
 mod limit;
 mod pages;
+mod random;
 mod schema;
 mod server;
 
@@ -55,9 +58,15 @@ pub use callbacks::{
     CallbackTarget,
 };
 pub use catalog::{MAX_RECORDS, REPORT_SECONDS};
-pub use faults::{Fault, FaultRule};
+pub use control::{ControlError, FlowView, MAX_OVERRIDES, Override, Signer, SignerView};
+pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY, MAX_FAULTS};
 pub use flows::{
-    DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON, approve_status, flow_status,
+    DEFAULT_DEADLINE_SECONDS, DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON,
+    MAX_LINKS_PER_CALL, approve_status, flow_status,
 };
 pub use schema::{Problem, Schema};
-pub use server::{Builder, Credential, Emulator, MAX_BODY_BYTES, RECEIVED_CAPACITY, Received};
+pub use server::{
+    Builder, ClockOffsetError, Credential, Emulator, IDLE_TIMEOUT, MAX_BODY_BYTES,
+    MAX_CLOCK_OFFSET, RECEIVED_CAPACITY, RECORDED_BODY_BYTES, RECORDED_BYTES, Received,
+    TEST_SECRET_ID, TEST_SECRET_KEY,
+};

@@ -39,6 +39,14 @@ impl Limiter {
         arrivals.push_back(now);
         true
     }
+
+    /// Forgets every window (a reset).
+    pub(crate) fn clear(&self) {
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::flows::{Flow, Link, SignRefusal, approve_status};
+use crate::flows::{Flow, Link, SignRefusal, approve_status, flow_status};
 use crate::server::{Shared, lock};
 
 /// The page a live link opens.
@@ -22,18 +22,24 @@ fn sign_html(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
         Some(a) => format!("{} ({})", escape(&a.name), escape(&a.organization)),
         None => "the initiator".to_owned(),
     };
-    let signed = link
+    let status = link
         .approver
         .and_then(|i| flow.approvers.get(i))
-        .is_some_and(|a| a.status == approve_status::SIGNED);
+        .map(|a| a.status);
     let action = if link.preview {
         "<p>This is a preview link: it shows the contract and cannot sign it.</p>".to_owned()
-    } else if signed {
-        "<p>This signer has already signed.</p>".to_owned()
+    } else if !flow.is_open() {
+        format!("<p>{}</p>", closed_text(flow.status))
     } else {
-        format!(
-            "<form method=\"post\" action=\"/sign/{token}\"><button type=\"submit\">Sign</button></form>"
-        )
+        match status {
+            Some(approve_status::WAITING) => format!(
+                "<form method=\"post\" action=\"/sign/{token}\"><button type=\"submit\">Sign</button></form>"
+            ),
+            Some(approve_status::NOT_YET_DUE) => {
+                "<p>Signers sign in order: this signer's turn has not come yet.</p>".to_owned()
+            }
+            _ => "<p>This signer has already signed.</p>".to_owned(),
+        }
     };
     Html(format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Sign: {name}</title></head><body>\n\
@@ -42,6 +48,17 @@ fn sign_html(token: &str, link: &Link, flow: &Flow, now: i64) -> Html<String> {
         name = escape(&flow_name(flow)),
         id = escape(&flow.id),
     ))
+}
+
+/// Why a flow's links no longer sign.
+fn closed_text(status: i64) -> &'static str {
+    match status {
+        flow_status::SIGNED => "Every signer has signed this contract.",
+        flow_status::REJECTED => "A signer rejected this contract: it is closed.",
+        flow_status::EXPIRED => "This contract's deadline passed: it is closed.",
+        flow_status::CANCELLED => "This contract was cancelled: the link no longer signs.",
+        _ => "This contract is not open for signing.",
+    }
 }
 
 fn flow_name(flow: &Flow) -> String {
@@ -110,6 +127,7 @@ pub(crate) async fn sign_page(
     State(shared): State<Arc<Shared>>,
     Path(token): Path<String>,
 ) -> Response {
+    shared.expire_due();
     let now = shared.now();
     let flows = lock(&shared.flows);
     match flows.link(&token) {
@@ -126,23 +144,16 @@ pub(crate) async fn sign_page(
 }
 
 pub(crate) async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
+    shared.expire_due();
     let now = shared.now();
     let result = {
         let mut flows = lock(&shared.flows);
         let flow_id = flows.link(&token).map(|(link, _)| link.flow_id.clone());
         let result = flows.sign(&token, now);
-        // A signature, and the completion when it was the last (both at the same time).
         if result.is_ok()
             && let Some(flow) = flow_id.as_deref().and_then(|id| flows.get(id))
         {
-            shared
-                .callbacks
-                .flow_changed(flow.callback_data("sign", now));
-            if flow.status == crate::flow_status::SIGNED {
-                shared
-                    .callbacks
-                    .flow_changed(flow.callback_data("finish", now));
-            }
+            shared.flow_changed(flow, now);
         }
         result
     };
@@ -170,6 +181,10 @@ pub(crate) async fn sign(State(shared): State<Arc<Shared>>, Path(token): Path<St
                 SignRefusal::AlreadySigned => {
                     (StatusCode::CONFLICT, "This signer has already signed.")
                 }
+                SignRefusal::NotYourTurn => (
+                    StatusCode::CONFLICT,
+                    "Signers sign in order: this signer's turn has not come yet.",
+                ),
             };
             (status, error_page(text)).into_response()
         }

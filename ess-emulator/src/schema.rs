@@ -227,6 +227,17 @@ impl Schema {
         action.errors.iter().chain(&self.common).any(|c| c == code)
     }
 
+    /// `code` as the spec holds it (so it lives as long as the schema), when `action` may
+    /// answer it.
+    pub(crate) fn answerable<'s>(&'s self, action: &'s ActionDef, code: &str) -> Option<&'s str> {
+        action
+            .errors
+            .iter()
+            .chain(&self.common)
+            .find(|c| *c == code)
+            .map(String::as_str)
+    }
+
     /// Whether `code` is an error code of the spec.
     pub fn is_error_code(&self, code: &str) -> bool {
         self.codes.iter().any(|c| c == code)

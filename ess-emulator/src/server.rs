@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use axum::routing::get;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
+
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
@@ -22,16 +23,29 @@ use tower_service::Service;
 use crate::auth::{Key, Verifier};
 use crate::callbacks::{self, CallbackDelivery, CallbackFault, CallbackTarget, Callbacks};
 use crate::catalog::Catalog;
+use crate::control::{ControlError, FlowView, Override, Overrides, Signer};
 use crate::faults::{Fault, FaultRule};
 use crate::flows::Flows;
 use crate::limit::Limiter;
 use crate::schema::{self, Schema};
-use crate::{api, pages};
+use crate::{admin, api, pages, random};
 
 /// The largest request body accepted (the service's own limit is 10 MB).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How many received calls [`Emulator::received`] keeps (the oldest go first).
 pub const RECEIVED_CAPACITY: usize = 10_000;
+/// How many bytes of bodies the received calls keep in all; the oldest go first.
+pub const RECORDED_BYTES: usize = 64 * 1024 * 1024;
+/// The largest body a received call keeps; a larger one is recorded by its size only, as
+/// is the body of a call whose signature did not verify.
+pub const RECORDED_BODY_BYTES: usize = 1024 * 1024;
+/// How far the emulator's clock may run from the machine's: 100 years either way.
+pub const MAX_CLOCK_OFFSET: i64 = 100 * 365 * 24 * 3600;
+/// How long a connection may take to send a request's headers, and may stay idle between
+/// requests, before it is closed; and how long a body may take to arrive. Longer than the
+/// client's pooled-connection idle time (50 s), so the emulator never closes a connection a
+/// client is about to reuse.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections served at once; more wait in the listen backlog.
 const MAX_CONNECTIONS: usize = 1024;
 
@@ -62,10 +76,24 @@ impl Credential {
 
     /// A fresh random key pair (the emulator's default; not for anything but tests).
     pub fn generate() -> Self {
-        let random = |n: usize| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
-        Self::new(format!("AKIDemu{}", random(30)), random(32))
+        Self::new(
+            format!("AKIDemu{}", random::alphanumeric(30)),
+            random::alphanumeric(32),
+        )
+    }
+
+    /// The fixed, published key pair ([`TEST_SECRET_ID`], [`TEST_SECRET_KEY`]) for tests
+    /// that want to know the key before the emulator starts. Never a secret: anyone can
+    /// read it here.
+    pub fn test_default() -> Self {
+        Self::new(TEST_SECRET_ID, TEST_SECRET_KEY)
     }
 }
+
+/// The SecretId of [`Credential::test_default`].
+pub const TEST_SECRET_ID: &str = "AKIDessEmulatorTestKey000000000000";
+/// The SecretKey of [`Credential::test_default`].
+pub const TEST_SECRET_KEY: &str = "essEmulatorTestSecretKey00000000";
 
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,17 +108,28 @@ impl fmt::Debug for Credential {
 
 /// A call the emulator received, and how it answered.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Received {
     /// `X-TC-Action` as sent (empty when missing).
     pub action: String,
     /// The SecretId it was signed with, once verified.
     pub secret_id: Option<String>,
-    /// The JSON body (`Null` when it was not JSON).
+    /// The JSON body (`Null` when it was not JSON or was not kept: see [`Received::body_bytes`]).
     pub body: Value,
+    /// The body's size as it arrived. Bodies of calls that did not verify, and bodies over
+    /// [`RECORDED_BODY_BYTES`], are not kept.
+    pub body_bytes: usize,
     /// The error code answered; `None` for a success.
     pub code: Option<String>,
     /// The fault injected into the answer, if any.
     pub fault: Option<Fault>,
+    /// The answer's `RequestId` (none when a fault replaced the envelope).
+    pub request_id: String,
+    /// When it arrived, on the emulator's clock, in Unix milliseconds.
+    pub received_at_ms: i64,
+    /// The headers that are not secrets: `Host`, `Content-Type`, `User-Agent` and the
+    /// `X-TC-*` headers but `X-TC-Token` (never `Authorization`), lower-case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Received {
@@ -111,7 +150,8 @@ impl fmt::Debug for Received {
             .field("body", &format_args!("<{members} members>"))
             .field("code", &self.code)
             .field("fault", &self.fault)
-            .finish()
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,19 +161,107 @@ pub(crate) struct Record {
     pub(crate) action: String,
     pub(crate) secret_id: Option<String>,
     pub(crate) body: Bytes,
+    pub(crate) body_bytes: usize,
     pub(crate) code: Option<String>,
     pub(crate) fault: Option<Fault>,
+    pub(crate) request_id: String,
+    received_at_ms: i64,
+    headers: Vec<(String, String)>,
 }
 
+/// The headers a record keeps: none that carries a secret.
+fn kept_header(name: &str) -> bool {
+    matches!(name, "host" | "content-type" | "user-agent")
+        || (name.starts_with("x-tc-") && name != "x-tc-token")
+}
+
+/// The longest header value a record keeps.
+const RECORDED_HEADER_BYTES: usize = 256;
+
 impl Record {
+    /// A call as it arrives: its action and the headers worth keeping, with a fresh RequestId.
+    pub(crate) fn new(shared: &Shared, headers: &axum::http::HeaderMap) -> Record {
+        let text = |v: &axum::http::HeaderValue| v.to_str().unwrap_or_default().to_owned();
+        let mut kept = Vec::new();
+        for (name, value) in headers {
+            if kept_header(name.as_str()) {
+                let mut value = text(value);
+                if value.len() > RECORDED_HEADER_BYTES {
+                    let mut end = RECORDED_HEADER_BYTES;
+                    while !value.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    value.truncate(end);
+                }
+                kept.push((name.as_str().to_owned(), value));
+            }
+        }
+        Record {
+            action: headers.get("x-tc-action").map(text).unwrap_or_default(),
+            secret_id: None,
+            body: Bytes::new(),
+            body_bytes: 0,
+            code: None,
+            fault: None,
+            request_id: request_id(),
+            received_at_ms: shared.now_ms(),
+            headers: kept,
+        }
+    }
+
+    /// What it costs the log: its body and a fixed allowance for the rest.
+    fn cost(&self) -> usize {
+        const OVERHEAD: usize = 512;
+        self.body.len() + OVERHEAD
+    }
+
     fn to_received(&self) -> Received {
         Received {
             action: self.action.clone(),
             secret_id: self.secret_id.clone(),
             body: serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+            body_bytes: self.body_bytes,
             code: self.code.clone(),
             fault: self.fault.clone(),
+            request_id: self.request_id.clone(),
+            received_at_ms: self.received_at_ms,
+            headers: self.headers.clone(),
         }
+    }
+}
+
+/// A RequestId in the service's form (a UUID).
+pub(crate) fn request_id() -> String {
+    let hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+            .collect()
+    };
+    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+}
+
+/// The received calls, bounded by count and by bytes.
+#[derive(Default)]
+pub(crate) struct Log {
+    records: VecDeque<Record>,
+    bytes: usize,
+}
+
+impl Log {
+    fn push(&mut self, record: Record) {
+        self.bytes += record.cost();
+        self.records.push_back(record);
+        while self.records.len() > RECEIVED_CAPACITY || self.bytes > RECORDED_BYTES {
+            let Some(oldest) = self.records.pop_front() else {
+                break;
+            };
+            self.bytes -= oldest.cost();
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.bytes = 0;
     }
 }
 
@@ -148,6 +276,8 @@ pub struct Builder {
     rate_limits: bool,
     threads: usize,
     callbacks: Vec<CallbackTarget>,
+    admin: Option<bool>,
+    idle_timeout: Duration,
 }
 
 impl Default for Builder {
@@ -161,6 +291,8 @@ impl Default for Builder {
             rate_limits: true,
             threads: 1,
             callbacks: Vec::new(),
+            admin: None,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
@@ -184,7 +316,8 @@ impl Builder {
         self
     }
 
-    /// Run the emulator's clock this many seconds ahead of the machine's (negative: behind).
+    /// Run the emulator's clock this many seconds ahead of the machine's (negative: behind),
+    /// at most [`MAX_CLOCK_OFFSET`] either way ([`Builder::start`] refuses more).
     pub fn clock_offset(mut self, seconds: i64) -> Self {
         self.clock_offset = seconds;
         self
@@ -209,6 +342,21 @@ impl Builder {
         self
     }
 
+    /// Serve the admin API under `/_emulator/` (see the crate's README). By default it is
+    /// served only when the emulator listens on a loopback address, since it is not
+    /// authenticated; `true` serves it on any address, `false` never.
+    pub fn admin(mut self, on: bool) -> Self {
+        self.admin = Some(on);
+        self
+    }
+
+    /// How long a connection may take to send its headers or stay idle between requests,
+    /// and a body may take to arrive ([`IDLE_TIMEOUT`] by default).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
     /// Worker threads of the emulator's own runtime (1 by default; the binary uses one per
     /// core).
     pub fn threads(mut self, threads: usize) -> Self {
@@ -220,6 +368,8 @@ impl Builder {
     /// it neither competes with the caller's tasks nor follows the caller's (possibly
     /// paused) clock.
     pub async fn start(self) -> std::io::Result<Emulator> {
+        check_clock_offset(self.clock_offset)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = std::net::TcpListener::bind(self.listen)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -241,24 +391,33 @@ impl Builder {
             })
             .collect();
         let (callbacks, outbox) = Callbacks::new(self.callbacks);
+        let admin = self.admin.unwrap_or(addr.ip().is_loopback());
         let shared = Arc::new(Shared {
             schema,
             verifier: Verifier::new(keys, &schema.signing_service),
             limiter: self.rate_limits.then(Limiter::default),
-            faults: Mutex::new(self.faults),
+            faults: Mutex::new(self.faults.clone()),
             clock_offset: AtomicI64::new(self.clock_offset),
-            received: Mutex::new(VecDeque::new()),
+            received: Mutex::new(Log::default()),
             flows: Mutex::new(Flows::default()),
             catalog: Mutex::new(Catalog::default()),
+            overrides: Mutex::new(Overrides::default()),
             callbacks,
             url: url.clone(),
+            idle_timeout: self.idle_timeout,
+            initial: Initial {
+                faults: self.faults,
+                clock_offset: self.clock_offset,
+                seed_demo: self.seed_demo,
+            },
         });
         if self.seed_demo {
             lock(&shared.flows).seed_demo(shared.now());
         }
         let (stop, stopped) = oneshot::channel();
         let (done, finished) = oneshot::channel();
-        let router = router(shared.clone());
+        let router = router(shared.clone(), admin);
+        let idle_timeout = self.idle_timeout;
         let sender = shared.clone();
         let runtime = if self.threads == 1 {
             tokio::runtime::Builder::new_current_thread()
@@ -274,12 +433,14 @@ impl Builder {
             .name("ess-emulator".to_owned())
             .spawn(move || {
                 runtime.block_on(async move {
+                    let ticking = tokio::spawn(expire_deadlines(sender.clone()));
                     let sending = tokio::spawn(callbacks::deliver(sender, outbox));
                     match TcpListener::from_std(listener) {
-                        Ok(listener) => serve(listener, router, stopped).await,
+                        Ok(listener) => serve(listener, router, stopped, idle_timeout).await,
                         Err(e) => tracing::error!(error = %e, "cannot serve"),
                     }
                     sending.abort();
+                    ticking.abort();
                 });
                 // Connection tasks end with the runtime.
                 drop(runtime);
@@ -341,21 +502,15 @@ impl Emulator {
         &self.credentials
     }
 
-    /// The calls received so far (at most [`RECEIVED_CAPACITY`], oldest first).
+    /// The calls received so far (at most [`RECEIVED_CAPACITY`] and [`RECORDED_BYTES`],
+    /// oldest first).
     pub fn received(&self) -> Vec<Received> {
-        lock(&self.shared.received)
-            .iter()
-            .map(Record::to_received)
-            .collect()
+        self.shared.received(None)
     }
 
     /// The calls of `action` received so far.
     pub fn received_for(&self, action: &str) -> Vec<Received> {
-        lock(&self.shared.received)
-            .iter()
-            .filter(|r| r.action == action)
-            .map(Record::to_received)
-            .collect()
+        self.shared.received(Some(action))
     }
 
     /// Forgets the received calls.
@@ -363,9 +518,15 @@ impl Emulator {
         lock(&self.shared.received).clear();
     }
 
-    /// Adds a fault rule; rules apply in the order added.
+    /// Adds a fault rule; rules apply in the order added. At most
+    /// [`MAX_FAULTS`](crate::MAX_FAULTS) are kept: used-up rules go first, then the oldest.
     pub fn inject(&self, rule: FaultRule) {
-        lock(&self.shared.faults).push(rule);
+        self.shared.add_fault(rule);
+    }
+
+    /// The fault rules in place, in the order they apply (a rule used up shows `*0`).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        lock(&self.shared.faults).clone()
     }
 
     /// Removes every fault rule.
@@ -374,19 +535,86 @@ impl Emulator {
     }
 
     /// Runs the emulator's clock `seconds` ahead of the machine's (negative: behind). Its
-    /// signature window and `Date` header follow this clock.
-    pub fn set_clock_offset(&self, seconds: i64) {
-        self.shared.clock_offset.store(seconds, Ordering::Relaxed);
+    /// signature window, `Date` header, links and deadlines follow this clock. Flows whose
+    /// deadline the clock has passed expire at once.
+    pub fn set_clock_offset(&self, seconds: i64) -> Result<(), ClockOffsetError> {
+        self.shared.set_clock_offset(seconds)
+    }
+
+    /// The clock offset in seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.shared.clock_offset()
     }
 
     /// A flow's status and its signers' statuses (DescribeFlowInfo's numbers).
     pub fn flow_status(&self, flow_id: &str) -> Option<(i64, Vec<i64>)> {
-        let flows = lock(&self.shared.flows);
-        let flow = flows.get(flow_id)?;
-        Some((
-            flow.status,
-            flow.approvers.iter().map(|a| a.status).collect(),
-        ))
+        let flow = self.flow(flow_id)?;
+        Some((flow.status, flow.signers.iter().map(|a| a.status).collect()))
+    }
+
+    /// A flow as the emulator holds it.
+    pub fn flow(&self, flow_id: &str) -> Option<FlowView> {
+        self.shared.flow(flow_id)
+    }
+
+    /// Every flow, sorted by id.
+    pub fn flows(&self) -> Vec<FlowView> {
+        self.shared.flows()
+    }
+
+    /// The signer signs, as on their link's page (callbacks follow).
+    pub fn sign(&self, flow_id: &str, signer: &Signer) -> Result<FlowView, ControlError> {
+        self.shared.sign(flow_id, signer)
+    }
+
+    /// The signer rejects the contract with `reason` (callbacks follow).
+    pub fn reject(
+        &self,
+        flow_id: &str,
+        signer: &Signer,
+        reason: &str,
+    ) -> Result<FlowView, ControlError> {
+        self.shared.reject(flow_id, signer, reason)
+    }
+
+    /// The flow's deadline passes now: it expires unless it is closed (callbacks follow).
+    pub fn expire(&self, flow_id: &str) -> Result<FlowView, ControlError> {
+        self.shared.expire(flow_id)
+    }
+
+    /// Adds a flow as CreateFlow would from `request` (a CreateFlow body), started when
+    /// `started` (its document attached, then StartFlow's rules).
+    pub fn seed_flow(&self, request: &Value, started: bool) -> Result<FlowView, ControlError> {
+        self.shared.seed_flow(request, started)
+    }
+
+    /// Adds (or replaces) a template: a TemplateInfo-shaped object with at least its
+    /// `TemplateId`. Once any is seeded, CreateDocument needs one of them, and
+    /// DescribeFlowTemplates lists them.
+    pub fn seed_template(&self, template: &Value) -> Result<String, ControlError> {
+        self.shared.seed_template(template)
+    }
+
+    /// Answers matching calls of an action with the override's answers instead of running it.
+    pub fn add_override(&self, rule: Override) -> Result<(), ControlError> {
+        self.shared.add_override(rule)
+    }
+
+    /// The answer overrides in place.
+    pub fn overrides(&self) -> Vec<Override> {
+        lock(&self.shared.overrides).list()
+    }
+
+    /// Removes every answer override.
+    pub fn clear_overrides(&self) {
+        lock(&self.shared.overrides).clear();
+    }
+
+    /// Back to the state it started in: no calls received, no flows but the demo flow (if
+    /// seeded), no seals, roles, reports, templates or overrides, the launch's faults and
+    /// clock offset, fresh rate-limit windows. Keys and callback URLs stay.
+    pub fn reset(&self) {
+        self.shared.reset();
     }
 
     /// Makes an evidence report (a ReportId from CreateFlowEvidenceReport) fail: what
@@ -461,13 +689,39 @@ pub(crate) struct Shared {
     pub(crate) schema: &'static Schema,
     pub(crate) verifier: Verifier,
     pub(crate) limiter: Option<Limiter>,
-    faults: Mutex<Vec<FaultRule>>,
-    clock_offset: AtomicI64,
-    received: Mutex<VecDeque<Record>>,
+    pub(crate) faults: Mutex<Vec<FaultRule>>,
+    pub(crate) clock_offset: AtomicI64,
+    pub(crate) received: Mutex<Log>,
     pub(crate) flows: Mutex<Flows>,
     pub(crate) catalog: Mutex<Catalog>,
+    pub(crate) overrides: Mutex<Overrides>,
     pub(crate) callbacks: Callbacks,
     pub(crate) url: String,
+    pub(crate) idle_timeout: Duration,
+    /// What [`Emulator::reset`] returns to.
+    pub(crate) initial: Initial,
+}
+
+/// The launch configuration a reset restores.
+pub(crate) struct Initial {
+    pub(crate) faults: Vec<FaultRule>,
+    pub(crate) clock_offset: i64,
+    pub(crate) seed_demo: bool,
+}
+
+/// A clock offset beyond [`MAX_CLOCK_OFFSET`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a clock offset of {0} s is out of range: at most {MAX_CLOCK_OFFSET} s (100 years) either way"
+)]
+pub struct ClockOffsetError(pub i64);
+
+pub(crate) fn check_clock_offset(seconds: i64) -> Result<(), ClockOffsetError> {
+    if seconds.checked_abs().is_some_and(|s| s <= MAX_CLOCK_OFFSET) {
+        Ok(())
+    } else {
+        Err(ClockOffsetError(seconds))
+    }
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -479,19 +733,45 @@ impl Shared {
     pub(crate) fn now_time(&self) -> SystemTime {
         let offset = self.clock_offset.load(Ordering::Relaxed);
         let magnitude = Duration::from_secs(offset.unsigned_abs());
+        let now = SystemTime::now();
         if offset >= 0 {
-            SystemTime::now() + magnitude
+            now.checked_add(magnitude).unwrap_or(now)
         } else {
-            SystemTime::now() - magnitude
+            now.checked_sub(magnitude).unwrap_or(UNIX_EPOCH)
         }
+    }
+
+    pub(crate) fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
     }
 
     /// The emulator's clock: Unix seconds, with the offset.
     pub(crate) fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// The emulator's clock: Unix milliseconds, with the offset (which is bounded, so this
+    /// cannot overflow).
+    pub(crate) fn now_ms(&self) -> i64 {
         let local = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        local + self.clock_offset.load(Ordering::Relaxed)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+        local.saturating_add(
+            self.clock_offset
+                .load(Ordering::Relaxed)
+                .saturating_mul(1000),
+        )
+    }
+
+    pub(crate) fn add_fault(&self, rule: FaultRule) {
+        let mut faults = lock(&self.faults);
+        if faults.len() >= crate::faults::MAX_FAULTS {
+            faults.retain(|r| r.remaining != Some(0));
+        }
+        if faults.len() >= crate::faults::MAX_FAULTS {
+            faults.remove(0);
+        }
+        faults.push(rule);
     }
 
     pub(crate) fn take_fault(&self, action: &str, after: bool) -> Option<Fault> {
@@ -503,12 +783,25 @@ impl Shared {
         Some(rule.fault.clone())
     }
 
-    pub(crate) fn record(&self, received: Record) {
-        let mut log = lock(&self.received);
-        if log.len() == RECEIVED_CAPACITY {
-            log.pop_front();
+    /// Logs a call, keeping its body only when its signature verified and it is not over
+    /// [`RECORDED_BODY_BYTES`].
+    pub(crate) fn record(&self, mut received: Record) {
+        if received.body_bytes == 0 {
+            received.body_bytes = received.body.len();
         }
-        log.push_back(received);
+        if received.secret_id.is_none() || received.body.len() > RECORDED_BODY_BYTES {
+            received.body = Bytes::new();
+        }
+        lock(&self.received).push(received);
+    }
+
+    pub(crate) fn received(&self, action: Option<&str>) -> Vec<Received> {
+        lock(&self.received)
+            .records
+            .iter()
+            .filter(|r| action.is_none_or(|a| r.action == a))
+            .map(Record::to_received)
+            .collect()
     }
 }
 
@@ -516,18 +809,40 @@ impl Shared {
 #[derive(Clone, Copy)]
 pub(crate) struct DropConnection;
 
-fn router(shared: Arc<Shared>) -> axum::Router {
-    axum::Router::new()
+fn router(shared: Arc<Shared>, admin: bool) -> axum::Router {
+    let router = axum::Router::new()
         .route("/", get(api::index).post(api::call))
         .route("/sign/{token}", get(pages::sign_page).post(pages::sign))
-        .route("/s/{token}", get(pages::short_link))
+        .route("/s/{token}", get(pages::short_link));
+    let router = if admin {
+        router.nest("/_emulator", admin::routes())
+    } else {
+        router
+    };
+    router
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .with_state(shared)
 }
 
+/// Expires flows as their deadlines pass on the emulator's clock, once a second, with
+/// their callbacks (calls that touch a flow also expire it first, so none sees it late).
+async fn expire_deadlines(shared: Arc<Shared>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        shared.expire_due();
+    }
+}
+
 /// Accepts connections until `stopped`, serving each with hyper so that a handler can ask
 /// for its connection to be dropped.
-async fn serve(listener: TcpListener, router: axum::Router, mut stopped: oneshot::Receiver<()>) {
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stopped: oneshot::Receiver<()>,
+    idle_timeout: Duration,
+) {
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
@@ -567,7 +882,11 @@ async fn serve(listener: TcpListener, router: axum::Router, mut stopped: oneshot
                     }
                 },
             );
+            // hyper's header-read timeout also runs while a kept-alive connection waits for
+            // its next request, so it bounds idle connections too.
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(idle_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

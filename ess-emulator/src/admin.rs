@@ -1,0 +1,316 @@
+//! The admin API under `/_emulator/`: JSON over HTTP for tests in any language, the same
+//! operations as [`Emulator`](crate::Emulator)'s methods (module `control`). Unauthenticated,
+//! so served only on loopback unless the emulator is told otherwise. The crate's README lists
+//! every route.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::control::{ControlError, Override, Signer};
+use crate::faults::FaultRule;
+use crate::server::{Received, Shared, lock};
+
+type Shared_ = State<Arc<Shared>>;
+
+pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
+    axum::Router::new()
+        .route("/", get(about))
+        .route("/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/calls", get(calls).delete(clear_calls))
+        .route("/flows", get(flows).post(seed_flow))
+        .route("/flows/{id}", get(flow))
+        .route("/flows/{id}/sign", post(sign))
+        .route("/flows/{id}/reject", post(reject))
+        .route("/flows/{id}/expire", post(expire))
+        .route("/clock", get(clock).post(set_clock))
+        .route("/templates", post(seed_template))
+        .route(
+            "/overrides",
+            get(overrides).post(add_override).delete(clear_overrides),
+        )
+        .route("/reset", post(reset))
+}
+
+fn json(status: StatusCode, value: &Value) -> Response {
+    let mut response = (status, value.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn ok(value: Value) -> Response {
+    json(StatusCode::OK, &value)
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    json(status, &json!({"error": message.to_string()}))
+}
+
+fn refused(e: ControlError) -> Response {
+    let status = match e {
+        ControlError::FlowNotFound | ControlError::SignerNotFound => StatusCode::NOT_FOUND,
+        ControlError::Conflict(_) => StatusCode::CONFLICT,
+        ControlError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error(status, e)
+}
+
+/// The request body as JSON; an empty body reads as `{}`.
+fn body(bytes: &Bytes) -> Result<Value, Response> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not JSON: {e}"),
+        )
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+async fn about(State(shared): Shared_) -> Response {
+    ok(json!({
+        "emulator": env!("CARGO_PKG_VERSION"),
+        "api_version": shared.schema.version,
+        "url": shared.url,
+        "clock_offset_seconds": shared.clock_offset(),
+        "now": shared.now(),
+    }))
+}
+
+async fn faults(State(shared): Shared_) -> Response {
+    let rules: Vec<String> = lock(&shared.faults)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    ok(json!({ "faults": rules }))
+}
+
+async fn add_fault(State(shared): Shared_, bytes: Bytes) -> Response {
+    let value = match body(&bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let Some(text) = value.get("rule").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give {\"rule\": \"[ACTION=]KIND[@after][*N]\"}, as --fault takes",
+        );
+    };
+    match text.parse::<FaultRule>() {
+        Ok(rule) => {
+            let text = rule.to_string();
+            shared.add_fault(rule);
+            json(StatusCode::CREATED, &json!({ "rule": text }))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn clear_faults(State(shared): Shared_) -> Response {
+    lock(&shared.faults).clear();
+    ok(json!({}))
+}
+
+/// `?action=NAME` picks one action's calls.
+fn action_filter(uri: &Uri) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("action="))
+        .map(str::to_owned)
+}
+
+fn call_json(call: &Received) -> Value {
+    let headers: serde_json::Map<String, Value> = call
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({
+        "action": call.action,
+        "secret_id": call.secret_id,
+        "request_id": call.request_id,
+        "received_at_ms": call.received_at_ms,
+        "code": call.code,
+        "fault": call.fault.as_ref().map(ToString::to_string),
+        "headers": headers,
+        "body": call.body,
+        "body_bytes": call.body_bytes,
+    })
+}
+
+async fn calls(State(shared): Shared_, uri: Uri) -> Response {
+    let action = action_filter(&uri);
+    let calls: Vec<Value> = shared
+        .received(action.as_deref())
+        .iter()
+        .map(call_json)
+        .collect();
+    ok(json!({ "calls": calls }))
+}
+
+async fn clear_calls(State(shared): Shared_) -> Response {
+    lock(&shared.received).clear();
+    ok(json!({}))
+}
+
+async fn flows(State(shared): Shared_) -> Response {
+    ok(json!({ "flows": to_json(&shared.flows()) }))
+}
+
+async fn flow(State(shared): Shared_, Path(id): Path<String>) -> Response {
+    match shared.flow(&id) {
+        Some(flow) => ok(to_json(&flow)),
+        None => refused(ControlError::FlowNotFound),
+    }
+}
+
+/// `{"request": <a CreateFlow body>, "started": true}`.
+async fn seed_flow(State(shared): Shared_, bytes: Bytes) -> Response {
+    let value = match body(&bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let started = value.get("started").and_then(Value::as_bool) == Some(true);
+    let request = value.get("request").cloned().unwrap_or(Value::Null);
+    match shared.seed_flow(&request, started) {
+        Ok(flow) => json(StatusCode::CREATED, &to_json(&flow)),
+        Err(e) => refused(e),
+    }
+}
+
+/// `"signer"`: a position from 0, or a RecipientId.
+fn signer(value: &Value) -> Result<Signer, Response> {
+    match value.get("signer") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .map(Signer::Index)
+            .ok_or_else(|| error(StatusCode::BAD_REQUEST, "`signer` is a position from 0")),
+        Some(Value::String(id)) => Ok(Signer::RecipientId(id.clone())),
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            "give `signer`: the signer's position from 0, or its RecipientId",
+        )),
+    }
+}
+
+async fn sign(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let who = match body(&bytes).and_then(|v| signer(&v)) {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    match shared.sign(&id, &who) {
+        Ok(flow) => ok(to_json(&flow)),
+        Err(e) => refused(e),
+    }
+}
+
+async fn reject(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let value = match body(&bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let who = match signer(&value) {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    let reason = value
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match shared.reject(&id, &who, reason) {
+        Ok(flow) => ok(to_json(&flow)),
+        Err(e) => refused(e),
+    }
+}
+
+async fn expire(State(shared): Shared_, Path(id): Path<String>) -> Response {
+    match shared.expire(&id) {
+        Ok(flow) => ok(to_json(&flow)),
+        Err(e) => refused(e),
+    }
+}
+
+async fn clock(State(shared): Shared_) -> Response {
+    ok(json!({"offset_seconds": shared.clock_offset(), "now": shared.now()}))
+}
+
+/// `{"offset_seconds": N}` sets the offset; `{"advance_seconds": N}` adds to it.
+async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Response {
+    let value = match body(&bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let offset = match (
+        value.get("offset_seconds").and_then(Value::as_i64),
+        value.get("advance_seconds").and_then(Value::as_i64),
+    ) {
+        (Some(offset), None) => offset,
+        (None, Some(advance)) => shared.clock_offset().saturating_add(advance),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "give one of `offset_seconds` or `advance_seconds` (integers)",
+            );
+        }
+    };
+    match shared.set_clock_offset(offset) {
+        Ok(()) => clock(State(shared)).await,
+        Err(e) => refused(e.into()),
+    }
+}
+
+async fn seed_template(State(shared): Shared_, bytes: Bytes) -> Response {
+    let value = match body(&bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    match shared.seed_template(&value) {
+        Ok(id) => json(StatusCode::CREATED, &json!({ "TemplateId": id })),
+        Err(e) => refused(e),
+    }
+}
+
+async fn overrides(State(shared): Shared_) -> Response {
+    ok(json!({ "overrides": to_json(&lock(&shared.overrides).list()) }))
+}
+
+async fn add_override(State(shared): Shared_, bytes: Bytes) -> Response {
+    let rule: Override = match serde_json::from_slice(&bytes) {
+        Ok(rule) => rule,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("an override is {{\"action\", \"when\", \"answers\", \"repeat\"}}: {e}"),
+            );
+        }
+    };
+    match shared.add_override(rule) {
+        Ok(()) => json(StatusCode::CREATED, &json!({})),
+        Err(e) => refused(e),
+    }
+}
+
+async fn clear_overrides(State(shared): Shared_) -> Response {
+    lock(&shared.overrides).clear();
+    ok(json!({}))
+}
+
+async fn reset(State(shared): Shared_) -> Response {
+    shared.reset();
+    ok(json!({}))
+}
