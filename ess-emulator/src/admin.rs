@@ -81,7 +81,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-async fn about(State(shared): Shared_) -> Response {
+pub(crate) async fn about(State(shared): Shared_) -> Response {
     ok(json!({
         "emulator": env!("CARGO_PKG_VERSION"),
         "api_version": shared.schema.version,

@@ -391,7 +391,7 @@ impl Builder {
             })
             .collect();
         let (callbacks, outbox) = Callbacks::new(self.callbacks);
-        let admin = self.admin.unwrap_or(addr.ip().is_loopback());
+        let admin = admin_served(self.admin, addr);
         let shared = Arc::new(Shared {
             schema,
             verifier: Verifier::new(keys, &schema.signing_service),
@@ -702,6 +702,12 @@ pub(crate) struct Shared {
     pub(crate) initial: Initial,
 }
 
+/// Whether the admin API is served: as configured, else only on a loopback address (it is
+/// not authenticated).
+fn admin_served(configured: Option<bool>, addr: SocketAddr) -> bool {
+    configured.unwrap_or(addr.ip().is_loopback())
+}
+
 /// The launch configuration a reset restores.
 pub(crate) struct Initial {
     pub(crate) faults: Vec<FaultRule>,
@@ -815,7 +821,10 @@ fn router(shared: Arc<Shared>, admin: bool) -> axum::Router {
         .route("/sign/{token}", get(pages::sign_page).post(pages::sign))
         .route("/s/{token}", get(pages::short_link));
     let router = if admin {
-        router.nest("/_emulator", admin::routes())
+        // `/_emulator` and `/_emulator/` both describe the emulator.
+        router
+            .nest("/_emulator", admin::routes())
+            .route("/_emulator/", get(admin::about))
     } else {
         router
     };
@@ -897,3 +906,49 @@ async fn serve(
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by an injected fault")]
 struct DroppedOnPurpose;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_api_is_served_on_loopback_unless_configured() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let any = SocketAddr::from(([0, 0, 0, 0], 8080));
+        let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080));
+        assert!(admin_served(None, loopback));
+        assert!(admin_served(None, v6));
+        assert!(!admin_served(None, any));
+        assert!(admin_served(Some(true), any));
+        assert!(!admin_served(Some(false), loopback));
+    }
+
+    #[test]
+    fn the_log_keeps_within_its_count_and_bytes() {
+        let record = |bytes: usize| Record {
+            action: String::new(),
+            secret_id: Some("k".to_owned()),
+            body: Bytes::from(vec![b' '; bytes]),
+            body_bytes: bytes,
+            code: None,
+            fault: None,
+            request_id: String::new(),
+            received_at_ms: 0,
+            headers: Vec::new(),
+        };
+        let mut log = Log::default();
+        for _ in 0..RECEIVED_CAPACITY + 5 {
+            log.push(record(0));
+        }
+        assert_eq!(log.records.len(), RECEIVED_CAPACITY);
+        log.clear();
+        for _ in 0..70 {
+            log.push(record(RECORDED_BODY_BYTES));
+        }
+        assert!(log.bytes <= RECORDED_BYTES, "{}", log.bytes);
+        assert_eq!(
+            log.records.len(),
+            RECORDED_BYTES / (RECORDED_BODY_BYTES + 512)
+        );
+    }
+}

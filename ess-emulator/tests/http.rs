@@ -302,3 +302,138 @@ async fn constraints_upstream_states_in_prose_are_checked() {
             .contains("Operator.UserId")
     );
 }
+
+#[tokio::test]
+async fn unsigned_and_oversized_bodies_are_recorded_by_size_only() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = emulator.credentials()[0].clone();
+    let unsigned = vec![b' '; 100_000];
+    let answer = post(&emulator, None, &[ACTION, VERSION], unsigned).await;
+    assert_eq!(answer.code(), Some("AuthFailure.InvalidAuthorization"));
+    let mut big = b"{\"FlowId\":\"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', ess_emulator::RECORDED_BODY_BYTES));
+    big.extend(b"\"}");
+    post(&emulator, Some(&key), &[ACTION, VERSION], big.clone()).await;
+    let calls = emulator.received();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        (calls[0].body_bytes, &calls[0].body),
+        (100_000, &serde_json::Value::Null)
+    );
+    assert_eq!(calls[0].secret_id, None);
+    assert_eq!(
+        (calls[1].body_bytes, &calls[1].body),
+        (big.len(), &serde_json::Value::Null)
+    );
+    assert_eq!(calls[1].secret_id.as_deref(), Some(key.secret_id.as_str()));
+}
+
+/// Reads until the server closes the connection; `false` if it stays open `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    let reading = async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(within, reading).await.is_ok()
+}
+
+#[tokio::test]
+async fn silent_slow_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(300);
+    let emulator = Emulator::builder()
+        .idle_timeout(timeout)
+        .start()
+        .await
+        .unwrap();
+    let within = std::time::Duration::from_secs(10);
+    // Connects and sends nothing.
+    let mut silent = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    // Sends half its headers.
+    let mut slow = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Sends its headers and a tenth of its body.
+    let mut trickle = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    trickle
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    // Makes one call, then stays idle on the kept-alive connection.
+    let mut idle = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    for stream in [&mut silent, &mut slow, &mut trickle, &mut idle] {
+        assert!(closed_within(stream, within).await);
+    }
+    // Still serving.
+    let answer = post(&emulator, None, &[ACTION, VERSION], b"{}".to_vec()).await;
+    assert_eq!(answer.status, 200);
+}
+
+#[tokio::test]
+async fn the_clock_offset_is_bounded() {
+    let max = ess_emulator::MAX_CLOCK_OFFSET;
+    for offset in [i64::MAX, i64::MIN, max + 1, -max - 1] {
+        let refused = Emulator::builder().clock_offset(offset).start().await;
+        assert_eq!(
+            refused.unwrap_err().kind(),
+            std::io::ErrorKind::InvalidInput,
+            "{offset}"
+        );
+    }
+    let emulator = Emulator::start().await.unwrap();
+    assert!(emulator.set_clock_offset(99_999_999_999_999).is_err());
+    assert_eq!(emulator.clock_offset(), 0);
+    // At either bound every answer is still an envelope with a Date.
+    let key = emulator.credentials()[0].clone();
+    for offset in [max, -max] {
+        emulator.set_clock_offset(offset).unwrap();
+        let answer = post(&emulator, Some(&key), &[ACTION, VERSION], b"{}".to_vec()).await;
+        assert_eq!(answer.code(), Some("AuthFailure.SignatureExpire"));
+        assert!(answer.date.is_some());
+    }
+}
+
+#[tokio::test]
+async fn overridden_calls_are_checked_first_and_links_per_call_are_bounded() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = emulator.credentials()[0].clone();
+    emulator
+        .add_override(
+            ess_emulator::Override::new("CreateFlowSignUrl", serde_json::json!({})).repeating(),
+        )
+        .unwrap();
+    let answer = post(&emulator, Some(&key), &[ACTION, VERSION], b"{}".to_vec()).await;
+    assert_eq!(answer.code(), Some("MissingParameter"), "{}", answer.body);
+    emulator.clear_overrides();
+    let (name, mobile) = ess_emulator::DEMO_PERSON;
+    let signer =
+        serde_json::json!({"ApproverType": 1, "ApproverName": name, "ApproverMobile": mobile});
+    let many = vec![signer; ess_emulator::MAX_LINKS_PER_CALL + 1];
+    let body = serde_json::json!({"FlowId": DEMO_FLOW_ID, "FlowApproverInfos": many});
+    let answer = post(
+        &emulator,
+        Some(&key),
+        &[ACTION, VERSION],
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(answer.code(), Some("LimitExceeded"), "{}", answer.body);
+}

@@ -1,0 +1,293 @@
+//! The admin API under `/_emulator/`, over HTTP as a test in any language drives it: faults,
+//! received calls, flows (seed, sign, reject, expire), the clock, templates, answer
+//! overrides and reset; and that it is served only where it should be.
+
+use ess_emulator::Emulator;
+use ess_generated::{CreateFlowSignUrlRequest, DescribeFileUrlsRequest, ErrorCode, UserInfo};
+use serde_json::{Value, json};
+
+struct Admin {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Admin {
+    fn of(emulator: &Emulator) -> Admin {
+        Admin {
+            base: format!("{}/_emulator", emulator.url()),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+fn flow_request() -> Value {
+    json!({
+        "FlowName": "seeded",
+        "Approvers": [
+            {"ApproverType": 1, "ApproverName": "张三", "ApproverMobile": "13800000000"},
+            {"ApproverType": 1, "ApproverName": "李四", "ApproverMobile": "13900000000"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn faults_and_received_calls_over_http() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let key = &emulator.credentials()[0];
+    let client = ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key);
+
+    let (status, about) = admin.get("/").await;
+    assert_eq!(status, 200);
+    assert_eq!(about["api_version"], "2020-11-11");
+    assert_eq!(about["emulator"], env!("CARGO_PKG_VERSION"));
+
+    let (status, added) = admin
+        .post(
+            "/faults",
+            json!({"rule": "CreateFlowSignUrl=error:ResourceNotFound.Flow*1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &added["rule"]),
+        (
+            201,
+            &json!("CreateFlowSignUrl=error:ResourceNotFound.Flow*1")
+        )
+    );
+    let (_, listed) = admin.get("/faults").await;
+    assert_eq!(listed["faults"].as_array().unwrap().len(), 1);
+    let (status, bad) = admin.post("/faults", json!({"rule": "explode"})).await;
+    assert_eq!(status, 400, "{bad}");
+
+    let request = CreateFlowSignUrlRequest::new(ess_emulator::DEMO_FLOW_ID)
+        .url_type(ess_generated::UrlType::Preview);
+    let err = client.create_flow_sign_url(&request).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::ResourceNotFoundFlow));
+    client.create_flow_sign_url(&request).await.unwrap();
+
+    let (_, calls) = admin.get("/calls?action=CreateFlowSignUrl").await;
+    let calls = calls["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["code"], "fault:error:ResourceNotFound.Flow");
+    assert_eq!(calls[1]["code"], Value::Null);
+    assert_eq!(calls[1]["secret_id"], key.secret_id.as_str());
+    assert_eq!(calls[1]["body"]["FlowId"], ess_emulator::DEMO_FLOW_ID);
+    assert_eq!(calls[1]["headers"]["x-tc-action"], "CreateFlowSignUrl");
+    assert!(calls[1]["headers"].get("authorization").is_none());
+    assert!(
+        calls[1]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36)
+    );
+    assert!(
+        calls[1]["received_at_ms"].as_i64().unwrap()
+            >= calls[0]["received_at_ms"].as_i64().unwrap()
+    );
+
+    assert_eq!(admin.delete("/faults").await.0, 200);
+    assert_eq!(admin.delete("/calls").await.0, 200);
+    assert!(emulator.received().is_empty());
+    assert!(emulator.faults().is_empty());
+}
+
+#[tokio::test]
+async fn flows_are_seeded_signed_rejected_and_expired_over_http() {
+    let emulator = Emulator::builder().seed_demo(false).start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let (status, flow) = admin
+        .post(
+            "/flows",
+            json!({"request": flow_request(), "started": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{flow}");
+    let id = flow["flow_id"].as_str().unwrap().to_owned();
+    assert_eq!(flow["status"], 1);
+    assert_eq!(flow["signers"][0]["status"], 2);
+    assert_eq!(flow["signers"][1]["status"], 1);
+
+    // Out of turn, then in turn (by position, then by RecipientId).
+    let (status, _) = admin
+        .post(&format!("/flows/{id}/sign"), json!({"signer": 1}))
+        .await;
+    assert_eq!(status, 409);
+    let (status, flow) = admin
+        .post(&format!("/flows/{id}/sign"), json!({"signer": 0}))
+        .await;
+    assert_eq!((status, &flow["status"]), (200, &json!(2)));
+    let recipient = flow["signers"][1]["recipient_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, flow) = admin
+        .post(
+            &format!("/flows/{id}/reject"),
+            json!({"signer": recipient, "reason": "no"}),
+        )
+        .await;
+    assert_eq!((status, &flow["status"]), (200, &json!(3)));
+    assert_eq!(flow["signers"][1]["message"], "no");
+    let (status, _) = admin.post(&format!("/flows/{id}/expire"), json!({})).await;
+    assert_eq!(status, 409, "a closed flow does not expire");
+
+    let (_, other) = admin
+        .post(
+            "/flows",
+            json!({"request": flow_request(), "started": true}),
+        )
+        .await;
+    let other = other["flow_id"].as_str().unwrap().to_owned();
+    let (status, flow) = admin
+        .post(&format!("/flows/{other}/expire"), json!({}))
+        .await;
+    assert_eq!((status, &flow["status"]), (200, &json!(5)));
+    assert_eq!(flow["signers"][0]["status"], 5);
+
+    let (status, _) = admin.get("/flows/nope").await;
+    assert_eq!(status, 404);
+    let (_, all) = admin.get("/flows").await;
+    assert_eq!(all["flows"].as_array().unwrap().len(), 2);
+    let (status, refused) = admin
+        .post("/flows", json!({"request": {"FlowName": "x"}}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+}
+
+#[tokio::test]
+async fn the_clock_moves_and_reset_returns_to_the_start() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let (_, before) = admin.get("/clock").await;
+    let (status, after) = admin.post("/clock", json!({"advance_seconds": 3600})).await;
+    assert_eq!(status, 200);
+    assert_eq!(after["offset_seconds"], 3600);
+    assert!(after["now"].as_i64().unwrap() >= before["now"].as_i64().unwrap() + 3600);
+    let (status, refused) = admin
+        .post("/clock", json!({"offset_seconds": 99_999_999_999_i64}))
+        .await;
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().unwrap().contains("out of range"));
+    assert_eq!(emulator.clock_offset(), 3600);
+
+    admin.post("/faults", json!({"rule": "drop"})).await;
+    admin
+        .post(
+            "/flows",
+            json!({"request": flow_request(), "started": false}),
+        )
+        .await;
+    admin
+        .post(
+            "/templates",
+            json!({"TemplateId": "t-1", "TemplateName": "x"}),
+        )
+        .await;
+    admin
+        .post(
+            "/overrides",
+            json!({"action": "DescribeFileUrls", "answers": [{}]}),
+        )
+        .await;
+    let (status, _) = admin.post("/reset", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(emulator.clock_offset(), 0);
+    assert!(emulator.faults().is_empty());
+    assert!(emulator.overrides().is_empty());
+    let ids: Vec<_> = emulator.flows().into_iter().map(|f| f.flow_id).collect();
+    assert_eq!(ids, [ess_emulator::DEMO_FLOW_ID]);
+}
+
+#[tokio::test]
+async fn overrides_script_answers_for_matching_calls() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let key = &emulator.credentials()[0];
+    let client = ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key);
+    let operator = || UserInfo::new().user_id("operator-1");
+    let files =
+        |flow: &str| DescribeFileUrlsRequest::new(operator(), "FLOW", vec![flow.to_owned()]);
+    let url = "http://127.0.0.1:1/signed.pdf";
+    let (status, added) = admin
+        .post(
+            "/overrides",
+            json!({
+                "action": "DescribeFileUrls",
+                "when": {"BusinessIds": ["flow-a"]},
+                "answers": [
+                    {"FileUrls": [{"Url": url, "Option": ""}], "TotalCount": 1},
+                    {"Error": {"Code": "ResourceNotFound.Resource", "Message": "gone"}}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let first = client.describe_file_urls(&files("flow-a")).await.unwrap();
+    assert_eq!(first.file_urls()[0].url(), url);
+    let second = client
+        .describe_file_urls(&files("flow-a"))
+        .await
+        .unwrap_err();
+    assert_eq!(second.code(), Some(&ErrorCode::ResourceNotFoundResource));
+    // Used up, and never for other flows: the emulator's own answer.
+    for flow in ["flow-a", "flow-b"] {
+        let own = client.describe_file_urls(&files(flow)).await.unwrap();
+        assert_ne!(own.file_urls().first().map(|f| f.url()), Some(url));
+    }
+    // Only codes the action may answer.
+    let (status, refused) = admin
+        .post(
+            "/overrides",
+            json!({"action": "DescribeFileUrls", "answers": [{"Error": {"Code": "ResourceNotFound.Flow"}}]}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("ResourceNotFound.Flow")
+    );
+    let (status, _) = admin
+        .post(
+            "/overrides",
+            json!({"action": "NoSuchAction", "answers": [{}]}),
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_admin_api_can_be_turned_off() {
+    // (Off by default on a non-loopback address: a unit test of the server's rule, since
+    // tests listen on loopback only.)
+    let off = Emulator::builder().admin(false).start().await.unwrap();
+    let (status, _) = Admin::of(&off).get("/").await;
+    assert_eq!(status, 404);
+}
