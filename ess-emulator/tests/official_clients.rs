@@ -1,6 +1,8 @@
 //! Interop: Tencent's official Python SDK and CLI (tccli), pinned, drive the emulator binary
 //! and are accepted; a wrong key, an unknown SecretId, a tampered body and a stale timestamp
-//! are refused with the service's codes (tests/interop/official_clients.py lists the cases).
+//! are refused with the service's codes; Python drives the admin API (a fault, a seeded
+//! template, a flow signed over HTTP, received calls, an override, reset)
+//! (tests/interop/official_clients.py lists the cases).
 //!
 //! The test builds its Python environment itself the first time
 //! (`ess_tests::official_python`: a venv under target/ with the pinned packages from PyPI), so
@@ -103,7 +105,7 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
         ],
     );
     assert!(
-        stdout.contains("official clients: 10 ok, 0 failing"),
+        stdout.contains("official clients: 13 ok, 0 failing"),
         "{stdout}"
     );
 }
@@ -121,10 +123,15 @@ fn every_official_request_example_sent_by_the_official_sdk_is_well_formed() {
     assert!(stdout.contains("367 passed, 0 failed"), "{stdout}");
 }
 
-#[test]
-fn without_a_key_the_binary_makes_one_and_says_how_to_use_it() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
-        .args(["--listen", "127.0.0.1:0"])
+/// The binary's banner up to its demo-flow line, started with `args` and `env`.
+fn banner(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ess-emulator"));
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ESS_EMULATOR_")) {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("start ess-emulator");
@@ -141,15 +148,91 @@ fn without_a_key_the_binary_makes_one_and_says_how_to_use_it() {
     let banner = rx.recv_timeout(Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
-    let banner = banner.expect("the banner");
+    banner.expect("the banner")
+}
+
+#[test]
+fn without_a_key_the_binary_accepts_the_published_test_key_and_says_how_to_use_it() {
+    let text = banner(&["--listen", "127.0.0.1:0"], &[]);
     for expected in [
+        &format!("ess-emulator {}", env!("CARGO_PKG_VERSION")),
         "listening on http://127.0.0.1:",
         "export ESS_ENDPOINT=http://127.0.0.1:",
-        "export TENCENTCLOUD_SECRET_ID=AKID",
-        "export TENCENTCLOUD_SECRET_KEY=",
+        &format!(
+            "export TENCENTCLOUD_SECRET_ID={}",
+            ess_emulator::TEST_SECRET_ID
+        ),
+        &format!(
+            "export TENCENTCLOUD_SECRET_KEY={}",
+            ess_emulator::TEST_SECRET_KEY
+        ),
     ] {
-        assert!(banner.contains(expected), "`{expected}` missing:\n{banner}");
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
     }
+    let random = banner(&["--listen", "127.0.0.1:0", "--random-key"], &[]);
+    assert!(
+        random.contains("export TENCENTCLOUD_SECRET_ID=AKIDemu"),
+        "{random}"
+    );
+}
+
+#[test]
+fn the_environment_configures_the_binary_and_a_seed_file_seeds_it() {
+    let dir = tempfile_dir();
+    let seed = dir.join("seed.json");
+    let flow = serde_json::json!({
+        "templates": [{"TemplateId": "tpl-1"}],
+        "flows": [{"started": true, "request": {
+            "FlowName": "seeded",
+            "Approvers": [{"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "13800000000"}]
+        }}]
+    });
+    std::fs::write(&seed, flow.to_string()).unwrap();
+    let text = banner(
+        &[],
+        &[
+            ("ESS_EMULATOR_LISTEN", "127.0.0.1:0"),
+            ("ESS_EMULATOR_SECRET_ID", "AKIDfromTheEnvironment"),
+            ("ESS_EMULATOR_SECRET_KEY", "key-from-the-environment"),
+            ("ESS_EMULATOR_SEED", seed.to_str().unwrap()),
+        ],
+    );
+    for expected in [
+        "listening on http://127.0.0.1:",
+        "seeded flow yD",
+        "accepting SecretId AKIDfromTheEnvironment with SecretKey key-from-the-environment",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
+
+/// A fresh directory under the test's temporary directory.
+fn tempfile_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("emulator-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_binary_prints_its_version_and_help() {
+    let run = |arg: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+            .arg(arg)
+            .output()
+            .expect("run ess-emulator");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert_eq!(
+        run("--version").trim(),
+        format!("ess-emulator {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = run("--help");
+    assert!(
+        help.contains("ESS_EMULATOR_LISTEN") && help.contains("--seed FILE"),
+        "{help}"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-"""Drives the ess emulator with Tencent's official Python SDK and CLI (tccli).
+"""Drives the ess emulator with Tencent's official Python SDK and CLI (tccli), and its admin API
+(`/_emulator/`) the way a Python service's tests would.
 
 usage: official_clients.py URL SECRET_ID SECRET_KEY TCCLI
 
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -162,6 +165,86 @@ def _():
     done = tccli(SECRET_KEY + "x", "--FlowId", FLOW_ID, "--UrlType", "1")
     assert done.returncode != 0, done.stdout
     assert "AuthFailure.SignatureFailure" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def admin(method, path, body=None):
+    """Calls the emulator's admin API: (HTTP status, JSON answer)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(URL + "/_emulator" + path, data=data, method=method)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def model(cls, body):
+    request = cls()
+    request.from_json_string(json.dumps(body))
+    return request
+
+
+OPERATOR = {"UserId": "operator-1"}
+
+
+@case("admin api: a fault set over HTTP reaches the official SDK, and the call is recorded")
+def _():
+    assert admin("POST", "/reset")[0] == 200
+    status, added = admin("POST", "/faults", {"rule": "CreateFlow=error:LimitExceeded*1"})
+    assert status == 201, added
+    create = model(models.CreateFlowRequest, {"Operator": OPERATOR, "FlowName": "f", "Approvers": [PERSON]})
+    expect_error("LimitExceeded", lambda: client().CreateFlow(create))
+    client().CreateFlow(create)
+    status, calls = admin("GET", "/calls?action=CreateFlow")
+    calls = calls["calls"]
+    assert [c["code"] for c in calls] == ["fault:error:LimitExceeded", None], calls
+    assert calls[1]["headers"]["x-tc-action"] == "CreateFlow", calls[1]["headers"]
+    assert "authorization" not in calls[1]["headers"], calls[1]["headers"]
+    assert calls[1]["body"]["FlowName"] == "f", calls[1]["body"]
+
+
+@case("admin api: a seeded template, a flow created by the SDK and signed over HTTP")
+def _():
+    status, seeded = admin("POST", "/templates", {
+        "TemplateId": "tpl-lease",
+        "Recipients": [{"RecipientId": "r-1", "RecipientType": "INDIVIDUAL"}],
+    })
+    assert status == 201, seeded
+    created = client().CreateFlow(
+        model(models.CreateFlowRequest, {"Operator": OPERATOR, "FlowName": "lease", "Approvers": [PERSON]})
+    )
+    flow_id = created.FlowId
+    unknown = model(models.CreateDocumentRequest, {"Operator": OPERATOR, "FlowId": flow_id, "TemplateId": "tpl-x"})
+    expect_error("ResourceNotFound.Template", lambda: client().CreateDocument(unknown))
+    client().CreateDocument(
+        model(models.CreateDocumentRequest, {"Operator": OPERATOR, "FlowId": flow_id, "TemplateId": "tpl-lease"})
+    )
+    client().StartFlow(model(models.StartFlowRequest, {"Operator": OPERATOR, "FlowId": flow_id}))
+    status, flow = admin("POST", "/flows/%s/sign" % flow_id, {"signer": 0})
+    assert status == 200 and flow["status"] == 4, flow
+    described = client().DescribeFlowInfo(model(models.DescribeFlowInfoRequest, {"FlowIds": [flow_id]}))
+    assert described.FlowDetailInfos[0].FlowStatus == 4, described.to_json_string()
+
+
+@case("admin api: an override answers the SDK, then reset forgets everything")
+def _():
+    url = "http://127.0.0.1:1/signed.pdf"
+    status, added = admin("POST", "/overrides", {
+        "action": "DescribeFileUrls",
+        "when": {"BusinessIds": ["flow-a"]},
+        "answers": [{"FileUrls": [{"Url": url, "Option": ""}], "TotalCount": 1}],
+    })
+    assert status == 201, added
+    request = model(models.DescribeFileUrlsRequest, {
+        "Operator": OPERATOR, "BusinessType": "FLOW", "BusinessIds": ["flow-a"],
+    })
+    assert client().DescribeFileUrls(request).FileUrls[0].Url == url
+    assert admin("POST", "/reset")[0] == 200
+    assert admin("GET", "/calls")[1]["calls"] == []
+    assert admin("GET", "/overrides")[1]["overrides"] == []
+    flows = [f["flow_id"] for f in admin("GET", "/flows")[1]["flows"]]
+    assert flows == [FLOW_ID], flows
 
 
 failed = [(n, why) for n, why in results if why]
