@@ -1,8 +1,12 @@
 //! A local ESS that the official clients accept, for tests: TC3 verification like the
-//! service, every action of the spec routed and checked, rate limits, flow state with sign
+//! service, every action of the spec routed and checked, rate limits, flows as ESS runs them
+//! (signing order, automatic signers, rejection, deadlines on the emulator's clock) with sign
 //! links that open pages a test signer can sign on, callbacks (FlowStatusChange, encrypted
 //! and signed, to URLs registered with ModifyApplicationCallbackInfo or
-//! [`Builder::callback`]), and fault injection.
+//! [`Builder::callback`]), fault injection and answer overrides. Tests in any language control
+//! it over its admin API under `/_emulator/`; [`Emulator`]'s methods are the same operations
+//! in process. The crate's README lists the admin API, the binary's options and variables,
+//! and every bound.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -24,7 +28,8 @@
 //! (`AuthFailure.*`), the action and version (`InvalidAction`, `NoSuchVersion`), the rate
 //! limit per SecretId and action (`RequestLimitExceeded`), the spec check of the body
 //! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
-//! every problem listed with its path), then the handler: the flow actions keep state, as
+//! every problem listed with its path), an answer override if one matches ([`Override`]),
+//! then the handler: the flow actions keep state, as
 //! do seals and roles (CreateSeal, CreateIntegrationRole), whose list actions page them with
 //! the offset each documents, and evidence reports, which run [`REPORT_SECONDS`] on the
 //! emulator's clock; every other action answers from the spec's example values. A repeated call runs again whatever

@@ -56,9 +56,10 @@ pub fn official_python(target_dir: &Path) -> PathBuf {
     bin
 }
 
-/// Creates the flow `request` describes on an emulator, adds a document from the emulator's
-/// seeded template `template-1`, starts the flow and returns its FlowId: the setup of every
-/// suite that needs a flow its signers can sign. Panics on any error (tests only).
+/// Creates the flow `request` describes on an emulator, adds a document from template
+/// `template-1` (an emulator without seeded templates takes any), starts the flow and
+/// returns its FlowId: the setup of every suite that needs a flow its signers can sign.
+/// Panics on any error (tests only).
 pub async fn create_and_start_flow(
     client: &ess_generated::Client,
     request: &ess_generated::CreateFlowRequest,
