@@ -218,13 +218,15 @@ impl Shared {
             }
             _ => {}
         }
+        // Counted per action and sub-account, as upstream counts (one access region here).
+        let account = self.verifier.account(secret_id);
         if let (Some(limiter), Some(limit)) = (&self.limiter, action.rate_limit)
-            && !limiter.admit(secret_id, action.name, limit, Instant::now())
+            && !limiter.admit(account, action.name, limit, Instant::now())
         {
             return Err((
                 "RequestLimitExceeded",
                 format!(
-                    "{} allows {limit} calls per second per SecretId",
+                    "{} allows {limit} calls per second per sub-account",
                     action.name
                 ),
             ));

@@ -35,6 +35,8 @@ pub(crate) struct Key {
     pub(crate) token: Option<String>,
     /// When set, the key is refused from then on (temporary credentials).
     pub(crate) expires_at: Option<std::time::SystemTime>,
+    /// The sub-account the key belongs to: its rate limits are counted there.
+    pub(crate) account: String,
 }
 
 /// The accepted keys and a cache of derived signing keys.
@@ -66,6 +68,13 @@ impl Verifier {
     /// When the key `secret_id` expires, if it does.
     pub(crate) fn expires_at(&self, secret_id: &str) -> Option<std::time::SystemTime> {
         self.keys.get(secret_id)?.expires_at
+    }
+
+    /// The sub-account a verified key belongs to (the key itself when none was given).
+    pub(crate) fn account<'a>(&'a self, secret_id: &'a str) -> &'a str {
+        self.keys
+            .get(secret_id)
+            .map_or(secret_id, |k| k.account.as_str())
     }
 
     /// Verifies a request; on success, the SecretId it was signed with.
@@ -271,6 +280,7 @@ mod tests {
             secret_key: KEY.to_owned(),
             token: None,
             expires_at: None,
+            account: ID.to_owned(),
         };
         Verifier::new(HashMap::from([(ID.to_owned(), key)]), "ess")
     }
@@ -433,6 +443,7 @@ mod tests {
             secret_key: KEY.to_owned(),
             token: Some("tok".to_owned()),
             expires_at: None,
+            account: ID.to_owned(),
         };
         let v = Verifier::new(HashMap::from([(ID.to_owned(), key)]), "ess");
         let now = 1_700_000_000;

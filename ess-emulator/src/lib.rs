@@ -26,7 +26,8 @@
 //!
 //! A call goes through, in order: injected faults (before execution), TC3 verification
 //! (`AuthFailure.*`), the action and version (`InvalidAction`, `NoSuchVersion`), the rate
-//! limit per SecretId and action (`RequestLimitExceeded`), the spec check of the body
+//! limit per sub-account and action (`RequestLimitExceeded`; keys of one sub-account share it,
+//! [`Credential::in_account`]), the spec check of the body
 //! (`UnknownParameter`, `MissingParameter`, `InvalidParameter`, `InvalidParameterValue`,
 //! every problem listed with its path), an answer override if one matches ([`Override`]),
 //! then the handler: the flow actions keep state, as

@@ -1,4 +1,4 @@
-//! The service's rate limits, per SecretId and action: at most the documented number of
+//! The service's rate limits, per sub-account and action: at most the documented number of
 //! calls in any sliding window of one second (less an allowance for delivery jitter, since
 //! a client can only pace what it sends, not when it arrives).
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// Arrivals this much closer together than a second still count as a second apart.
 pub(crate) const JITTER: Duration = Duration::from_millis(50);
 
-/// Accepted arrivals per (SecretId, action); each queue holds at most the action's limit.
+/// Accepted arrivals per (sub-account, action); each queue holds at most the action's limit.
 #[derive(Debug, Default)]
 pub(crate) struct Limiter {
     windows: Mutex<HashMap<(String, &'static str), VecDeque<Instant>>>,
@@ -19,14 +19,14 @@ impl Limiter {
     /// Whether a call arriving `now` is within `per_second`; counts it when it is.
     pub(crate) fn admit(
         &self,
-        secret_id: &str,
+        account: &str,
         action: &'static str,
         per_second: u32,
         now: Instant,
     ) -> bool {
         let window = Duration::from_secs(1) - JITTER;
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let arrivals = windows.entry((secret_id.to_owned(), action)).or_default();
+        let arrivals = windows.entry((account.to_owned(), action)).or_default();
         while arrivals
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= window)

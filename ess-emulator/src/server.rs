@@ -61,6 +61,10 @@ pub struct Credential {
     /// When set, the key is refused from then on (`AuthFailure.TokenFailure`), like
     /// temporary credentials that expired.
     pub expires_at: Option<SystemTime>,
+    /// The sub-account the key belongs to. Rate limits hold per action and sub-account
+    /// (upstream's API rate-limit doc: API, access region and sub-account), so keys of one
+    /// sub-account share them. `None`: the key is a sub-account of its own.
+    pub account: Option<String>,
 }
 
 impl Credential {
@@ -71,7 +75,14 @@ impl Credential {
             secret_key: secret_key.into(),
             token: None,
             expires_at: None,
+            account: None,
         }
+    }
+
+    /// The key belongs to sub-account `account` (see [`Credential::account`]).
+    pub fn in_account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
     }
 
     /// A fresh random key pair (the emulator's default; not for anything but tests).
@@ -102,6 +113,7 @@ impl fmt::Debug for Credential {
             .field("secret_key", &"<redacted>")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("expires_at", &self.expires_at)
+            .field("account", &self.account)
             .finish()
     }
 }
@@ -386,6 +398,7 @@ impl Builder {
                     secret_key: c.secret_key.clone(),
                     token: c.token.clone(),
                     expires_at: c.expires_at,
+                    account: c.account.clone().unwrap_or_else(|| c.secret_id.clone()),
                 };
                 (c.secret_id.clone(), key)
             })

@@ -437,3 +437,34 @@ async fn overridden_calls_are_checked_first_and_links_per_call_are_bounded() {
     .await;
     assert_eq!(answer.code(), Some("LimitExceeded"), "{}", answer.body);
 }
+
+#[tokio::test]
+async fn keys_of_one_sub_account_share_its_rate_limit() {
+    let first = Credential::new("AKIDsharedOne", "key-one").in_account("sub-account-1");
+    let second = Credential::new("AKIDsharedTwo", "key-two").in_account("sub-account-1");
+    let other = Credential::new("AKIDalone", "key-three");
+    let emulator = Emulator::builder()
+        .credential(first.clone())
+        .credential(second.clone())
+        .credential(other.clone())
+        .start()
+        .await
+        .unwrap();
+    let preview =
+        serde_json::to_vec(&serde_json::json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1})).unwrap();
+    // CreateFlowSignUrl allows 20 a second; the first key uses them all.
+    for _ in 0..20 {
+        let answer = post(&emulator, Some(&first), &[ACTION, VERSION], preview.clone()).await;
+        assert_eq!(answer.code(), None, "{}", answer.body);
+    }
+    let answer = post(
+        &emulator,
+        Some(&second),
+        &[ACTION, VERSION],
+        preview.clone(),
+    )
+    .await;
+    assert_eq!(answer.code(), Some("RequestLimitExceeded"));
+    let answer = post(&emulator, Some(&other), &[ACTION, VERSION], preview).await;
+    assert_eq!(answer.code(), None, "another sub-account has its own limit");
+}
