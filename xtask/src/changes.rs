@@ -194,6 +194,19 @@ fn diff_actions(old: &Spec, new: &Spec, report: &mut Report) {
                 ),
             ));
         }
+        // A rate limit paces calls (client and emulator) but changes no signature.
+        let limit = |a: &ess_codegen::spec::Action| a.rate_limit.as_ref().map(|l| **l);
+        if limit(was) != limit(action) {
+            let show = |l: Option<u32>| l.map_or("none".to_owned(), |l| format!("{l}/s"));
+            report.actions.push(change(
+                Impact::Patch,
+                format!(
+                    "`{name}`'s rate limit: {} -> {}",
+                    show(limit(was)),
+                    show(limit(action))
+                ),
+            ));
+        }
         // Paging and waiting: a new method is minor; one removed, or a changed meaning of
         // Offset or of a status value, changes what callers' loops do.
         let paging = |a: &ess_codegen::spec::Action| {

@@ -76,6 +76,19 @@ pub(crate) struct ServicePatch {
     pub(crate) signing_service: Spanned<String>,
     /// Endpoint groups.
     pub(crate) endpoints: NamedMap<ess_codegen::spec::Endpoint>,
+    /// The rate limit of an action whose own entry states none, and why that number.
+    #[serde(default)]
+    pub(crate) default_rate_limit: Option<DefaultRateLimit>,
+}
+
+/// The limit actions get when the overlay cites none for them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DefaultRateLimit {
+    /// Calls per second.
+    pub(crate) limit: Spanned<u32>,
+    /// Why this number (which upstream statement it rests on).
+    pub(crate) source: Spanned<String>,
 }
 
 /// Error codes not in the service's own list.
@@ -99,6 +112,9 @@ pub(crate) struct ActionPatch {
     pub(crate) endpoint: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) rate_limit: Option<Spanned<u32>>,
+    /// Where upstream states `rate_limit` (a doc page). Import refuses a limit without one.
+    #[serde(default)]
+    pub(crate) rate_limit_source: Option<Spanned<String>>,
     /// May be sent again after a failure that may have executed: a read (by its official
     /// title), or a write whose `retry_safe_source` cites where upstream states that a
     /// repeat is safe.

@@ -58,6 +58,45 @@ pub(super) fn merge(
             }
         }
     }
+    // A rate limit is a fact of a page: each cites it, and a citation goes with a limit.
+    for (name, patch) in overlay.actions.iter() {
+        match (&patch.rate_limit, &patch.rate_limit_source) {
+            (Some(limit), None) => diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    limit.span(),
+                    format!("`{}` has a rate_limit without its source", &**name),
+                )
+                .with_hint("cite the doc page that states it in `rate_limit_source`"),
+            ),
+            (None, Some(source)) => diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    source.span(),
+                    format!("`{}` cites a rate_limit_source but states no rate_limit", &**name),
+                )
+                .with_hint("add the `rate_limit` the page states, or remove the citation"),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(default) = &overlay.service.default_rate_limit
+        && default.source.trim().is_empty()
+    {
+        diags.push(
+            Diagnostic::at(
+                OVERLAY,
+                default.source.span(),
+                "the default rate limit has no source".to_owned(),
+            )
+            .with_hint("say which upstream statement the number rests on"),
+        );
+    }
+    let default_rate_limit = overlay
+        .service
+        .default_rate_limit
+        .as_ref()
+        .map(|d| d.limit.clone());
     // `retry_safe` in the overlay marks reads (the official title must say so) and writes
     // whose overlay entry cites upstream's statement that a repeat is safe.
     for (name, patch) in overlay.actions.iter() {
@@ -151,6 +190,7 @@ pub(super) fn merge(
             doc: None,
             endpoint: None,
             rate_limit: None,
+            rate_limit_source: None,
             retry_safe: None,
             retry_safe_source: None,
             errors: Vec::new(),
@@ -167,7 +207,7 @@ pub(super) fn merge(
                 output: sp(up.output.clone()),
                 status: sp(status),
                 endpoint: patch.endpoint,
-                rate_limit: patch.rate_limit,
+                rate_limit: patch.rate_limit.or_else(|| default_rate_limit.clone()),
                 // A read, or a write with a cited upstream statement (checked above). A
                 // ClientToken proves nothing: upstream says the service no longer reads it.
                 retry_safe: patch.retry_safe.is_some_and(|r| *r),

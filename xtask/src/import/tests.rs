@@ -219,7 +219,7 @@ fn the_change_report_names_each_kind_of_change_with_its_semver_impact() {
 
 #[test]
 fn overlay_entries_that_match_nothing_upstream_are_errors_at_their_line() {
-    let overlay = "actions:\n  GetThings:\n    rate_limit: 5\ntypes:\n  Unknown:\n    doc: x\n  GetThingRequest:\n    members:\n      Limt:\n        doc: x\n";
+    let overlay = "actions:\n  GetThings:\n    rate_limit: 5\n    rate_limit_source: a page\ntypes:\n  Unknown:\n    doc: x\n  GetThingRequest:\n    members:\n      Limt:\n        doc: x\n";
     let err = generate(&sources(overlay)).unwrap_err().to_string();
     assert!(
             err.contains("spec/overlay.yaml:11:3: error: overlay action `GetThings` matches nothing upstream\n  = hint: did you mean `GetThing`?"),
@@ -227,12 +227,12 @@ fn overlay_entries_that_match_nothing_upstream_are_errors_at_their_line() {
         );
     assert!(
         err.contains(
-            "spec/overlay.yaml:14:3: error: overlay type `Unknown` matches nothing upstream"
+            "spec/overlay.yaml:15:3: error: overlay type `Unknown` matches nothing upstream"
         ),
         "{err}"
     );
     assert!(
-            err.contains("spec/overlay.yaml:18:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
+            err.contains("spec/overlay.yaml:19:7: error: overlay member of `GetThingRequest` `Limt` matches nothing upstream"),
             "{err}"
         );
 }
@@ -566,4 +566,53 @@ fn the_change_report_names_paging_and_waiters_gained_or_changed() {
         removed.contains("- major: `DescribeFlowTemplates` loses its paging"),
         "{removed}"
     );
+}
+
+#[test]
+fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
+    let cited = "actions:\n  GetThing:\n    rate_limit: 50\n    rate_limit_source: its page\n";
+    let text = generate(&sources(cited)).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    let limit = |spec: &ess_codegen::spec::Spec, name: &str| {
+        spec.actions
+            .get(name)
+            .unwrap()
+            .rate_limit
+            .as_ref()
+            .map(|l| **l)
+    };
+    assert_eq!(limit(&spec, "GetThing"), Some(50));
+    assert_eq!(limit(&spec, "MakeThing"), None, "no default, no limit");
+    // With a default, the actions without their own limit take it.
+    let mut with_default = sources(cited);
+    with_default.overlay_text = with_default.overlay_text.replace(
+        "errors:\n",
+        "  default_rate_limit: {limit: 20, source: the lowest any page states}\nerrors:\n",
+    );
+    let spec = ess_codegen::load_str("spec/ess.yaml", &generate(&with_default).unwrap()).unwrap();
+    assert_eq!(limit(&spec, "GetThing"), Some(50));
+    assert_eq!(limit(&spec, "MakeThing"), Some(20));
+    // A limit without its page, or a page without a limit, is refused at its line.
+    let err = generate(&sources("actions:\n  GetThing:\n    rate_limit: 50\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("spec/overlay.yaml:12:17: error: `GetThing` has a rate_limit without its source"),
+        "{err}"
+    );
+    let err = generate(&sources("actions:\n  GetThing:\n    rate_limit_source: a page\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`GetThing` cites a rate_limit_source but states no rate_limit"),
+        "{err}"
+    );
+    // A default needs its reason.
+    let mut unsourced = sources("");
+    unsourced.overlay_text = unsourced.overlay_text.replace(
+        "errors:\n",
+        "  default_rate_limit: {limit: 20, source: \" \"}\nerrors:\n",
+    );
+    let err = generate(&unsourced).unwrap_err().to_string();
+    assert!(err.contains("the default rate limit has no source"), "{err}");
 }
