@@ -356,6 +356,35 @@ mod through_the_emulator {
     }
 
     #[tokio::test]
+    async fn a_rejection_and_an_expiry_reach_the_receiver_and_are_final() {
+        tokio::time::timeout(BOUND, async {
+            let (_, app, emulator) = registered(TOKEN).await;
+            let client = client(&emulator);
+            let rejected = started_flow(&client, "Rejected").await;
+            emulator
+                .reject(&rejected, &ess_emulator::Signer::Index(0), "wrong amount")
+                .unwrap();
+            let expired = started_flow(&client, "Expired").await;
+            emulator.expire(&expired).unwrap();
+            let sent = deliveries(&emulator, 4).await;
+            let mut seen: Vec<(&str, i64)> = sent
+                .iter()
+                .map(|d| (d.operate.as_str(), d.status))
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(
+                seen,
+                [("deadline", 5), ("reject", 3), ("start", 1), ("start", 1)]
+            );
+            let flows = app.flows.lock().unwrap();
+            assert_eq!(flows.status(&rejected), Some(&FlowCallbackStatus::Rejected));
+            assert_eq!(flows.status(&expired), Some(&FlowCallbackStatus::Expired));
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
     async fn anything_but_200_is_sent_again_a_bounded_number_of_times() {
         tokio::time::timeout(BOUND, async {
             // The emulator signs with another token than the receiver's: every delivery is
