@@ -72,9 +72,14 @@ pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) ->
     // Like a real server, a call that has arrived runs to the end even if the client hangs
     // up (times out) meanwhile: the case where the caller cannot know whether it executed.
     let task = tokio::spawn(process(shared.clone(), parts, body, received));
-    match task.await {
+    answered(&shared, task.await)
+}
+
+/// The answer of a call's task; a task that failed (a defect of the emulator's) is answered
+/// as the service answers its own failures: an InternalError envelope.
+fn answered(shared: &Shared, joined: Result<Response, tokio::task::JoinError>) -> Response {
+    match joined {
         Ok(response) => response,
-        // A defect of the emulator's: answered as the service answers its own failures.
         Err(_) => {
             let (envelope, _) = shared.envelope(
                 Err((
@@ -83,7 +88,7 @@ pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) ->
                 )),
                 &request_id(),
             );
-            json_response(&shared, envelope)
+            json_response(shared, envelope)
         }
     }
 }
@@ -514,5 +519,25 @@ fn faulty(shared: &Shared, fault: Fault, envelope: Option<Vec<u8>>, request_id: 
                 .unwrap_or_else(|| shared.envelope(Ok(Reply::Tree(Map::new())), request_id).0);
             json_response(shared, drifted(&body))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_handler_is_answered_with_an_internal_error_envelope() {
+        let emulator = crate::Emulator::start().await.unwrap();
+        let failed = tokio::spawn(async { panic!("a defect") }).await;
+        let response = answered(emulator.shared(), failed);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["Response"]["Error"]["Code"], "InternalError");
+        assert!(body["Response"]["RequestId"].as_str().is_some());
     }
 }

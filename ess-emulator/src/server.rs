@@ -664,6 +664,11 @@ impl Emulator {
         self.shared.callbacks.deliveries()
     }
 
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// The spec the emulator serves.
     pub fn schema(&self) -> &'static Schema {
         self.shared.schema

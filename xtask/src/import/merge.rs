@@ -73,7 +73,10 @@ pub(super) fn merge(
                 Diagnostic::at(
                     OVERLAY,
                     source.span(),
-                    format!("`{}` cites a rate_limit_source but states no rate_limit", &**name),
+                    format!(
+                        "`{}` cites a rate_limit_source but states no rate_limit",
+                        &**name
+                    ),
                 )
                 .with_hint("add the `rate_limit` the page states, or remove the citation"),
             ),

@@ -597,12 +597,16 @@ fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("spec/overlay.yaml:12:17: error: `GetThing` has a rate_limit without its source"),
+        err.contains(
+            "spec/overlay.yaml:12:17: error: `GetThing` has a rate_limit without its source"
+        ),
         "{err}"
     );
-    let err = generate(&sources("actions:\n  GetThing:\n    rate_limit_source: a page\n"))
-        .unwrap_err()
-        .to_string();
+    let err = generate(&sources(
+        "actions:\n  GetThing:\n    rate_limit_source: a page\n",
+    ))
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("`GetThing` cites a rate_limit_source but states no rate_limit"),
         "{err}"
@@ -614,5 +618,8 @@ fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
         "  default_rate_limit: {limit: 20, source: \" \"}\nerrors:\n",
     );
     let err = generate(&unsourced).unwrap_err().to_string();
-    assert!(err.contains("the default rate limit has no source"), "{err}");
+    assert!(
+        err.contains("the default rate limit has no source"),
+        "{err}"
+    );
 }
