@@ -50,31 +50,50 @@ fn ok(value: Value) -> Response {
     json(StatusCode::OK, &value)
 }
 
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    json(status, &json!({"error": message.to_string()}))
+/// A refused admin call: `{"error": ...}` with its status.
+struct AdminError {
+    status: StatusCode,
+    message: String,
 }
 
-fn refused(e: ControlError) -> Response {
-    let status = match e {
-        ControlError::FlowNotFound | ControlError::SignerNotFound => StatusCode::NOT_FOUND,
-        ControlError::Conflict(_) => StatusCode::CONFLICT,
-        ControlError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    error(status, e)
+impl AdminError {
+    fn bad(message: impl std::fmt::Display) -> AdminError {
+        AdminError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.to_string(),
+        }
+    }
 }
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        json(self.status, &json!({"error": self.message}))
+    }
+}
+
+impl From<ControlError> for AdminError {
+    fn from(e: ControlError) -> AdminError {
+        let status = match e {
+            ControlError::FlowNotFound | ControlError::SignerNotFound => StatusCode::NOT_FOUND,
+            ControlError::Conflict(_) => StatusCode::CONFLICT,
+            ControlError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        AdminError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+type Answer = Result<Response, AdminError>;
 
 /// The request body as JSON; an empty body reads as `{}`.
-fn body(bytes: &Bytes) -> Result<Value, Response> {
+fn body(bytes: &Bytes) -> Result<Value, AdminError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not JSON: {e}"),
-        )
-    })
+    serde_json::from_slice(bytes).map_err(|e| AdminError::bad(format!("the body is not JSON: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
@@ -99,25 +118,15 @@ async fn faults(State(shared): Shared_) -> Response {
     ok(json!({ "faults": rules }))
 }
 
-async fn add_fault(State(shared): Shared_, bytes: Bytes) -> Response {
-    let value = match body(&bytes) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
-    let Some(text) = value.get("rule").and_then(Value::as_str) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "give {\"rule\": \"[ACTION=]KIND[@after][*N]\"}, as --fault takes",
-        );
-    };
-    match text.parse::<FaultRule>() {
-        Ok(rule) => {
-            let text = rule.to_string();
-            shared.add_fault(rule);
-            json(StatusCode::CREATED, &json!({ "rule": text }))
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+async fn add_fault(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
+    let text = value.get("rule").and_then(Value::as_str).ok_or_else(|| {
+        AdminError::bad("give {\"rule\": \"[ACTION=]KIND[@after][*N]\"}, as --fault takes")
+    })?;
+    let rule = text.parse::<FaultRule>().map_err(AdminError::bad)?;
+    let text = rule.to_string();
+    shared.add_fault(rule);
+    Ok(json(StatusCode::CREATED, &json!({ "rule": text })))
 }
 
 async fn clear_faults(State(shared): Shared_) -> Response {
@@ -171,78 +180,52 @@ async fn flows(State(shared): Shared_) -> Response {
     ok(json!({ "flows": to_json(&shared.flows()) }))
 }
 
-async fn flow(State(shared): Shared_, Path(id): Path<String>) -> Response {
-    match shared.flow(&id) {
-        Some(flow) => ok(to_json(&flow)),
-        None => refused(ControlError::FlowNotFound),
-    }
+async fn flow(State(shared): Shared_, Path(id): Path<String>) -> Answer {
+    let flow = shared.flow(&id).ok_or(ControlError::FlowNotFound)?;
+    Ok(ok(to_json(&flow)))
 }
 
 /// `{"request": <a CreateFlow body>, "started": true}`.
-async fn seed_flow(State(shared): Shared_, bytes: Bytes) -> Response {
-    let value = match body(&bytes) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
+async fn seed_flow(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
     let started = value.get("started").and_then(Value::as_bool) == Some(true);
     let request = value.get("request").cloned().unwrap_or(Value::Null);
-    match shared.seed_flow(&request, started) {
-        Ok(flow) => json(StatusCode::CREATED, &to_json(&flow)),
-        Err(e) => refused(e),
-    }
+    let flow = shared.seed_flow(&request, started)?;
+    Ok(json(StatusCode::CREATED, &to_json(&flow)))
 }
 
 /// `"signer"`: a position from 0, or a RecipientId.
-fn signer(value: &Value) -> Result<Signer, Response> {
+fn signer(value: &Value) -> Result<Signer, AdminError> {
     match value.get("signer") {
         Some(Value::Number(n)) => n
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
             .map(Signer::Index)
-            .ok_or_else(|| error(StatusCode::BAD_REQUEST, "`signer` is a position from 0")),
+            .ok_or_else(|| AdminError::bad("`signer` is a position from 0")),
         Some(Value::String(id)) => Ok(Signer::RecipientId(id.clone())),
-        _ => Err(error(
-            StatusCode::BAD_REQUEST,
+        _ => Err(AdminError::bad(
             "give `signer`: the signer's position from 0, or its RecipientId",
         )),
     }
 }
 
-async fn sign(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Response {
-    let who = match body(&bytes).and_then(|v| signer(&v)) {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    match shared.sign(&id, &who) {
-        Ok(flow) => ok(to_json(&flow)),
-        Err(e) => refused(e),
-    }
+async fn sign(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let who = signer(&body(&bytes)?)?;
+    Ok(ok(to_json(&shared.sign(&id, &who)?)))
 }
 
-async fn reject(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Response {
-    let value = match body(&bytes) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
-    let who = match signer(&value) {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
+async fn reject(State(shared): Shared_, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
+    let who = signer(&value)?;
     let reason = value
         .get("reason")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    match shared.reject(&id, &who, reason) {
-        Ok(flow) => ok(to_json(&flow)),
-        Err(e) => refused(e),
-    }
+    Ok(ok(to_json(&shared.reject(&id, &who, reason)?)))
 }
 
-async fn expire(State(shared): Shared_, Path(id): Path<String>) -> Response {
-    match shared.expire(&id) {
-        Ok(flow) => ok(to_json(&flow)),
-        Err(e) => refused(e),
-    }
+async fn expire(State(shared): Shared_, Path(id): Path<String>) -> Answer {
+    Ok(ok(to_json(&shared.expire(&id)?)))
 }
 
 async fn clock(State(shared): Shared_) -> Response {
@@ -250,11 +233,8 @@ async fn clock(State(shared): Shared_) -> Response {
 }
 
 /// `{"offset_seconds": N}` sets the offset; `{"advance_seconds": N}` adds to it.
-async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Response {
-    let value = match body(&bytes) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
+async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
     let offset = match (
         value.get("offset_seconds").and_then(Value::as_i64),
         value.get("advance_seconds").and_then(Value::as_i64),
@@ -262,47 +242,34 @@ async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Response {
         (Some(offset), None) => offset,
         (None, Some(advance)) => shared.clock_offset().saturating_add(advance),
         _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
+            return Err(AdminError::bad(
                 "give one of `offset_seconds` or `advance_seconds` (integers)",
-            );
+            ));
         }
     };
-    match shared.set_clock_offset(offset) {
-        Ok(()) => clock(State(shared)).await,
-        Err(e) => refused(e.into()),
-    }
+    shared
+        .set_clock_offset(offset)
+        .map_err(ControlError::from)?;
+    Ok(clock(State(shared)).await)
 }
 
-async fn seed_template(State(shared): Shared_, bytes: Bytes) -> Response {
-    let value = match body(&bytes) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
-    match shared.seed_template(&value) {
-        Ok(id) => json(StatusCode::CREATED, &json!({ "TemplateId": id })),
-        Err(e) => refused(e),
-    }
+async fn seed_template(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let id = shared.seed_template(&body(&bytes)?)?;
+    Ok(json(StatusCode::CREATED, &json!({ "TemplateId": id })))
 }
 
 async fn overrides(State(shared): Shared_) -> Response {
     ok(json!({ "overrides": to_json(&lock(&shared.overrides).list()) }))
 }
 
-async fn add_override(State(shared): Shared_, bytes: Bytes) -> Response {
-    let rule: Override = match serde_json::from_slice(&bytes) {
-        Ok(rule) => rule,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("an override is {{\"action\", \"when\", \"answers\", \"repeat\"}}: {e}"),
-            );
-        }
-    };
-    match shared.add_override(rule) {
-        Ok(()) => json(StatusCode::CREATED, &json!({})),
-        Err(e) => refused(e),
-    }
+async fn add_override(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let rule: Override = serde_json::from_slice(&bytes).map_err(|e| {
+        AdminError::bad(format!(
+            "an override is {{\"action\", \"when\", \"answers\", \"repeat\"}}: {e}"
+        ))
+    })?;
+    shared.add_override(rule)?;
+    Ok(json(StatusCode::CREATED, &json!({})))
 }
 
 async fn clear_overrides(State(shared): Shared_) -> Response {

@@ -188,7 +188,7 @@ async fn create_flow_sign_url_scenarios_of_its_documentation() {
             .expired_on(3600);
         let (_, long) = one_link(&client, &request).await;
         assert!(page(&long).await.1.contains("(60 min left)"));
-        emulator.set_clock_offset(3601);
+        emulator.set_clock_offset(3601).unwrap();
         let (status, text) = page(&long).await;
         assert_eq!(status, 410);
         assert!(text.contains("expired"), "{text}");

@@ -279,7 +279,7 @@ async fn evidence_reports_are_waited_for_until_done_failed_or_timed_out() {
         assert!(polls >= 2, "{polls} polls");
 
         // Done once the emulator's clock passes the report's time.
-        emulator.set_clock_offset(REPORT_SECONDS + 1);
+        emulator.set_clock_offset(REPORT_SECONDS + 1).unwrap();
         let done = client
             .wait_for_flow_evidence_report(&describe, quick())
             .await
