@@ -273,7 +273,7 @@ async fn add_override(State(shared): Shared_, bytes: Bytes) -> Answer {
 }
 
 async fn clear_overrides(State(shared): Shared_) -> Response {
-    lock(&shared.overrides).clear();
+    shared.clear_overrides();
     ok(json!({}))
 }
 

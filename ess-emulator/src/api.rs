@@ -253,7 +253,9 @@ impl Shared {
         if let Some(first) = problems.first() {
             return Err((first.code, describe_problems(&problems)));
         }
-        if let Some(answer) = lock(&self.overrides).take(action.name, request) {
+        if self.overriding.load(std::sync::atomic::Ordering::Acquire)
+            && let Some(answer) = lock(&self.overrides).take(action.name, request)
+        {
             return self.overridden(action, answer);
         }
         self.run(action.name, request, action)
@@ -285,9 +287,9 @@ impl Shared {
     }
 
     fn run(&self, name: &str, request: &Map<String, Value>, action: &schema::ActionDef) -> Answer {
-        self.expire_due();
         let now = self.now();
         let mut flows = lock(&self.flows);
+        self.expire_locked(&mut flows, now);
         let result = match name {
             "CreateFlow" => flows.create(request, now, false).map(Reply::Tree),
             "CreateFlowByFiles" => flows.create(request, now, true).map(Reply::Tree),

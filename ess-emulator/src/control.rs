@@ -246,7 +246,12 @@ impl Shared {
     /// Expires the flows whose deadline has passed, with their callbacks.
     pub(crate) fn expire_due(&self) {
         let now = self.now();
-        let mut flows = lock(&self.flows);
+        self.expire_locked(&mut lock(&self.flows), now);
+    }
+
+    /// [`Shared::expire_due`] under a lock the caller holds (a call that touches flows takes
+    /// it once for both).
+    pub(crate) fn expire_locked(&self, flows: &mut Flows, now: i64) {
         for id in flows.expire_due(now) {
             if let Some(flow) = flows.get(&id) {
                 self.callbacks
@@ -428,7 +433,14 @@ impl Shared {
             )));
         }
         overrides.rules.push(rule);
+        self.overriding.store(true, Ordering::Release);
         Ok(())
+    }
+
+    pub(crate) fn clear_overrides(&self) {
+        let mut overrides = lock(&self.overrides);
+        overrides.clear();
+        self.overriding.store(false, Ordering::Release);
     }
 
     pub(crate) fn reset(&self) {
@@ -440,7 +452,7 @@ impl Shared {
         }
         *lock(&self.catalog) = Catalog::default();
         drop(flows);
-        lock(&self.overrides).clear();
+        self.clear_overrides();
         lock(&self.received).clear();
         *lock(&self.faults) = self.initial.faults.clone();
         self.clock_offset

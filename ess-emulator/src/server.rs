@@ -221,10 +221,11 @@ impl Record {
         }
     }
 
-    /// What it costs the log: its body and a fixed allowance for the rest.
+    /// What it costs the log: its body, its kept headers and a fixed allowance for the rest.
     fn cost(&self) -> usize {
         const OVERHEAD: usize = 512;
-        self.body.len() + OVERHEAD
+        let headers: usize = self.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.body.len() + headers + OVERHEAD
     }
 
     fn to_received(&self) -> Received {
@@ -415,6 +416,7 @@ impl Builder {
             flows: Mutex::new(Flows::default()),
             catalog: Mutex::new(Catalog::default()),
             overrides: Mutex::new(Overrides::default()),
+            overriding: std::sync::atomic::AtomicBool::new(false),
             callbacks,
             url: url.clone(),
             idle_timeout: self.idle_timeout,
@@ -620,7 +622,7 @@ impl Emulator {
 
     /// Removes every answer override.
     pub fn clear_overrides(&self) {
-        lock(&self.shared.overrides).clear();
+        self.shared.clear_overrides();
     }
 
     /// Back to the state it started in: no calls received, no flows but the demo flow (if
@@ -713,6 +715,9 @@ pub(crate) struct Shared {
     pub(crate) flows: Mutex<Flows>,
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) overrides: Mutex<Overrides>,
+    /// Whether any override was added since the last clear: calls skip the overrides' lock
+    /// while none is.
+    pub(crate) overriding: std::sync::atomic::AtomicBool,
     pub(crate) callbacks: Callbacks,
     pub(crate) url: String,
     pub(crate) idle_timeout: Duration,
