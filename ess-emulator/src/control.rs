@@ -371,6 +371,17 @@ impl Shared {
                 "a flow is seeded from a CreateFlow body (a JSON object)".to_owned(),
             ));
         };
+        // Held to CreateFlow's spec, as a CreateFlow call would be.
+        if let Some(action) = self.schema.action("CreateFlow") {
+            let problems = self.schema.check(action, request);
+            if !problems.is_empty() {
+                let list: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+                return Err(ControlError::Invalid(format!(
+                    "the request breaks CreateFlow's spec: {}",
+                    list.join("; ")
+                )));
+            }
+        }
         let now = self.now();
         let mut flows = lock(&self.flows);
         let refused = |r: crate::flows::Refused| ControlError::Invalid(r.message);

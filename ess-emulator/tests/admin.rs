@@ -48,6 +48,7 @@ impl Admin {
 
 fn flow_request() -> Value {
     json!({
+        "Operator": {"UserId": "u-1"},
         "FlowName": "seeded",
         "Approvers": [
             {"ApproverType": 1, "ApproverName": "张三", "ApproverMobile": "13800000000"},
@@ -174,10 +175,16 @@ async fn flows_are_seeded_signed_rejected_and_expired_over_http() {
     assert_eq!(status, 404);
     let (_, all) = admin.get("/flows").await;
     assert_eq!(all["flows"].as_array().unwrap().len(), 2);
+    // Held to CreateFlow's spec: every problem named.
     let (status, refused) = admin
         .post("/flows", json!({"request": {"FlowName": "x"}}))
         .await;
     assert_eq!(status, 400, "{refused}");
+    let error = refused["error"].as_str().unwrap();
+    assert!(
+        error.contains("`Operator` is required") && error.contains("`Approvers`"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -183,6 +183,7 @@ fn the_environment_configures_the_binary_and_a_seed_file_seeds_it() {
     let flow = serde_json::json!({
         "templates": [{"TemplateId": "tpl-1"}],
         "flows": [{"started": true, "request": {
+            "Operator": {"UserId": "u-1"},
             "FlowName": "seeded",
             "Approvers": [{"ApproverType": 1, "ApproverName": "a", "ApproverMobile": "13800000000"}]
         }}]
