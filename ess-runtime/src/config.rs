@@ -11,7 +11,9 @@ use rustls_pki_types::pem::PemObject;
 use crate::action::EndpointHosts;
 use crate::credentials::{Credentials, CredentialsProvider};
 use crate::error::Error;
-use crate::rate_limit::RateLimiter;
+use std::sync::Arc;
+
+use crate::rate_limit::{Limiter, RateLimiter};
 use crate::retry::RetryPolicy;
 
 /// Why a configuration cannot be built.
@@ -125,7 +127,10 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: bool,
     pub(crate) rate_limit_burst: Option<u32>,
-    pub(crate) limiter: RateLimiter,
+    /// The limiter calls acquire their starts from (the process's own window by default).
+    pub(crate) limiter: Arc<dyn Limiter>,
+    /// A limiter given to the builder, which wins over the default.
+    custom_limiter: Option<Arc<dyn Limiter>>,
     pub(crate) allow_http: bool,
     /// PEM bundles of extra roots, as given (parsed by `build`).
     root_pem: Vec<Vec<u8>>,
@@ -155,7 +160,8 @@ impl Config {
             retry: RetryPolicy::default(),
             rate_limit: true,
             rate_limit_burst: None,
-            limiter: RateLimiter::new(),
+            limiter: Arc::new(RateLimiter::new()),
+            custom_limiter: None,
             allow_http: false,
             root_pem: Vec::new(),
             root_certificates: Vec::new(),
@@ -254,6 +260,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// Where calls acquire their starts: by default the process's own sliding window
+    /// ([`RateLimiter`]); a fleet of processes shares one budget through a shared limiter
+    /// (with the `redis` feature, `RedisLimiter`). A custom limiter takes no burst setting.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
+        self.0.custom_limiter = Some(limiter);
+        self
+    }
+
     /// Allows a plain `http://` endpoint that is not on this machine (loopback is always
     /// allowed, for emulators). Off by default: requests carry signatures and personal data.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -311,9 +325,10 @@ impl ConfigBuilder {
                     .to_owned(),
             ));
         }
-        config.limiter = match config.rate_limit_burst {
-            Some(burst) => RateLimiter::with_burst(burst),
-            None => RateLimiter::new(),
+        config.limiter = match (&config.custom_limiter, config.rate_limit_burst) {
+            (Some(limiter), _) => limiter.clone(),
+            (None, Some(burst)) => Arc::new(RateLimiter::with_burst(burst)),
+            (None, None) => Arc::new(RateLimiter::new()),
         };
         Ok(self.0)
     }

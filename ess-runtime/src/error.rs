@@ -76,6 +76,10 @@ pub enum Error<C = String> {
         /// The timeout (`WaitOptions::timeout`).
         timeout: Duration,
     },
+    /// The configured rate limiter could not grant a start (its store is unreachable and it
+    /// is set to fail rather than fall back); nothing was sent.
+    #[error(transparent)]
+    RateLimiter(#[from] crate::rate_limit::LimiterError),
 }
 
 impl<C> Error<C> {
@@ -120,6 +124,7 @@ impl<C> Error<C> {
             }),
             Error::TooManyPages { limit } => Error::TooManyPages { limit },
             Error::WaitTimeout { timeout } => Error::WaitTimeout { timeout },
+            Error::RateLimiter(e) => Error::RateLimiter(e),
         }
     }
 }
@@ -157,6 +162,7 @@ impl<C: AsRef<str>> Error<C> {
             Error::Service(e) => !is_refusal(e.code.as_ref()),
             // Nothing more was sent; what a waiter sends are reads.
             Error::TooManyPages { .. } | Error::WaitTimeout { .. } => false,
+            Error::RateLimiter(_) => false,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
 use crate::config::{Config, Endpoint, is_header_value};
 use crate::connect::{ConnectTimedOut, Connector, Proxies};
 use crate::error::{Error, TransportError, is_refusal};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{LimitKey, Limiter};
 use crate::retry::{Failure, is_retryable};
 use crate::signer::{self, Signer};
 
@@ -45,7 +45,7 @@ struct Inner {
     /// Every request goes through it: a pool of keep-alive connections per host.
     client: HttpClient,
     signer: Signer,
-    limiter: RateLimiter,
+    limiter: std::sync::Arc<dyn Limiter>,
     /// Where each endpoint group's requests go.
     targets: Targets,
     /// The environment's proxies (the connector's), for the targets made later.
@@ -413,6 +413,12 @@ impl HttpTransport {
     }
 }
 
+/// The account a rate limit is counted for: hex SHA-256 of the SecretId (never the SecretId).
+pub(crate) fn account_key(secret_id: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret_id.as_bytes()))
+}
+
 /// The headers of one attempt: the target's, then the call's and the signature. A value
 /// that cannot be sent is an error, never dropped or sent broken: credentials, the host and
 /// the configured values were checked when they were built; the action and version come
@@ -611,9 +617,20 @@ impl Transport for HttpTransport {
                 if config.rate_limit
                     && let Some(limit) = info.rate_limit
                 {
-                    let wait = self.inner.limiter.acquire(info.action, limit);
-                    if tokio::time::timeout_at(deadline, wait).await.is_err() {
-                        return Err(timed_out(executed));
+                    // The service counts per account: the limiter sees the SecretId's hash.
+                    let account = match config.credentials.credentials().await {
+                        Ok(credentials) => account_key(credentials.secret_id()),
+                        Err(e) => return Err(Error::Credentials(e)),
+                    };
+                    let key = LimitKey {
+                        account: &account,
+                        action: info.action,
+                    };
+                    let wait = self.inner.limiter.acquire(key, limit);
+                    match tokio::time::timeout_at(deadline, wait).await {
+                        Err(_) => return Err(timed_out(executed)),
+                        Ok(Err(e)) => return Err(Error::RateLimiter(e)),
+                        Ok(Ok(())) => {}
                     }
                     fresh = None;
                 }

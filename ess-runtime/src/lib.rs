@@ -30,6 +30,7 @@ pub use credentials::{
 pub use error::{Error, ServiceError, TransportError};
 pub use http::HttpTransport;
 pub use paginate::{OffsetKind, Paginated, Paginator};
+pub use rate_limit::{Acquire, LimitKey, Limiter, LimiterError, RateLimiter};
 pub use redact::{Elided, Redacted};
 pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;

@@ -1,14 +1,57 @@
-//! Client-side rate limiting per action (the spec's requests per second), shared by every
-//! client built from one `Config`: a sliding window that lets at most the documented
-//! number of requests start in any one second (a token bucket with burst = rate would let
-//! nearly twice that through in the second after an idle spell, and the service refuses
-//! the excess). A smaller burst spreads calls out: at most `burst` in any `burst / rate` s.
+//! Client-side rate limiting per action (the spec's requests per second). A [`Limiter`]
+//! grants each attempt its start; the default, [`RateLimiter`], is shared by every client
+//! built from one `Config`: a sliding window that lets at most the documented number of
+//! requests start in any one second (a token bucket with burst = rate would let nearly twice
+//! that through in the second after an idle spell, and the service refuses the excess). A
+//! smaller burst spreads calls out: at most `burst` in any `burst / rate` s. ESS counts a
+//! limit per action and sub-account, not per process: a fleet shares one budget through a
+//! limiter of its own (the `redis` feature's `RedisLimiter`).
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+/// What a limit is counted for: the account (a hash of the SecretId, never the SecretId) and
+/// the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitKey<'a> {
+    /// Hex SHA-256 of the SecretId the call is signed with.
+    pub account: &'a str,
+    /// The action's wire name.
+    pub action: &'static str,
+}
+
+/// A limiter could not decide (its store is unreachable); the call fails with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the rate limiter is unavailable: {0}")]
+pub struct LimiterError(pub String);
+
+/// The future [`Limiter::acquire`] returns.
+pub type Acquire<'a> = Pin<Box<dyn Future<Output = Result<(), LimiterError>> + Send + 'a>>;
+
+/// Grants the starts of calls: every attempt waits for one before it is sent. The call's
+/// deadline bounds the wait (the future is dropped when it passes: a limiter gives back a
+/// reservation it made for a future that is dropped).
+pub trait Limiter: fmt::Debug + Send + Sync + 'static {
+    /// Resolves when a call of `key.action` may start, at most `per_second` starts in any one
+    /// second for `key`.
+    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a>;
+}
+
+impl Limiter for RateLimiter {
+    /// The process's own window, per action (one `Config` is one account's).
+    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a> {
+        Box::pin(async move {
+            RateLimiter::acquire(self, key.action, per_second).await;
+            Ok(())
+        })
+    }
+}
 
 /// Per-action limiters; cloning shares them.
 #[derive(Debug, Clone, Default)]
