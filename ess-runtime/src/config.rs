@@ -26,6 +26,9 @@ pub enum ConfigError {
     /// An extra root certificate cannot be read.
     #[error("root certificates: {0}")]
     RootCertificates(String),
+    /// The rate limiter the environment names cannot be used.
+    #[error("rate limiter: {0}")]
+    RateLimiter(String),
     /// The endpoint URL is unusable.
     #[error("endpoint `{url}`: {problem}")]
     Endpoint {
@@ -168,15 +171,23 @@ impl Config {
         })
     }
 
-    /// Defaults with credentials from the default chain (environment, then profile file)
-    /// and the endpoint from `ESS_ENDPOINT` (production when unset).
+    /// Defaults with credentials from the default chain (environment, then profile file),
+    /// the endpoint from `ESS_ENDPOINT` (production when unset) and, when
+    /// `ESS_RATE_LIMIT_REDIS_URL` is set, a rate limiter on that Redis shared with every
+    /// process that uses it (the `redis` feature; without it, setting the variable is an
+    /// error rather than a limit silently kept per process).
     pub fn from_env() -> Result<Config, Error> {
-        let builder = Self::builder(Credentials::from_default_chain()?);
-        Ok(match Endpoint::from_env() {
-            Some(endpoint) => builder.endpoint(endpoint),
-            None => builder,
+        let mut builder = Self::builder(Credentials::from_default_chain()?);
+        if let Some(endpoint) = Endpoint::from_env() {
+            builder = builder.endpoint(endpoint);
         }
-        .build()?)
+        if let Some(url) = std::env::var("ESS_RATE_LIMIT_REDIS_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            builder = builder.rate_limiter(redis_limiter(url.trim())?);
+        }
+        Ok(builder.build()?)
     }
 
     /// The endpoint.
@@ -332,6 +343,21 @@ impl ConfigBuilder {
         };
         Ok(self.0)
     }
+}
+
+/// The shared limiter `ESS_RATE_LIMIT_REDIS_URL` names.
+#[cfg(feature = "redis")]
+fn redis_limiter(url: &str) -> Result<Arc<dyn Limiter>, ConfigError> {
+    crate::redis_limiter::RedisLimiter::new(url)
+        .map(|l| Arc::new(l) as Arc<dyn Limiter>)
+        .map_err(|e| ConfigError::RateLimiter(e.0))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_limiter(_url: &str) -> Result<Arc<dyn Limiter>, ConfigError> {
+    Err(ConfigError::RateLimiter(
+        "ESS_RATE_LIMIT_REDIS_URL is set, but this build has no `redis` feature".to_owned(),
+    ))
 }
 
 /// Whether a TLS backend was compiled in.

@@ -13,6 +13,8 @@ mod http;
 mod paginate;
 pub mod rate_limit;
 mod redact;
+#[cfg(feature = "redis")]
+pub mod redis_limiter;
 pub mod retry;
 pub mod signer;
 mod unknown;
@@ -32,6 +34,8 @@ pub use http::HttpTransport;
 pub use paginate::{OffsetKind, Paginated, Paginator};
 pub use rate_limit::{Acquire, LimitKey, Limiter, LimiterError, RateLimiter};
 pub use redact::{Elided, Redacted};
+#[cfg(feature = "redis")]
+pub use redis_limiter::{DEFAULT_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisLimiter, WhenUnavailable};
 pub use retry::RetryPolicy;
 pub use unknown::UnknownValue;
 pub use validate::{Path, Validate, Violation, Violations, check};

@@ -6,7 +6,9 @@
 //! https (TLS 1.3, a certificate of a test CA the client trusts as a user would) and then
 //! over plain http, and measures `wrk` (the ceiling), our client through the public API
 //! (release build), the official Python SDK, peak RSS, and the emulator with 32 clients. The
-//! budgets hold for https, the path production takes; plain http is reported. `--compile` measures
+//! budgets hold for https, the path production takes; plain http is reported. The shared
+//! rate limit's cost per acquire on loopback Redis is reported beside the process's own
+//! window. `--compile` measures
 //! build times against aws-sdk-ssm 1.133 and the generator over the whole spec.
 
 use std::fmt::Write as _;
@@ -115,6 +117,15 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         ratio: "-".into(),
         budget: ">= 20000".into(),
         ok: emulator >= 20_000.0,
+    });
+    let (redis_us, local_us) = limiter_cost(root)?;
+    rows.push(Row {
+        what: "shared rate limit: one acquire on the Redis limiter (loopback)".into(),
+        ess: format!("{redis_us:.1} us"),
+        anchor: format!("own window: {local_us:.2} us"),
+        ratio: "-".into(),
+        budget: "reported".into(),
+        ok: true,
     });
     println!("the callback receiver (cargo bench -p ess-generated --bench callback)...");
     let callback_ms = criterion_ms(
@@ -844,6 +855,63 @@ fn emulator_load(root: &Path) -> Result<f64> {
     let _ = emulator.kill();
     let _ = emulator.wait();
     result
+}
+
+/// Microseconds per acquire of the Redis limiter (a redis-server of its own on loopback) and
+/// of the process's own window, sequential, none waiting.
+fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
+    ensure_tool("redis-server", "redis-server")?;
+    println!("the shared rate limiter: acquires on loopback Redis...");
+    cargo(
+        root,
+        &[
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "ess-tests",
+            "--bin",
+            "limiter-bench",
+        ],
+    )?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut redis = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting redis-server")?;
+    let url = format!("redis://127.0.0.1:{port}");
+    let mut result = None;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(100));
+        let output = Command::new(root.join("target/release/limiter-bench"))
+            .args([&url, "20000"])
+            .output()
+            .context("running limiter-bench")?;
+        if output.status.success() {
+            result = Some(String::from_utf8_lossy(&output.stdout).into_owned());
+            break;
+        }
+    }
+    let _ = redis.kill();
+    let _ = redis.wait();
+    let text = result.context("limiter-bench never reached redis-server")?;
+    // "redis 106.1 us, local 0.216 us per acquire (20000 each)"
+    let number = |after: &str| -> Option<f64> {
+        text.split(after)
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    match (number("redis "), number("local ")) {
+        (Some(redis), Some(local)) => Ok((redis, local)),
+        _ => bail!("no figures in limiter-bench's output:\n{text}"),
+    }
 }
 
 fn table(rows: &[Row]) -> String {

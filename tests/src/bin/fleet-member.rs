@@ -1,0 +1,45 @@
+//! One member of a fleet for the Redis limiter's test: bursts CALLS CreateFlowSignUrl calls
+//! at an emulator, all at once, pacing them with the Redis limiter at REDIS_URL (shared with
+//! the other members) or with this process's own window (`local`), and prints how many
+//! succeeded.
+//!
+//! usage: fleet-member URL SECRET_ID SECRET_KEY CALLS (REDIS_URL | local)
+
+use std::sync::Arc;
+
+use ess_generated::{Client, Config, CreateFlowSignUrlRequest, Credentials, Endpoint, UrlType};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [url, secret_id, secret_key, calls, limiter] = &args[..] else {
+        return Err(
+            "usage: fleet-member URL SECRET_ID SECRET_KEY CALLS (REDIS_URL | local)".into(),
+        );
+    };
+    let calls: usize = calls.parse()?;
+    let mut config = Config::builder(Credentials::new(secret_id, secret_key)?)
+        .endpoint(Endpoint::Url(url.clone()));
+    if limiter != "local" {
+        config = config.rate_limiter(Arc::new(ess_runtime::RedisLimiter::new(limiter)?));
+    }
+    let client = Client::from_config(config.build()?)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..calls {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let request =
+                CreateFlowSignUrlRequest::new(ess_emulator_demo_flow()).url_type(UrlType::Preview);
+            client.create_flow_sign_url(&request).await.is_ok()
+        });
+    }
+    let ok = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
+    println!("ok {ok} of {calls}");
+    Ok(())
+}
+
+/// The emulator's seeded demo flow (ess_emulator::DEMO_FLOW_ID; this binary does not link
+/// the emulator).
+fn ess_emulator_demo_flow() -> &'static str {
+    "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"
+}

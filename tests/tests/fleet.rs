@@ -1,0 +1,195 @@
+//! A fleet shares one rate budget through Redis: four separate processes, each a client
+//! with the Redis limiter, burst CreateFlowSignUrl calls at one emulator and none is refused,
+//! where the same processes with their own windows are; and when Redis stops, calls fall back
+//! to the process's window or fail, as configured, within the deadline. The tests start their
+//! own `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ess_emulator::{Credential, DEMO_FLOW_ID, Emulator};
+use ess_generated::{
+    Client, Config, CreateFlowSignUrlRequest, Credentials, Endpoint, Error, UrlType,
+};
+use ess_runtime::{RedisLimiter, WhenUnavailable};
+
+/// A `redis-server` of this test's own, stopped when dropped.
+struct Redis {
+    child: Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (Debian package redis-server; .ci/run installs it)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !pong(port) {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pong(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut answer = [0u8; 5];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG"
+}
+
+const ID: &str = "AKIDfleetTest";
+const KEY: &str = "fleet-test-key";
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .credential(Credential::new(ID, KEY))
+        .threads(2)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Runs `members` fleet members at once, each bursting `calls`; their outputs.
+fn fleet(emulator: &Emulator, members: usize, calls: usize, limiter: &str) -> Vec<String> {
+    let children: Vec<Child> = (0..members)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_fleet-member"))
+                .args([emulator.url(), ID, KEY, &calls.to_string(), limiter])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start a fleet member")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().expect("a member ends");
+            assert!(output.status.success(), "{output:?}");
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        })
+        .collect()
+}
+
+/// The most arrivals within any `window` of the emulator's receipt times.
+fn busiest(emulator: &Emulator, window: i64) -> usize {
+    let mut at: Vec<i64> = emulator
+        .received_for("CreateFlowSignUrl")
+        .iter()
+        .map(|r| r.received_at_ms)
+        .collect();
+    at.sort_unstable();
+    (0..at.len())
+        .map(|i| at[i..].iter().take_while(|t| **t < at[i] + window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_processes_share_one_budget_through_redis() {
+    let redis = Redis::start();
+    let emulator = emulator().await;
+    let started = Instant::now();
+    let outputs = fleet(&emulator, 4, 50, &redis.url);
+    for output in &outputs {
+        assert_eq!(output, "ok 50 of 50");
+    }
+    let calls = emulator.received_for("CreateFlowSignUrl");
+    assert_eq!(calls.len(), 200, "none refused and retried");
+    assert!(calls.iter().all(|c| c.code.is_none()));
+    // 200 calls at CreateFlowSignUrl's 20 a second, shared: about ten seconds.
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    // No window of the emulator's (a second, less its 50 ms allowance for jitter) saw more.
+    assert!(busiest(&emulator, 950) <= 20, "{}", busiest(&emulator, 950));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_processes_with_their_own_windows_are_refused() {
+    let emulator = emulator().await;
+    fleet(&emulator, 4, 25, "local");
+    let refused = emulator
+        .received_for("CreateFlowSignUrl")
+        .iter()
+        .filter(|c| c.code.as_deref() == Some("RequestLimitExceeded"))
+        .count();
+    assert!(refused > 0, "four processes at 20/s each send up to 80/s");
+}
+
+fn client(emulator: &Emulator, limiter: RedisLimiter) -> Client {
+    let config = Config::builder(Credentials::new(ID, KEY).unwrap())
+        .endpoint(Endpoint::Url(emulator.url().to_owned()))
+        .rate_limiter(Arc::new(limiter))
+        .build()
+        .unwrap();
+    Client::from_config(config).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_redis_stops_calls_fall_back_or_fail_as_configured_within_the_deadline() {
+    let mut redis = Redis::start();
+    let emulator = emulator().await;
+    let preview = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+    let falls_back = client(&emulator, RedisLimiter::new(&redis.url).unwrap());
+    let fails = client(
+        &emulator,
+        RedisLimiter::new(&redis.url)
+            .unwrap()
+            .when_unavailable(WhenUnavailable::Fail),
+    );
+    falls_back.create_flow_sign_url(&preview).await.unwrap();
+    fails.create_flow_sign_url(&preview).await.unwrap();
+    // Redis stops mid-run.
+    redis.child.kill().unwrap();
+    redis.child.wait().unwrap();
+    for _ in 0..5 {
+        let started = Instant::now();
+        falls_back.create_flow_sign_url(&preview).await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let started = Instant::now();
+    let err = fails.create_flow_sign_url(&preview).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimiter(_)), "{err}");
+    assert!(!err.may_have_executed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
