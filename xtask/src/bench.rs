@@ -41,14 +41,25 @@ struct Row {
     ok: bool,
 }
 
-pub(crate) fn run(root: &Path, compile: bool) -> Result<ExitCode> {
+/// What `cargo xtask bench` measures.
+pub(crate) enum Mode {
+    /// The runtime budgets (the default).
+    Runtime,
+    /// Build times (`--compile`).
+    Compile,
+    /// Only the shared rate limit's cost per acquire (`--limiter`), which the runtime run
+    /// also reports.
+    Limiter,
+}
+
+pub(crate) fn run(root: &Path, mode: Mode) -> Result<ExitCode> {
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let mut rows = Vec::new();
-    if compile {
-        compile_rows(root, &dir, &mut rows)?;
-    } else {
-        runtime_rows(root, &dir, &mut rows)?;
+    match mode {
+        Mode::Compile => compile_rows(root, &dir, &mut rows)?,
+        Mode::Runtime => runtime_rows(root, &dir, &mut rows)?,
+        Mode::Limiter => limiter_row(root, &mut rows)?,
     }
     println!("\n{}", table(&rows));
     println!("machine: {}", machine());
@@ -118,15 +129,7 @@ fn runtime_rows(root: &Path, dir: &Path, rows: &mut Vec<Row>) -> Result<()> {
         budget: ">= 20000".into(),
         ok: emulator >= 20_000.0,
     });
-    let (redis_us, local_us) = limiter_cost(root)?;
-    rows.push(Row {
-        what: "shared rate limit: one acquire on the Redis limiter (loopback)".into(),
-        ess: format!("{redis_us:.1} us"),
-        anchor: format!("own window: {local_us:.2} us"),
-        ratio: "-".into(),
-        budget: "reported".into(),
-        ok: true,
-    });
+    limiter_row(root, rows)?;
     println!("the callback receiver (cargo bench -p ess-generated --bench callback)...");
     let callback_ms = criterion_ms(
         root,
@@ -857,6 +860,19 @@ fn emulator_load(root: &Path) -> Result<f64> {
     result
 }
 
+fn limiter_row(root: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    let (redis_us, local_us) = limiter_cost(root)?;
+    rows.push(Row {
+        what: "shared rate limit: one acquire on the Redis limiter (loopback)".into(),
+        ess: format!("{redis_us:.1} us"),
+        anchor: format!("own window: {local_us:.2} us"),
+        ratio: "-".into(),
+        budget: "reported".into(),
+        ok: true,
+    });
+    Ok(())
+}
+
 /// Microseconds per acquire of the Redis limiter (a redis-server of its own on loopback) and
 /// of the process's own window, sequential, none waiting.
 fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
@@ -869,9 +885,11 @@ fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
             "--release",
             "-q",
             "-p",
-            "ess-tests",
-            "--bin",
-            "limiter-bench",
+            "ess-runtime",
+            "--features",
+            "redis",
+            "--example",
+            "limiter_bench",
         ],
     )?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -887,10 +905,10 @@ fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
     let mut result = None;
     for _ in 0..40 {
         std::thread::sleep(Duration::from_millis(100));
-        let output = Command::new(root.join("target/release/limiter-bench"))
+        let output = Command::new(root.join("target/release/examples/limiter_bench"))
             .args([&url, "20000"])
             .output()
-            .context("running limiter-bench")?;
+            .context("running limiter_bench")?;
         if output.status.success() {
             result = Some(String::from_utf8_lossy(&output.stdout).into_owned());
             break;
@@ -898,7 +916,7 @@ fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
     }
     let _ = redis.kill();
     let _ = redis.wait();
-    let text = result.context("limiter-bench never reached redis-server")?;
+    let text = result.context("limiter_bench never reached redis-server")?;
     // "redis 106.1 us, local 0.216 us per acquire (20000 each)"
     let number = |after: &str| -> Option<f64> {
         text.split(after)
@@ -910,7 +928,7 @@ fn limiter_cost(root: &Path) -> Result<(f64, f64)> {
     };
     match (number("redis "), number("local ")) {
         (Some(redis), Some(local)) => Ok((redis, local)),
-        _ => bail!("no figures in limiter-bench's output:\n{text}"),
+        _ => bail!("no figures in limiter_bench's output:\n{text}"),
     }
 }
 

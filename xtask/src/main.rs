@@ -5,7 +5,8 @@
 //!   what changed for users (target/spec-changes.md).
 //! - `cargo xtask expand [--action NAME]... [--cargo-features]`: print the generated code.
 //! - `cargo xtask verify-examples [FILE...]`: round-trip official examples through the types.
-//! - `cargo xtask bench [--compile]`: the performance budgets, measured against their anchors.
+//! - `cargo xtask bench [--compile | --limiter]`: the performance budgets, measured against
+//!   their anchors (`--limiter`: only the shared rate limit's cost per acquire).
 //! - `cargo xtask coverage [--list]`: doc and personal-data classification coverage of the spec.
 
 mod api;
@@ -40,9 +41,10 @@ commands:
                                   the same options (formatted); ess-generated uses --cargo-features
   verify-examples [FILE...]       round-trip the official examples (default: the pinned upstream
                                   examples.json) through the generated types
-  bench [--compile]               measure the performance budgets (design.md section 8) side by
+  bench [--compile | --limiter]   measure the performance budgets (design.md section 8) side by
                                   side with their anchors (nginx + wrk, the official Python SDK;
-                                  with --compile: aws-sdk-ssm 1.133); exits 1 if one is missed
+                                  with --compile: aws-sdk-ssm 1.133); exits 1 if one is missed;
+                                  --limiter: only the Redis limiter's cost per acquire
   coverage [--list]               how much of spec/ess.yaml is documented and classified; fails
                                   below spec/coverage.toml; --list names what is missing
 ";
@@ -110,8 +112,13 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             examples::run(&workspace_root(), &files)
         }
         "bench" => {
-            let compile = one_flag(rest, "bench", "--compile")?;
-            bench::run(&workspace_root(), compile)
+            let mode = match rest {
+                [] => bench::Mode::Runtime,
+                [flag] if flag == "--compile" => bench::Mode::Compile,
+                [flag] if flag == "--limiter" => bench::Mode::Limiter,
+                _ => anyhow::bail!("usage: cargo xtask bench [--compile | --limiter]\n\n{USAGE}"),
+            };
+            bench::run(&workspace_root(), mode)
         }
         "coverage" => {
             let list = one_flag(rest, "coverage", "--list")?;

@@ -2,7 +2,7 @@
 //! script round trip to Redis on loopback) beside the process's own window, sequentially,
 //! for `cargo xtask bench`. Limits high enough that no acquire waits.
 //!
-//! usage: limiter-bench REDIS_URL ACQUIRES
+//! usage: cargo run --release -p ess-runtime --features redis --example limiter_bench -- REDIS_URL ACQUIRES
 
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ use ess_runtime::{LimitKey, Limiter, RateLimiter, RedisLimiter};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, count] = &args[..] else {
-        return Err("usage: limiter-bench REDIS_URL ACQUIRES".into());
+        return Err("usage: limiter_bench REDIS_URL ACQUIRES".into());
     };
     let count: u32 = count.parse()?;
     let key = LimitKey {
