@@ -74,5 +74,5 @@ pub use schema::{Problem, Schema};
 pub use server::{
     Builder, ClockOffsetError, Credential, Emulator, IDLE_TIMEOUT, MAX_BODY_BYTES,
     MAX_CLOCK_OFFSET, RECEIVED_CAPACITY, RECORDED_BODY_BYTES, RECORDED_BYTES, Received,
-    TEST_SECRET_ID, TEST_SECRET_KEY,
+    TEST_SECRET_ID, TEST_SECRET_KEY, check_clock_offset,
 };

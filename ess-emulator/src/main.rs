@@ -248,15 +248,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
                 let seconds: i64 = text
                     .parse()
                     .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-                if seconds
-                    .checked_abs()
-                    .is_none_or(|s| s > ess_emulator::MAX_CLOCK_OFFSET)
-                {
-                    return Err(format!(
-                        "--clock-offset {seconds} is out of range: at most {} seconds (100 years) either way",
-                        ess_emulator::MAX_CLOCK_OFFSET
-                    ));
-                }
+                ess_emulator::check_clock_offset(seconds)
+                    .map_err(|e| format!("--clock-offset: {e}"))?;
                 builder = builder.clock_offset(seconds);
             }
             "--seed" => seed = Some(value("--seed")?),

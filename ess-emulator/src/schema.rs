@@ -224,7 +224,7 @@ impl Schema {
 
     /// Whether action `action` may answer `code`: the action's own list, or a common code.
     pub(crate) fn may_answer(&self, action: &ActionDef, code: &str) -> bool {
-        action.errors.iter().chain(&self.common).any(|c| c == code)
+        self.answerable(action, code).is_some()
     }
 
     /// `code` as the spec holds it (so it lives as long as the schema), when `action` may

@@ -745,7 +745,9 @@ pub(crate) struct Initial {
 )]
 pub struct ClockOffsetError(pub i64);
 
-pub(crate) fn check_clock_offset(seconds: i64) -> Result<(), ClockOffsetError> {
+/// Whether `seconds` is a clock offset the emulator takes (at most [`MAX_CLOCK_OFFSET`]
+/// either way).
+pub fn check_clock_offset(seconds: i64) -> Result<(), ClockOffsetError> {
     if seconds.checked_abs().is_some_and(|s| s <= MAX_CLOCK_OFFSET) {
         Ok(())
     } else {

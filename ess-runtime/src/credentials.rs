@@ -64,6 +64,8 @@ impl Drop for Secret {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     secret_id: String,
+    /// Hex SHA-256 of the SecretId: what rate limits are counted for (made once, here).
+    account: String,
     secret_key: Secret,
     token: Option<Secret>,
     expires_at: Option<SystemTime>,
@@ -133,8 +135,13 @@ impl Credentials {
         let secret_key = Secret(secret_key.into());
         check("SecretId", &secret_id)?;
         check("SecretKey", secret_key.expose())?;
+        let account = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(secret_id.as_bytes()))
+        };
         Ok(Self {
             secret_id,
+            account,
             secret_key,
             token: None,
             expires_at: None,
@@ -293,6 +300,12 @@ impl Credentials {
     /// The SecretId (not a secret: it names the key).
     pub fn secret_id(&self) -> &str {
         &self.secret_id
+    }
+
+    /// The account rate limits are counted for: hex SHA-256 of the SecretId, never the
+    /// SecretId itself.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
     }
 
     /// The SecretKey.

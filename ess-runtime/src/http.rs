@@ -310,18 +310,9 @@ impl HttpTransport {
         target: &Target,
         body: &Bytes,
         traced: bool,
+        credentials: &crate::Credentials,
     ) -> Attempt {
         let config = &self.inner.config;
-        // Asked per attempt, so rotated keys take effect without rebuilding the client.
-        let credentials = match config.credentials.credentials().await {
-            Ok(credentials) => credentials,
-            Err(e) => {
-                return Attempt::Failed {
-                    error: Error::Credentials(e),
-                    failure: FailureKind::Fatal,
-                };
-            }
-        };
         let timestamp = unix(SystemTime::now()) + self.clock_offset();
         let authorization = self.inner.signer.authorization(
             credentials.secret_id(),
@@ -411,12 +402,6 @@ impl HttpTransport {
             (Some(_), Some(_)) => Attempt::Answer { body, code, date },
         }
     }
-}
-
-/// The account a rate limit is counted for: hex SHA-256 of the SecretId (never the SecretId).
-pub(crate) fn account_key(secret_id: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(secret_id.as_bytes()))
 }
 
 /// The headers of one attempt: the target's, then the call's and the signature. A value
@@ -614,16 +599,20 @@ impl Transport for HttpTransport {
             // The time read at the start, until anything may have waited.
             let mut fresh = Some(started);
             loop {
+                // Asked per attempt, so rotated keys take effect without rebuilding the
+                // client.
+                let mut credentials = config
+                    .credentials
+                    .credentials()
+                    .await
+                    .map_err(Error::Credentials)?;
                 if config.rate_limit
                     && let Some(limit) = info.rate_limit
                 {
-                    // The service counts per account: the limiter sees the SecretId's hash.
-                    let account = match config.credentials.credentials().await {
-                        Ok(credentials) => account_key(credentials.secret_id()),
-                        Err(e) => return Err(Error::Credentials(e)),
-                    };
+                    // The service counts per account: the limiter sees the SecretId's hash
+                    // (made once per key, in `Credentials`).
                     let key = LimitKey {
-                        account: &account,
+                        account: credentials.account(),
                         action: info.action,
                     };
                     let wait = self.inner.limiter.acquire(key, limit);
@@ -633,6 +622,12 @@ impl Transport for HttpTransport {
                         Ok(Ok(())) => {}
                     }
                     fresh = None;
+                    // The wait may have outlasted temporary keys: sign with the current ones.
+                    credentials = config
+                        .credentials
+                        .credentials()
+                        .await
+                        .map_err(Error::Credentials)?;
                 }
                 let sent = fresh.take().unwrap_or_else(Instant::now);
                 // Tokio's timers fire on the driver's next turn: a deadline that has
@@ -645,7 +640,7 @@ impl Transport for HttpTransport {
                 // One timer bounds the attempt: its own timeout, or the call's deadline.
                 let attempt_ends = deadline.min(sent + attempt_timeout);
                 let outcome =
-                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, &target, &body, traced))
+                    match tokio::time::timeout_at(attempt_ends, self.attempt(info, &target, &body, traced, &credentials))
                         .await
                     {
                         Ok(outcome) => outcome,

@@ -84,7 +84,14 @@ fn fleet(emulator: &Emulator, members: usize, calls: usize, limiter: &str) -> Ve
     let children: Vec<Child> = (0..members)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_fleet-member"))
-                .args([emulator.url(), ID, KEY, &calls.to_string(), limiter])
+                .args([
+                    emulator.url(),
+                    ID,
+                    KEY,
+                    DEMO_FLOW_ID,
+                    &calls.to_string(),
+                    limiter,
+                ])
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("start a fleet member")

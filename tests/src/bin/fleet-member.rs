@@ -3,7 +3,7 @@
 //! the other members) or with this process's own window (`local`), and prints how many
 //! succeeded.
 //!
-//! usage: fleet-member URL SECRET_ID SECRET_KEY CALLS (REDIS_URL | local)
+//! usage: fleet-member URL SECRET_ID SECRET_KEY FLOW_ID CALLS (REDIS_URL | local)
 
 use std::sync::Arc;
 
@@ -12,9 +12,9 @@ use ess_generated::{Client, Config, CreateFlowSignUrlRequest, Credentials, Endpo
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, secret_id, secret_key, calls, limiter] = &args[..] else {
+    let [url, secret_id, secret_key, flow_id, calls, limiter] = &args[..] else {
         return Err(
-            "usage: fleet-member URL SECRET_ID SECRET_KEY CALLS (REDIS_URL | local)".into(),
+            "usage: fleet-member URL SECRET_ID SECRET_KEY FLOW_ID CALLS (REDIS_URL | local)".into(),
         );
     };
     let calls: usize = calls.parse()?;
@@ -27,19 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..calls {
         let client = client.clone();
-        tasks.spawn(async move {
-            let request =
-                CreateFlowSignUrlRequest::new(ess_emulator_demo_flow()).url_type(UrlType::Preview);
-            client.create_flow_sign_url(&request).await.is_ok()
-        });
+        let request = CreateFlowSignUrlRequest::new(flow_id.as_str()).url_type(UrlType::Preview);
+        tasks.spawn(async move { client.create_flow_sign_url(&request).await.is_ok() });
     }
     let ok = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
     println!("ok {ok} of {calls}");
     Ok(())
-}
-
-/// The emulator's seeded demo flow (ess_emulator::DEMO_FLOW_ID; this binary does not link
-/// the emulator).
-fn ess_emulator_demo_flow() -> &'static str {
-    "yDwFmUUckpstqfvzUE1h3jo1f3cqjkGm"
 }
