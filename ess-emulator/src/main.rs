@@ -121,13 +121,12 @@ async fn main() -> ExitCode {
         .and_then(|args| parse(args.into_iter()));
     let (builder, seed) = match args {
         Ok(Command::Serve(builder, seed)) => (*builder, seed),
-        Ok(Command::Help) => {
-            println!("{}", usage());
-            return ExitCode::SUCCESS;
-        }
+        Ok(Command::Help) => return answered(say(format_args!("{}", usage()))),
         Ok(Command::Version) => {
-            println!("ess-emulator {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
+            return answered(say(format_args!(
+                "ess-emulator {}",
+                env!("CARGO_PKG_VERSION")
+            )));
         }
         Err(e) => {
             eprintln!("error: {e}\n\n{}", usage());
@@ -148,26 +147,53 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let key = &emulator.credentials()[0];
-    println!("ess-emulator {}", env!("CARGO_PKG_VERSION"));
-    println!("listening on {}", emulator.url());
-    println!(
-        "accepting SecretId {} with SecretKey {}",
-        key.secret_id, key.secret_key
-    );
-    println!("point the SDK at it:");
-    println!("  export ESS_ENDPOINT={}", emulator.url());
-    println!("  export TENCENTCLOUD_SECRET_ID={}", key.secret_id);
-    println!("  export TENCENTCLOUD_SECRET_KEY={}", key.secret_key);
+    // A banner nobody reads (stdout closed) does not stop the serving.
+    let _ = say(format_args!(
+        "ess-emulator {version}\n\
+         listening on {url}\n\
+         accepting SecretId {id} with SecretKey {secret}\n\
+         point the SDK at it:\n  \
+         export ESS_ENDPOINT={url}\n  \
+         export TENCENTCLOUD_SECRET_ID={id}\n  \
+         export TENCENTCLOUD_SECRET_KEY={secret}",
+        version = env!("CARGO_PKG_VERSION"),
+        url = emulator.url(),
+        id = key.secret_id,
+        secret = key.secret_key,
+    ));
     if emulator.flow(DEMO_FLOW_ID).is_some() {
         let (person, mobile) = DEMO_PERSON;
         let (employee, employee_mobile, organization) = DEMO_ORGANIZATION;
-        println!(
+        let _ = say(format_args!(
             "demo flow {DEMO_FLOW_ID}: person {person} ({mobile}), employee {employee} ({employee_mobile}) of {organization}"
-        );
+        ));
     }
     tokio::select! {
         _ = emulator.wait() => ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
+}
+
+/// Writes one line to standard output. Unlike `println!`, a reader that went away
+/// (`--help | grep -q ...`, `| head -1`) is an error to handle, not a panic.
+fn say(text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(text)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// The exit status of a command that only prints: a reader that stopped reading once it had
+/// what it wanted is success; any other failure to write is not.
+fn answered(written: std::io::Result<()>) -> ExitCode {
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -197,7 +223,7 @@ fn seed_from(emulator: &Emulator, path: &str) -> Result<(), String> {
         let seeded = emulator
             .seed_flow(&request, started)
             .map_err(|e| format!("flows[{i}]: {e}"))?;
-        println!("seeded flow {}", seeded.flow_id);
+        let _ = say(format_args!("seeded flow {}", seeded.flow_id));
     }
     Ok(())
 }

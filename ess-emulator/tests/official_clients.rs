@@ -237,6 +237,28 @@ fn the_binary_prints_its_version_and_help() {
 }
 
 #[test]
+fn a_reader_that_stops_reading_is_not_a_crash() {
+    // `ess-emulator --help | grep -q ...` closes the pipe after the first match: the write
+    // that follows fails with EPIPE, which `println!` would turn into a panic (exit 101).
+    for arg in ["--help", "--version"] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+            .arg(arg)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run ess-emulator");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stderr.is_empty(),
+            "{arg}: {:?}\n{stderr}",
+            output.status
+        );
+    }
+}
+
+#[test]
 fn the_binary_explains_its_flags() {
     let output = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
         .args(["--fault", "explode"])
