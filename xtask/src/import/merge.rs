@@ -80,6 +80,20 @@ pub(super) fn merge(
                 )
                 .with_hint("add the `rate_limit` the page states, or remove the citation"),
             ),
+            (Some(_), Some(source)) if !is_ess_doc_page(source) => diags.push(
+                Diagnostic::at(
+                    OVERLAY,
+                    source.span(),
+                    format!(
+                        "`{}` cites `{}`, which is not an ESS doc page",
+                        &**name, &**source
+                    ),
+                )
+                .with_hint(
+                    "cite https://cloud.tencent.com/document/api/1323/... (ESS); essbasic's \
+                     pages (1420) state another service's limits",
+                ),
+            ),
             _ => {}
         }
     }
@@ -560,4 +574,14 @@ fn quoted(values: &[&str]) -> String {
         .map(|v| format!("`{v}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether a rate limit's citation names a page of ESS's own docs (product 1323 on Tencent
+/// Cloud, or the developer site of 腾讯电子签), the only pages whose limits are ESS's.
+fn is_ess_doc_page(source: &str) -> bool {
+    let url = source.split_whitespace().next().unwrap_or_default();
+    ["api", "product"].iter().any(|kind| {
+        url.strip_prefix(&format!("https://cloud.tencent.com/document/{kind}/1323/"))
+            .is_some_and(|page| !page.is_empty() && page.bytes().all(|b| b.is_ascii_digit()))
+    }) || url.starts_with("https://qian.tencent.com/developers/")
 }

@@ -570,7 +570,7 @@ fn the_change_report_names_paging_and_waiters_gained_or_changed() {
 
 #[test]
 fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
-    let cited = "actions:\n  GetThing:\n    rate_limit: 50\n    rate_limit_source: its page\n";
+    let cited = "actions:\n  GetThing:\n    rate_limit: 50\n    rate_limit_source: https://cloud.tencent.com/document/api/1323/1 (its page)\n";
     let text = generate(&sources(cited)).unwrap();
     let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
     let limit = |spec: &ess_codegen::spec::Spec, name: &str| {
@@ -611,6 +611,23 @@ fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
         err.contains("`GetThing` cites a rate_limit_source but states no rate_limit"),
         "{err}"
     );
+    // The page must be ESS's own: essbasic's (product 1420) states another service's limits.
+    for page in [
+        "https://cloud.tencent.com/document/api/1420/96111",
+        "its page",
+        "https://cloud.tencent.com/document/api/1323/",
+    ] {
+        let err = generate(&sources(&format!(
+            "actions:\n  GetThing:\n    rate_limit: 20\n    rate_limit_source: {page}\n"
+        )))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("spec/overlay.yaml:13:24: error: `GetThing` cites")
+                && err.contains("which is not an ESS doc page"),
+            "{page}: {err}"
+        );
+    }
     // A default needs its reason.
     let mut unsourced = sources("");
     unsourced.overlay_text = unsourced.overlay_text.replace(
