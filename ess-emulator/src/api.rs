@@ -292,7 +292,10 @@ impl Shared {
         self.expire_locked(&mut flows, now);
         let result = match name {
             "CreateFlow" => flows.create(request, now, false).map(Reply::Tree),
-            "CreateFlowByFiles" => flows.create(request, now, true).map(Reply::Tree),
+            "CreateFlowByFiles" => lock(&self.catalog)
+                .check_files(request, now)
+                .and_then(|()| flows.create(request, now, true))
+                .map(Reply::Tree),
             "CreateDocument" => {
                 let kinds = text(request, "FlowId")
                     .and_then(|id| flows.get(id))

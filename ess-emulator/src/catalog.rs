@@ -1,4 +1,5 @@
-//! What the emulator keeps besides flows: uploaded files (their ids, not their content),
+//! What the emulator keeps besides flows: uploaded files (their ids and deadlines, not their
+//! content; CreateFlowByFiles takes only an id UploadFiles gave within its hour),
 //! seals (CreateSeal) and roles
 //! (CreateIntegrationRole), which DescribeOrganizationSeals and DescribeIntegrationRoles page
 //! through with the offset each documents (a page index for seals, items to skip for roles),
@@ -20,6 +21,9 @@ pub const MAX_RECORDS: usize = 10_000;
 /// ([`Emulator::set_clock_offset`](crate::Emulator::set_clock_offset)) or fail a report
 /// ([`Emulator::fail_report`](crate::Emulator::fail_report)).
 pub const REPORT_SECONDS: i64 = 5;
+
+/// Seconds an uploaded file's resource id stays usable: the hour UploadFiles documents.
+const FILE_SECONDS: i64 = 3600;
 
 /// The page size DescribeOrganizationSeals documents when `Limit` is not given.
 const SEALS_DEFAULT_LIMIT: usize = 20;
@@ -60,7 +64,8 @@ pub(crate) struct Catalog {
     seals: Vec<Seal>,
     roles: Vec<Role>,
     reports: std::collections::HashMap<String, Report>,
-    files: usize,
+    /// Uploaded files' resource ids and the second each expires.
+    files: std::collections::HashMap<String, i64>,
     templates: std::collections::BTreeMap<String, Map<String, Value>>,
 }
 
@@ -206,7 +211,8 @@ impl Catalog {
     }
 
     /// UploadFiles: a fresh resource id per file, their count, and when they expire (an hour
-    /// after the upload, the default upstream states). The content is not kept.
+    /// after the upload, the default upstream states). The content is not kept; the ids are,
+    /// until they expire, for CreateFlowByFiles to check.
     pub(crate) fn upload(
         &mut self,
         request: &Map<String, Value>,
@@ -217,16 +223,48 @@ impl Catalog {
             .get("FileInfos")
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        if self.files.saturating_add(count) > MAX_RECORDS {
-            return Err(full("uploaded files"));
+        if self.files.len().saturating_add(count) > MAX_RECORDS {
+            self.files.retain(|_, deadline| *deadline > now);
+            if self.files.len().saturating_add(count) > MAX_RECORDS {
+                return Err(full("unexpired uploaded files"));
+            }
         }
-        self.files += count;
-        let ids: Vec<Value> = (0..count).map(|_| json!(new_id())).collect();
+        let deadline = now.saturating_add(FILE_SECONDS);
+        let ids: Vec<String> = (0..count).map(|_| new_id()).collect();
+        for id in &ids {
+            self.files.insert(id.clone(), deadline);
+        }
         let mut answer = example.clone();
-        answer.insert("FileIds".into(), Value::Array(ids));
+        answer.insert("FileIds".into(), json!(ids));
         answer.insert("TotalCount".into(), json!(count));
-        answer.insert("Deadline".into(), json!(now.saturating_add(3600)));
+        answer.insert("Deadline".into(), json!(deadline));
         Ok(answer)
+    }
+
+    /// CreateFlowByFiles' `FileIds`: each must be an id UploadFiles gave and not yet expired.
+    /// Upstream says an id cannot be used after its hour (and is cleaned up some time later):
+    /// the emulator refuses it from its deadline on, the strict reading.
+    pub(crate) fn check_files(
+        &self,
+        request: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), Refused> {
+        let ids = request.get("FileIds").and_then(Value::as_array);
+        for (i, id) in ids.into_iter().flatten().enumerate() {
+            let live = id
+                .as_str()
+                .and_then(|id| self.files.get(id))
+                .is_some_and(|deadline| *deadline > now);
+            if !live {
+                return Err(refused(
+                    Why::FileNotFound,
+                    format!(
+                        "`FileIds[{i}]` is not a resource id UploadFiles gave in the last hour"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// CreateSeal: a seal with its name and type (OFFICIAL, the default its doc gives),

@@ -124,6 +124,8 @@ pub(crate) enum Why {
     TemplateNotFound,
     /// The flow's signers are not the template's participants.
     SignersDifferFromTemplate,
+    /// A resource id UploadFiles did not give, or gave more than its hour ago.
+    FileNotFound,
     /// The emulator failed.
     Internal,
 }
@@ -180,6 +182,11 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "MissingParameter.ApproverOrganizationInfo",
     ),
     ("CreateFlowByFiles", Why::Capacity, "LimitExceeded"),
+    (
+        "CreateFlowByFiles",
+        Why::FileNotFound,
+        "ResourceNotFound.Resource",
+    ),
     (
         "CreateFlowByFiles",
         Why::NoApprovers,

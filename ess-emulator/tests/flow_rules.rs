@@ -1,13 +1,15 @@
 //! Flows as ESS runs them, through the generated client: signers sign in list order unless
 //! the flow is unordered, automatic signers sign as it starts, a signer may reject, a flow
 //! expires at its DeadLine on the emulator's clock, a closed flow's links no longer sign, and
-//! CreateDocument holds a flow to a seeded template. Statuses are DescribeFlowInfo's numbers.
+//! CreateDocument holds a flow to a seeded template, and CreateFlowByFiles takes only a file
+//! UploadFiles gave within its hour. Statuses are DescribeFlowInfo's numbers.
 
 use ess_emulator::{ControlError, Emulator, Signer, approve_status as signer, flow_status as flow};
 use ess_generated::{
-    ApproverType, CancelFlowRequest, Client, CreateDocumentRequest, CreateFlowRequest,
-    CreateFlowSignUrlRequest, DescribeFlowInfoRequest, DescribeFlowTemplatesRequest, ErrorCode,
-    FlowCreateApprover, StartFlowRequest, UserInfo,
+    ApproverInfo, ApproverType, CancelFlowRequest, Client, CreateDocumentRequest,
+    CreateFlowByFilesRequest, CreateFlowRequest, CreateFlowSignUrlRequest, DescribeFlowInfoRequest,
+    DescribeFlowTemplatesRequest, ErrorCode, FlowCreateApprover, StartFlowRequest, UploadFile,
+    UploadFilesRequest, UserInfo,
 };
 use serde_json::json;
 
@@ -293,4 +295,49 @@ async fn seeded_templates_hold_create_document_to_them() {
     let ids: Vec<_> = listed.templates().iter().map(|t| t.template_id()).collect();
     assert_eq!(ids, [Some("tpl-person-only")]);
     assert_eq!(listed.total_count, Some(1));
+}
+
+#[tokio::test]
+async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
+    let (emulator, client) = setup().await;
+    let by_files = |file_id: &str| {
+        CreateFlowByFilesRequest::new(operator(), "by files", vec![file_id.to_owned()]).approvers(
+            vec![
+                ApproverInfo::new(ApproverType::Person)
+                    .approver_name("张三")
+                    .approver_mobile("13800000000"),
+            ],
+        )
+    };
+    let refused = |err: ess_generated::Error| match err.code() {
+        Some(code) => code.clone(),
+        None => panic!("not a service error: {err}"),
+    };
+    // An id UploadFiles never gave: ResourceNotFound.Resource (upstream: the file resource
+    // could not be found, check that its upload finished and it is still valid).
+    let err = client
+        .create_flow_by_files(&by_files("yDnotUploadedHere000000000000000"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused(err), ErrorCode::ResourceNotFoundResource);
+    let upload = UploadFilesRequest::new("DOCUMENT")
+        .caller(ess_generated::Caller::new().operator_id("operator-1"))
+        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4".to_vec())]);
+    let uploaded = client.upload_files(&upload).await.unwrap();
+    let file_id = uploaded.file_ids()[0].clone();
+    // Usable any number of times within the hour.
+    for _ in 0..2 {
+        let created = client
+            .create_flow_by_files(&by_files(&file_id))
+            .await
+            .unwrap();
+        assert!(created.flow_id().is_some());
+    }
+    // From its deadline on (an hour after the upload) it is refused.
+    emulator.set_clock_offset(3600 + 5).unwrap();
+    let err = client
+        .create_flow_by_files(&by_files(&file_id))
+        .await
+        .unwrap_err();
+    assert_eq!(refused(err), ErrorCode::ResourceNotFoundResource);
 }

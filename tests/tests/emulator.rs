@@ -12,7 +12,8 @@ use ess_generated::{
     ConfigBuilder, CreateDocumentRequest, CreateFlowByFilesRequest, CreateFlowRequest,
     CreateFlowSignUrlRequest, Credentials, DescribeFlowInfoRequest, Endpoint, Error, ErrorCode,
     FlowCreateApprover, FlowStatus, HttpTransport, Intention, IntentionQuestion, IntentionType,
-    RetryPolicy, SignTypeSelector, SignVerifyType, StartFlowRequest, Transport, UrlType, UserInfo,
+    RetryPolicy, SignTypeSelector, SignVerifyType, StartFlowRequest, Transport, UploadFile,
+    UploadFilesRequest, UrlType, UserInfo,
 };
 
 /// Every test is bounded: a hang fails instead of stalling CI.
@@ -559,6 +560,16 @@ async fn under_fault(
         }
         _ => DEMO_FLOW_ID.to_owned(),
     };
+    // CreateFlowByFiles takes a file UploadFiles gave (and the rule is not in force yet).
+    let file_id = if call == Call::CreateFlowByFiles {
+        let setup = client(&emulator, |c| c);
+        let upload = UploadFilesRequest::new("DOCUMENT")
+            .caller(ess_generated::Caller::new().operator_id("operator-1"))
+            .file_infos(vec![UploadFile::from_bytes("f.pdf", b"%PDF-1.4".to_vec())]);
+        setup.upload_files(&upload).await.unwrap().file_ids()[0].clone()
+    } else {
+        String::new()
+    };
     emulator.inject(rule);
     let client = client(&emulator, |c| configure(c.retry(fast_retries())));
     let started = Instant::now();
@@ -582,13 +593,12 @@ async fn under_fault(
                 client.start_flow(&request).await.map(drop)
             }
             Call::CreateFlowByFiles => {
-                let request =
-                    CreateFlowByFilesRequest::new(operator, "f", vec!["file-1".to_owned()])
-                        .approvers(vec![
-                            ApproverInfo::new(ApproverType::Person)
-                                .approver_name(DEMO_PERSON.0)
-                                .approver_mobile(DEMO_PERSON.1),
-                        ]);
+                let request = CreateFlowByFilesRequest::new(operator, "f", vec![file_id])
+                    .approvers(vec![
+                        ApproverInfo::new(ApproverType::Person)
+                            .approver_name(DEMO_PERSON.0)
+                            .approver_mobile(DEMO_PERSON.1),
+                    ]);
                 client.create_flow_by_files(&request).await.map(drop)
             }
         }
