@@ -322,7 +322,7 @@ async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
     assert_eq!(refused(err), ErrorCode::ResourceNotFoundResource);
     let upload = UploadFilesRequest::new("DOCUMENT")
         .caller(ess_generated::Caller::new().operator_id("operator-1"))
-        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4".to_vec())]);
+        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
     let uploaded = client.upload_files(&upload).await.unwrap();
     let file_id = uploaded.file_ids()[0].clone();
     // Usable any number of times within the hour.

@@ -565,7 +565,7 @@ async fn under_fault(
         let setup = client(&emulator, |c| c);
         let upload = UploadFilesRequest::new("DOCUMENT")
             .caller(ess_generated::Caller::new().operator_id("operator-1"))
-            .file_infos(vec![UploadFile::from_bytes("f.pdf", b"%PDF-1.4".to_vec())]);
+            .file_infos(vec![UploadFile::from_bytes("f.pdf", b"%PDF-1.4")]);
         setup.upload_files(&upload).await.unwrap().file_ids()[0].clone()
     } else {
         String::new()
