@@ -375,10 +375,9 @@ impl Shared {
         if let Some(action) = self.schema.action("CreateFlow") {
             let problems = self.schema.check(action, request);
             if !problems.is_empty() {
-                let list: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
                 return Err(ControlError::Invalid(format!(
                     "the request breaks CreateFlow's spec: {}",
-                    list.join("; ")
+                    crate::api::describe_problems(&problems)
                 )));
             }
         }
@@ -444,14 +443,11 @@ impl Shared {
             )));
         }
         overrides.rules.push(rule);
-        self.overriding.store(true, Ordering::Release);
         Ok(())
     }
 
     pub(crate) fn clear_overrides(&self) {
-        let mut overrides = lock(&self.overrides);
-        overrides.clear();
-        self.overriding.store(false, Ordering::Release);
+        lock(&self.overrides).clear();
     }
 
     pub(crate) fn reset(&self) {

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 /// Arrivals this much closer together than a second still count as a second apart.
 pub(crate) const JITTER: Duration = Duration::from_millis(50);
 
-/// Accepted arrivals per (sub-account, action); each queue holds at most the action's limit.
+/// Accepted arrivals per sub-account and action; each queue holds at most the action's limit.
 #[derive(Debug, Default)]
 pub(crate) struct Limiter {
-    windows: Mutex<HashMap<(String, &'static str), VecDeque<Instant>>>,
+    windows: Mutex<HashMap<String, HashMap<&'static str, VecDeque<Instant>>>>,
 }
 
 impl Limiter {
@@ -25,19 +25,31 @@ impl Limiter {
         now: Instant,
     ) -> bool {
         let window = Duration::from_secs(1) - JITTER;
+        let admit = |arrivals: &mut VecDeque<Instant>| {
+            while arrivals
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+            {
+                arrivals.pop_front();
+            }
+            if arrivals.len() >= per_second as usize {
+                return false;
+            }
+            arrivals.push_back(now);
+            true
+        };
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let arrivals = windows.entry((account.to_owned(), action)).or_default();
-        while arrivals
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-        {
-            arrivals.pop_front();
+        // Looked up by the borrowed name: the account is copied only on its first call.
+        match windows.get_mut(account) {
+            Some(actions) => admit(actions.entry(action).or_default()),
+            None => admit(
+                windows
+                    .entry(account.to_owned())
+                    .or_default()
+                    .entry(action)
+                    .or_default(),
+            ),
         }
-        if arrivals.len() >= per_second as usize {
-            return false;
-        }
-        arrivals.push_back(now);
-        true
     }
 
     /// Forgets every window (a reset).

@@ -416,7 +416,6 @@ impl Builder {
             flows: Mutex::new(Flows::default()),
             catalog: Mutex::new(Catalog::default()),
             overrides: Mutex::new(Overrides::default()),
-            overriding: std::sync::atomic::AtomicBool::new(false),
             callbacks,
             url: url.clone(),
             idle_timeout: self.idle_timeout,
@@ -715,9 +714,6 @@ pub(crate) struct Shared {
     pub(crate) flows: Mutex<Flows>,
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) overrides: Mutex<Overrides>,
-    /// Whether any override was added since the last clear: calls skip the overrides' lock
-    /// while none is.
-    pub(crate) overriding: std::sync::atomic::AtomicBool,
     pub(crate) callbacks: Callbacks,
     pub(crate) url: String,
     pub(crate) idle_timeout: Duration,

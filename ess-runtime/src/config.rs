@@ -3,6 +3,7 @@
 //! `Config::from_env()` is the usual start.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
@@ -11,8 +12,6 @@ use rustls_pki_types::pem::PemObject;
 use crate::action::EndpointHosts;
 use crate::credentials::{Credentials, CredentialsProvider};
 use crate::error::Error;
-use std::sync::Arc;
-
 use crate::rate_limit::{Limiter, RateLimiter};
 use crate::retry::RetryPolicy;
 
