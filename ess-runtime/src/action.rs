@@ -211,6 +211,7 @@ pub(crate) fn decode_answer<R: DeserializeOwned>(action: &str, bytes: &[u8]) -> 
         Ok(envelope) => return Ok(envelope.response),
         Err(error) => error,
     };
+    let message = crate::drift::describe(bytes, &error);
     let path = error.path().to_string();
     let inner = path.strip_prefix("Response").unwrap_or(&path);
     let inner = if inner.is_empty() || inner.starts_with(['.', '[']) {
@@ -220,7 +221,7 @@ pub(crate) fn decode_answer<R: DeserializeOwned>(action: &str, bytes: &[u8]) -> 
     };
     Err(Error::Decode {
         path: format!("${inner}"),
-        message: error.into_inner().to_string(),
+        message,
     })
 }
 
@@ -341,6 +342,60 @@ mod tests {
             panic!("expected a decode error")
         };
         assert_eq!(path, "$.Items[1]");
+    }
+
+    #[test]
+    fn a_decode_error_names_kinds_never_the_value() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Page {
+            #[serde(rename = "RequestId")]
+            request_id: String,
+            #[serde(rename = "Total")]
+            total: i64,
+            #[serde(rename = "Done", default)]
+            done: Option<bool>,
+            #[serde(rename = "Items", default)]
+            items: Vec<u32>,
+        }
+        let personal = "张三 13812345678";
+        for (body, path, message) in [
+            (
+                format!(r#"{{"Response":{{"RequestId":"r","Total":"{personal}"}}}}"#),
+                "$.Total",
+                "expected an integer, found string",
+            ),
+            (
+                format!(r#"{{"Response":{{"RequestId":"r","Total":1,"Done":"{personal}"}}}}"#),
+                "$.Done",
+                "expected a boolean, found string",
+            ),
+            (
+                format!(r#"{{"Response":{{"RequestId":"r","Total":1,"Items":"{personal}"}}}}"#),
+                "$.Items",
+                "expected a list, found string",
+            ),
+            (
+                r#"{"Response":{"RequestId":"r"}}"#.to_owned(),
+                "$",
+                "the required member `Total` is missing",
+            ),
+        ] {
+            let error = decode::<Page>(body.as_bytes()).unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(
+                !shown.contains("13812345678") && !shown.contains("张三"),
+                "{shown}"
+            );
+            let Error::Decode {
+                path: at,
+                message: said,
+            } = &error
+            else {
+                panic!("expected a decode error, got {error:?}")
+            };
+            assert_eq!((at.as_str(), said.as_str()), (path, message));
+        }
     }
 
     #[test]

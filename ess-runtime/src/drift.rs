@@ -155,6 +155,59 @@ pub(crate) fn repair<T: DeserializeOwned>(
     Err(error)
 }
 
+/// What is wrong at `error`'s path, in our own words: the kinds expected and found (or the
+/// member that is missing), never serde's message, which quotes the value it could not read
+/// (`invalid type: string "张三 138...", expected i64`). `bytes` is the answer, read again
+/// only to name the kind of the value found.
+pub(crate) fn describe(bytes: &[u8], error: &PathError<serde_json::Error>) -> String {
+    use serde_json::error::Category;
+    let inner = error.inner();
+    match inner.classify() {
+        Category::Io => return "the answer could not be read".to_owned(),
+        Category::Syntax => {
+            return format!(
+                "not valid JSON (line {}, column {})",
+                inner.line(),
+                inner.column()
+            );
+        }
+        Category::Eof => return "the JSON ends early".to_owned(),
+        Category::Data => {}
+    }
+    let message = inner.to_string();
+    // `missing field `FlowId``: the name is the type's own, not the answer's.
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some((member, _)) = rest.split_once('`')
+    {
+        return format!("the required member `{member}` is missing");
+    }
+    let expected = message
+        .rsplit_once("expected ")
+        .map_or("another value", |(_, wanted)| expected_kind(wanted));
+    let found = serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|mut tree| at(&mut tree, error.path()).map(|value| kind(value)));
+    match found {
+        Some(found) => format!("expected {expected}, found {found}"),
+        None => format!("expected {expected}"),
+    }
+}
+
+/// The kind serde's `expected ...` names, in our words (it describes the type, never the
+/// value; anything unrecognised reads as "another value").
+fn expected_kind(wanted: &str) -> &'static str {
+    match Expected::of(&format!("expected {wanted}")) {
+        Some(Expected::Integer | Expected::Unsigned) => "an integer",
+        Some(Expected::Float) => "a number",
+        Some(Expected::Text) => "a string",
+        Some(Expected::Bool) => "a boolean",
+        None if wanted.starts_with("a sequence") => "a list",
+        None if wanted.starts_with("struct ") || wanted.starts_with("a map") => "an object",
+        None if wanted.starts_with("one of") || wanted.starts_with("variant") => "a listed value",
+        None => "another value",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

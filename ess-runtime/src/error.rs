@@ -57,7 +57,8 @@ pub enum Error<C = String> {
     Decode {
         /// JSON path of the offending value (`$.FlowApproverUrlInfos[0].ApproverType`).
         path: String,
-        /// What was wrong with it.
+        /// What was wrong with it, in kinds only (`expected an integer, found string`, a
+        /// missing member's name): never the value, which may be personal data.
         message: String,
     },
     /// The service answered with `Response.Error`.

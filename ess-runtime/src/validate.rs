@@ -183,7 +183,10 @@ pub mod check {
             (_, Some(b)) => format!("at most {b}"),
             (None, None) => return,
         };
-        push(out, path, format!("must be {bounds} (is {value})"));
+        // The value itself is never quoted (a number may be personal data, an ID or an
+        // amount): only on which side of the bounds it falls.
+        let side = if below { "below" } else { "above" };
+        push(out, path, format!("must be {bounds} (it is {side})"));
     }
 
     /// A member an action requires.
@@ -221,6 +224,22 @@ pub mod check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_out_of_range_is_named_by_its_bounds_never_its_value() {
+        let mut out = Vec::new();
+        let path = Path::Root.member("Amount");
+        check::range(&mut out, &path, 13812345678_i64, Some(1), Some(100));
+        check::range(&mut out, &path, -7_i64, Some(0), None);
+        let shown: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "Amount: must be between 1 and 100 (it is above)",
+                "Amount: must be at least 0 (it is below)"
+            ]
+        );
+    }
 
     #[test]
     fn paths_read_as_wire_paths() {

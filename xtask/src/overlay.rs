@@ -66,6 +66,12 @@ pub(crate) struct SharedMemberPatch {
     /// See [`MemberPatch::keep_wire_type`].
     #[serde(default)]
     pub(crate) keep_wire_type: Option<Spanned<String>>,
+    /// Why members of this name and type are personal data in some types and not in others
+    /// (`Name` names a person in `CcInfo`, a role in `Permission`). Without it, import
+    /// refuses a spec in which they differ: sensitivity follows what a member means, and
+    /// one name with one meaning is classified once.
+    #[serde(default)]
+    pub(crate) sensitivity_varies: Option<Spanned<String>>,
 }
 
 /// Service facts.

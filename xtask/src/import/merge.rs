@@ -489,6 +489,10 @@ pub(super) fn merge(
         return Err(report(Diagnostics(collisions)));
     }
     types.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mixed = mixed_sensitivity(&types, &overlay.members);
+    if !mixed.is_empty() {
+        return Err(report(Diagnostics(mixed)));
+    }
     let mut callbacks = std::mem::take(&mut overlay.callbacks.events.0);
     callbacks.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     let mut enums = std::mem::take(&mut overlay.enums.0);
@@ -516,6 +520,55 @@ pub(super) fn merge(
         types: NamedMap(types),
         callbacks: NamedMap(callbacks),
     })
+}
+
+/// Members of one name and type that are sensitive in some types and not in others, where
+/// the shared `members:` entry gives no reason (`sensitivity_varies`): one diagnostic per
+/// name, listing both sides. A member means the same wherever it sits unless the overlay
+/// says otherwise, so it is redacted everywhere or nowhere.
+fn mixed_sensitivity(
+    types: &[(Spanned<String>, TypeDef)],
+    shared: &ess_codegen::spec::NamedMap<crate::overlay::SharedMemberPatch>,
+) -> Vec<Diagnostic> {
+    use std::collections::BTreeMap;
+    let mut by_member: BTreeMap<(&str, &str), (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    for (ty, def) in types {
+        for m in &def.members {
+            let sides = by_member
+                .entry((m.name.as_str(), m.ty.as_str()))
+                .or_default();
+            if m.is_sensitive() {
+                sides.0.push(ty.as_str());
+            } else {
+                sides.1.push(ty.as_str());
+            }
+        }
+    }
+    let mut diagnostics = Vec::new();
+    for ((name, ty), (sensitive, plain)) in by_member {
+        if sensitive.is_empty() || plain.is_empty() {
+            continue;
+        }
+        let entry = shared
+            .iter()
+            .find(|(k, v)| k.as_str() == name && v.ty.as_str() == ty);
+        if entry.is_some_and(|(_, v)| v.sensitivity_varies.is_some()) {
+            continue;
+        }
+        let message = format!(
+            "`{name}` ({ty}) is sensitive in {} but not in {}",
+            sensitive.join(", "),
+            plain.join(", ")
+        );
+        let diagnostic = match entry {
+            Some((k, _)) => Diagnostic::at(OVERLAY, k.span(), message),
+            None => Diagnostic::new(OVERLAY, 0, 0, message),
+        };
+        diagnostics.push(diagnostic.with_hint(format!(
+            "sensitivity follows meaning: under `members: {name}:` (type {ty}) set `sensitive: true` (or false) for every type, or, where the name means different things in different types, say why in `sensitivity_varies:`"
+        )));
+    }
+    diagnostics
 }
 
 /// A member whose name looks personal and that neither its type's overlay entry nor a shared

@@ -640,3 +640,49 @@ fn every_rate_limit_cites_its_page_and_the_rest_take_the_cited_default() {
         "{err}"
     );
 }
+
+#[test]
+fn one_member_name_with_one_meaning_is_redacted_everywhere_or_nowhere() {
+    // `Remark` (a signer's free text) is sensitive in GetThingRequest and unclassified in
+    // MakeThingRequest: refused, naming both sides.
+    let overlay =
+        "types:\n  GetThingRequest:\n    members:\n      Remark:\n        sensitive: true\n";
+    let mixed = with_members(sources(overlay), &["Remark"], &["Remark"]);
+    let err = generate(&mixed).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "error: `Remark` (string) is sensitive in GetThingRequest but not in MakeThingRequest"
+        ) && err.contains("sensitivity follows meaning"),
+        "{err}"
+    );
+    // A shared entry classifies it once, for every type.
+    let shared = "  Remark: {type: string, sensitive: true}\n";
+    let text = generate(&with_members(sources(shared), &["Remark"], &["Remark"])).unwrap();
+    let spec = ess_codegen::load_str("spec/ess.yaml", &text).unwrap();
+    for ty in ["GetThingRequest", "MakeThingRequest"] {
+        let remark = spec
+            .types
+            .get(ty)
+            .unwrap()
+            .members
+            .iter()
+            .find(|m| m.name.as_str() == "Remark");
+        assert_eq!(remark.unwrap().sensitive, Some(true), "{ty}");
+    }
+    // Where the name means different things in different types, a stated reason lets the
+    // types differ; the error points at the shared entry that lacks one.
+    let varies = format!(
+        "  Remark: {{type: string, sensitivity_varies: \"a person's note in one, a label in the other\"}}\n{overlay}"
+    );
+    assert!(generate(&with_members(sources(&varies), &["Remark"], &["Remark"])).is_ok());
+    let no_reason = format!("  Remark: {{type: string, doc: A remark.}}\n{overlay}");
+    let err = generate(&with_members(sources(&no_reason), &["Remark"], &["Remark"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "spec/overlay.yaml:10:3: error: `Remark` (string) is sensitive in GetThingRequest"
+        ),
+        "{err}"
+    );
+}
