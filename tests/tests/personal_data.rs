@@ -131,3 +131,77 @@ fn links_and_identity_numbers_of_other_actions_are_hidden_too() {
         1,
     );
 }
+
+/// Every position of `value` (members of objects, the first item of lists), as JSON
+/// pointers: the places a value can be swapped for one no repair reads.
+fn positions(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                let here = format!("{at}/{name}");
+                out.push(here.clone());
+                positions(member, here, out);
+            }
+        }
+        Value::Array(items) => {
+            if let Some(first) = items.first() {
+                let here = format!("{at}/0");
+                out.push(here.clone());
+                positions(first, here, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_answer_of_any_action_shows_personal_data_in_debug_or_in_a_decode_error() {
+    // Personal data no drift repair can read as the documented type: text for a number, a
+    // flag, an object or a list; an object for text.
+    const NAME: &str = "欧阳明月";
+    const MOBILE: &str = "13712345678";
+    let unreadable_text = json!(format!("{NAME} {MOBILE}"));
+    let unreadable_object = json!({ "Holder": format!("{NAME} {MOBILE}") });
+    let spec = spec();
+    let (mut answers, mut errors) = (0, 0);
+    for (action, def) in spec.actions.iter() {
+        let action = action.as_str();
+        let mut personal = Vec::new();
+        let data = fill(&spec, def.output.as_str(), &mut personal, 0);
+        let body = json!({ "Response": data });
+        let shown = ess_generated::__decode_answer(action, body.to_string().as_bytes())
+            .unwrap_or_else(|| panic!("{action} is not generated"))
+            .unwrap_or_else(|e| panic!("{action}'s filled answer does not decode: {e}"));
+        for value in &personal {
+            assert!(
+                !shown.contains(value.as_str()),
+                "{action}'s answer shows {value}:\n{shown}"
+            );
+        }
+        answers += 1;
+        let mut at = Vec::new();
+        positions(&body["Response"], "/Response".to_owned(), &mut at);
+        for pointer in at {
+            let mut broken = body.clone();
+            let slot = broken.pointer_mut(&pointer).unwrap();
+            *slot = if slot.is_string() {
+                unreadable_object.clone()
+            } else {
+                unreadable_text.clone()
+            };
+            let outcome =
+                ess_generated::__decode_answer(action, broken.to_string().as_bytes()).unwrap();
+            let Err(error) = outcome else {
+                panic!("{action}: an unreadable value at {pointer} decoded");
+            };
+            assert!(
+                !error.contains(MOBILE) && !error.contains(NAME),
+                "{action}: the error for {pointer} repeats the value:\n{error}"
+            );
+            errors += 1;
+        }
+    }
+    // Every action's answer, and over a thousand members in them.
+    assert_eq!(answers, spec.actions.len());
+    assert!(errors > 1000, "only {errors} members were tried");
+}

@@ -414,7 +414,34 @@ pub(super) fn roundtrip_item(ir: &Ir, gate: &Gate) -> TokenStream {
             }),
         }
     });
+    let decode_arms = ir.actions.iter().map(|a| {
+        let cfg = gate.one(&a.wire);
+        let wire = &a.wire;
+        let response = ident(&a.response);
+        quote! {
+            #cfg
+            #wire => Some(match ::ess_runtime::decode::<#response>(body) {
+                Ok(decoded) => Ok(format!("{decoded:?} {decoded:#?}")),
+                Err(error) => Err(format!("{error} {error:?}")),
+            }),
+        }
+    });
     quote! {
+        /// Decodes an answer of `action` (`{"Response": ...}`) as a call does, drift repairs
+        /// included: its `Debug` output, or the error's `Display` and `Debug`; `None` for an
+        /// unknown action. Used to check that neither shows personal data.
+        #[cfg(feature = "__roundtrip")]
+        #[doc(hidden)]
+        pub fn __decode_answer(action: &str, body: &[u8]) -> Option<Result<String, String>> {
+            match action {
+                #(#decode_arms)*
+                _ => {
+                    let _ = body;
+                    None
+                }
+            }
+        }
+
         /// Deserializes a request (or response) body of `action` into its generated type and
         /// serializes it back, with what validation refuses in a request; `None` for an
         /// unknown action. Used to check official examples.
