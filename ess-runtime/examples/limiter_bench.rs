@@ -21,19 +21,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Far above what `count` sequential acquires reach in a second: nothing waits.
     let per_second = 1_000_000;
+    let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
     let redis = RedisLimiter::new(url)?.prefix(format!("bench:{}", std::process::id()));
     let local = RateLimiter::new();
     // Connects, and warms both.
-    Limiter::acquire(&redis, key, per_second).await?;
-    Limiter::acquire(&local, key, per_second).await?;
+    Limiter::acquire(&redis, key, per_second, far).await?;
+    Limiter::acquire(&local, key, per_second, far).await?;
     let started = Instant::now();
     for _ in 0..count {
-        Limiter::acquire(&redis, key, per_second).await?;
+        Limiter::acquire(&redis, key, per_second, far).await?;
     }
     let redis_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(count);
     let started = Instant::now();
     for _ in 0..count {
-        Limiter::acquire(&local, key, per_second).await?;
+        Limiter::acquire(&local, key, per_second, far).await?;
     }
     let local_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(count);
     println!("redis {redis_us:.1} us, local {local_us:.3} us per acquire ({count} each)");

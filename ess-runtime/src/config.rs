@@ -129,6 +129,8 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: bool,
     pub(crate) rate_limit_burst: Option<u32>,
+    /// What rate limits count for, when the user named it: hex SHA-256 of the name.
+    pub(crate) rate_limit_account: Option<String>,
     /// The limiter calls acquire their starts from (the process's own window by default).
     pub(crate) limiter: Arc<dyn Limiter>,
     /// A limiter given to the builder, which wins over the default.
@@ -162,6 +164,7 @@ impl Config {
             retry: RetryPolicy::default(),
             rate_limit: true,
             rate_limit_burst: None,
+            rate_limit_account: None,
             limiter: Arc::new(RateLimiter::new()),
             custom_limiter: None,
             allow_http: false,
@@ -270,6 +273,19 @@ impl ConfigBuilder {
         self
     }
 
+    /// What the rate limits count for: the account (or sub-account) whose budget ESS
+    /// spends, named by you (its UIN, or any name you keep per account). By default they
+    /// count for the SecretId the call is signed with, which is right for a static key but
+    /// not for temporary keys: each process and each refresh brings a new SecretId, so a
+    /// fleet on temporary keys would never share one budget. Only a SHA-256 of the name
+    /// reaches the limiter (and Redis).
+    pub fn rate_limit_account(mut self, account: impl AsRef<str>) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("account:{}", account.as_ref()));
+        self.0.rate_limit_account = Some(hex::encode(digest));
+        self
+    }
+
     /// Where calls acquire their starts: by default the process's own sliding window
     /// ([`RateLimiter`]); a fleet of processes shares one budget through a shared limiter
     /// (with the `redis` feature, `RedisLimiter`). A custom limiter takes no burst setting.
@@ -349,7 +365,7 @@ impl ConfigBuilder {
 fn redis_limiter(url: &str) -> Result<Arc<dyn Limiter>, ConfigError> {
     crate::redis_limiter::RedisLimiter::new(url)
         .map(|l| Arc::new(l) as Arc<dyn Limiter>)
-        .map_err(|e| ConfigError::RateLimiter(e.0))
+        .map_err(|e| ConfigError::RateLimiter(e.to_string()))
 }
 
 #[cfg(not(feature = "redis"))]

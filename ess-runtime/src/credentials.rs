@@ -384,17 +384,32 @@ impl From<RefreshingCredentials> for CredentialsProvider {
 
 type Fetch = dyn Fn() -> BoxFuture<'static, Result<Credentials, CredentialsError>> + Send + Sync;
 
+/// One fetch, shared by every caller that waits for it.
+type SharedFetch =
+    futures_util::future::Shared<BoxFuture<'static, Result<Arc<Credentials>, CredentialsError>>>;
+
 /// Temporary credentials from a source you supply (an STS call, a secrets manager, a file
-/// a sidecar rewrites), cached and fetched again `margin` before they expire. One fetch at a
-/// time: concurrent calls wait for it instead of stampeding the source. If a fetch fails
-/// while the cached credentials are still valid, they go on being used. A fetch that fails,
-/// or brings credentials that already expire within the margin, is not repeated before a
+/// a sidecar rewrites), cached and fetched again `margin` before they expire.
+///
+/// Nobody whose cached credentials are still valid waits for a fetch: a caller inside the
+/// margin gets the cached ones at once and the fetch runs beside it. Only callers with no
+/// valid credentials wait, all for the same fetch (the source is not stampeded), each
+/// bounded by its call's deadline; the fetch itself is bounded by
+/// [`fetch_timeout`](Self::fetch_timeout) (30 s by default). If a fetch fails while the cached
+/// credentials are still valid, they go on being used. A fetch that fails, times out, or
+/// brings credentials that already expire within the margin is not repeated before a
 /// backoff (1 s, doubling to 60 s): the source is not asked again on every attempt.
 pub struct RefreshingCredentials {
-    fetch: Box<Fetch>,
+    state: Arc<RefreshState>,
     margin: Duration,
+    fetch_timeout: Duration,
+}
+
+struct RefreshState {
+    fetch: Box<Fetch>,
     current: Mutex<Option<Arc<Credentials>>>,
-    fetching: tokio::sync::Mutex<()>,
+    /// The fetch under way, if any.
+    fetching: Mutex<Option<SharedFetch>>,
     /// After an unsatisfying fetch: no other before this instant, and how many in a row.
     backoff: Mutex<Option<(std::time::Instant, u32)>>,
 }
@@ -403,14 +418,17 @@ pub struct RefreshingCredentials {
 const REFRESH_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between fetches.
 const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(60);
+/// How long one fetch may take by default.
+const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl fmt::Debug for RefreshingCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshingCredentials")
             .field("margin", &self.margin)
+            .field("fetch_timeout", &self.fetch_timeout)
             .field(
                 "current",
-                &*self.current.lock().unwrap_or_else(|p| p.into_inner()),
+                &*self.state.current.lock().unwrap_or_else(|p| p.into_inner()),
             )
             .finish_non_exhaustive()
     }
@@ -424,11 +442,14 @@ impl RefreshingCredentials {
         Fut: Future<Output = Result<Credentials, CredentialsError>> + Send + 'static,
     {
         Self {
-            fetch: Box::new(move || Box::pin(fetch())),
+            state: Arc::new(RefreshState {
+                fetch: Box::new(move || Box::pin(fetch())),
+                current: Mutex::new(None),
+                fetching: Mutex::new(None),
+                backoff: Mutex::new(None),
+            }),
             margin: Duration::from_secs(300),
-            current: Mutex::new(None),
-            fetching: tokio::sync::Mutex::new(()),
-            backoff: Mutex::new(None),
+            fetch_timeout: DEFAULT_FETCH_TIMEOUT,
         }
     }
 
@@ -438,12 +459,43 @@ impl RefreshingCredentials {
         self
     }
 
+    /// Gives up on one fetch after this long (30 s by default); the failure counts like any
+    /// other (a backoff before the source is asked again).
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+
+    async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
+        let state = &self.state;
+        if let Some(credentials) = state.fresh(self.margin) {
+            return Ok(credentials);
+        }
+        // Within the backoff, valid credentials serve as they are; none at all is an error
+        // without asking the source again.
+        if state.backing_off() {
+            return state.fresh(Duration::ZERO).ok_or_else(|| {
+                CredentialsError::Refresh(
+                    "the last refresh failed; the source is asked again after a backoff".to_owned(),
+                )
+            });
+        }
+        let fetch = RefreshState::start_fetch(state, self.margin, self.fetch_timeout);
+        // Still valid (inside the margin only): used at once while the fetch runs.
+        if let Some(credentials) = state.fresh(Duration::ZERO) {
+            return Ok(credentials);
+        }
+        fetch.await
+    }
+}
+
+impl RefreshState {
     /// The cached credentials, if they are still good `margin` from now.
     fn fresh(&self, margin: Duration) -> Option<Arc<Credentials>> {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         let credentials = current.as_ref()?;
         match credentials.expires_at {
-            Some(at) if at <= SystemTime::now() + margin => None,
+            Some(at) if !good_for(at, margin) => None,
             _ => Some(credentials.clone()),
         }
     }
@@ -461,42 +513,52 @@ impl RefreshingCredentials {
         let wait = REFRESH_BACKOFF
             .saturating_mul(1 << (failures - 1).min(16))
             .min(MAX_REFRESH_BACKOFF);
-        *backoff = Some((std::time::Instant::now() + wait, failures));
+        let now = std::time::Instant::now();
+        *backoff = Some((now.checked_add(wait).unwrap_or(now), failures));
     }
 
-    async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
-        if let Some(credentials) = self.fresh(self.margin) {
-            return Ok(credentials);
+    /// The fetch under way, or a new one: driven on the runtime by a task of its own, so it
+    /// completes (and updates the cache) even when every caller waiting for it gives up.
+    fn start_fetch(this: &Arc<Self>, margin: Duration, timeout: Duration) -> SharedFetch {
+        let mut fetching = this.fetching.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fetch) = fetching.as_ref() {
+            return fetch.clone();
         }
-        // Within the backoff, valid credentials serve as they are; none at all is an error
-        // without asking the source again.
-        let waiting = |this: &Self| -> Option<Result<Arc<Credentials>, CredentialsError>> {
-            if !this.backing_off() {
-                return None;
-            }
-            Some(this.fresh(Duration::ZERO).ok_or_else(|| {
-                CredentialsError::Refresh(
-                    "the last refresh failed; the source is asked again after a backoff".to_owned(),
-                )
-            }))
-        };
-        if let Some(result) = waiting(self) {
-            return result;
+        use futures_util::FutureExt;
+        let state = this.clone();
+        // The source is asked now, synchronously; its future runs under the timeout.
+        let source = (this.fetch)();
+        let fetch: BoxFuture<'static, _> = Box::pin(async move {
+            let outcome = match tokio::time::timeout(timeout, source).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(CredentialsError::Refresh(format!(
+                    "the credential source did not answer within {timeout:?}"
+                ))),
+            };
+            let result = state.settle(outcome, margin);
+            *state.fetching.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            result
+        });
+        let fetch = fetch.shared();
+        *fetching = Some(fetch.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(fetch.clone());
         }
-        let _one_fetch = self.fetching.lock().await;
-        // Another caller may have refreshed (or failed to) while this one waited.
-        if let Some(credentials) = self.fresh(self.margin) {
-            return Ok(credentials);
-        }
-        if let Some(result) = waiting(self) {
-            return result;
-        }
-        match (self.fetch)().await {
+        fetch
+    }
+
+    /// Caches what a fetch brought; what its waiters get.
+    fn settle(
+        &self,
+        outcome: Result<Credentials, CredentialsError>,
+        margin: Duration,
+    ) -> Result<Arc<Credentials>, CredentialsError> {
+        match outcome {
             Ok(credentials) => {
                 let expires = credentials.expires_at;
                 let credentials = Arc::new(credentials);
                 *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(credentials.clone());
-                if expires.is_some_and(|at| at <= SystemTime::now() + self.margin) {
+                if expires.is_some_and(|at| !good_for(at, margin)) {
                     tracing::warn!(
                         "the credential source returned keys that expire within the refresh margin; asking again after a backoff"
                     );
@@ -518,6 +580,14 @@ impl RefreshingCredentials {
             }
         }
     }
+}
+
+/// Whether credentials expiring `at` are still good `margin` from now (a margin too large to
+/// add counts as reaching past any expiry).
+fn good_for(at: SystemTime, margin: Duration) -> bool {
+    SystemTime::now()
+        .checked_add(margin)
+        .is_some_and(|then| at > then)
 }
 
 impl ProvideCredentials for RefreshingCredentials {
@@ -705,11 +775,71 @@ mod tests {
         let ids = tasks.join_all().await;
         assert!(ids.iter().all(|id| id == "AKID0"), "{ids:?}");
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
-        // Half a second later the first is within the margin: the next call refreshes.
+        // Half a second later the first is within the margin, still valid: the next calls
+        // get it at once while one refresh runs beside them.
         tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
+        assert_eq!(provider.get().await.unwrap().secret_id(), "AKID0");
+        assert_eq!(provider.get().await.unwrap().secret_id(), "AKID0");
+        tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(provider.get().await.unwrap().secret_id(), "AKID1");
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn callers_with_valid_keys_never_wait_for_a_source_that_hangs() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let source = RefreshingCredentials::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n > 0 {
+                    // Every later fetch never answers.
+                    std::future::pending::<()>().await;
+                }
+                Ok(Credentials::new("AKID0", "key")?
+                    .with_expiry(SystemTime::now() + Duration::from_millis(1500)))
+            }
+        })
+        .refresh_margin(Duration::from_secs(1));
+        assert_eq!(source.get().await.unwrap().secret_id(), "AKID0");
+        // Inside the margin, still valid: the hanging refresh starts, and no caller waits
+        // for it.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        for _ in 0..3 {
+            let served = tokio::time::timeout(Duration::from_millis(50), source.get()).await;
+            assert_eq!(
+                served.expect("served at once").unwrap().secret_id(),
+                "AKID0"
+            );
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one refresh, shared");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fetch_that_never_answers_ends_at_its_timeout() {
+        let source = RefreshingCredentials::new(|| async {
+            std::future::pending::<Result<Credentials, CredentialsError>>().await
+        })
+        .fetch_timeout(Duration::from_secs(2));
+        let started = tokio::time::Instant::now();
+        let Err(CredentialsError::Refresh(why)) = source.get().await else {
+            panic!("a fetch that never answers must fail");
+        };
+        assert!(why.contains("did not answer within 2s"), "{why}");
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        // And it backs off: the next caller is refused at once.
+        assert!(matches!(
+            source.get().await,
+            Err(CredentialsError::Refresh(_))
+        ));
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_margin_too_large_to_add_refreshes_instead_of_panicking() {
+        let in_an_hour = SystemTime::now() + Duration::from_secs(3600);
+        assert!(!good_for(in_an_hour, Duration::MAX));
+        assert!(good_for(in_an_hour, Duration::from_secs(60)));
     }
 
     #[tokio::test]

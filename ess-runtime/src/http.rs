@@ -18,9 +18,9 @@ use tracing::Instrument;
 use crate::action::{CallInfo, EndpointHosts, Probe, Transport, may_hold_error};
 use crate::config::{Config, Endpoint, is_header_value};
 use crate::connect::{ConnectTimedOut, Connector, Proxies};
-use crate::error::{Error, TransportError, is_refusal};
-use crate::rate_limit::{LimitKey, Limiter};
-use crate::retry::{Failure, is_retryable};
+use crate::error::{Error, TransportError, is_rate_limited, is_refusal};
+use crate::rate_limit::{LimitKey, Limiter, LimiterError};
+use crate::retry::{Failure, after, is_retryable, throttle_backoff};
 use crate::signer::{self, Signer};
 
 const JSON: &str = "application/json";
@@ -232,6 +232,8 @@ enum Attempt {
         code: Option<String>,
         /// The raw `Date` header, parsed only when needed (clock skew).
         date: Option<String>,
+        /// The `Retry-After` header, when sent.
+        retry_after: Option<Duration>,
     },
     /// Anything else.
     Failed { error: Error, failure: FailureKind },
@@ -241,6 +243,8 @@ enum FailureKind {
     Connect,
     Network,
     Status(u16),
+    /// HTTP 429 without an error envelope, with its `Retry-After`.
+    Throttled(Option<Duration>),
     Fatal,
 }
 
@@ -340,11 +344,15 @@ impl HttpTransport {
                 };
             }
         };
-        let Answer { status, date, body } =
-            match send_once(&self.inner.client, target, headers, body, config).await {
-                Ok(answer) => answer,
-                Err(failed) => return failed,
-            };
+        let Answer {
+            status,
+            date,
+            retry_after,
+            body,
+        } = match send_once(&self.inner.client, target, headers, body, config).await {
+            Ok(answer) => answer,
+            Err(failed) => return failed,
+        };
         // A plain success that nobody traces needs no probe: `decode` reads it once, and
         // refuses it there if it is no API answer or lacks its RequestId.
         if status == 200 && !traced && !may_hold_error(&body) {
@@ -352,6 +360,7 @@ impl HttpTransport {
                 body,
                 code: None,
                 date,
+                retry_after,
             };
         }
         let probe = serde_json::from_slice::<Probe>(&body).ok();
@@ -377,14 +386,15 @@ impl HttpTransport {
                     body,
                     code: Some(code),
                     date,
+                    retry_after,
                 };
             }
-            return bad_answer(
-                status,
-                "unexpected HTTP status",
-                &body,
-                FailureKind::Status(status),
-            );
+            let failure = if status == 429 {
+                FailureKind::Throttled(retry_after)
+            } else {
+                FailureKind::Status(status)
+            };
+            return bad_answer(status, "unexpected HTTP status", &body, failure);
         }
         match (&probe, request_id) {
             (None, _) => bad_answer(
@@ -399,7 +409,12 @@ impl HttpTransport {
                 &body,
                 FailureKind::Fatal,
             ),
-            (Some(_), Some(_)) => Attempt::Answer { body, code, date },
+            (Some(_), Some(_)) => Attempt::Answer {
+                body,
+                code,
+                date,
+                retry_after,
+            },
         }
     }
 }
@@ -452,7 +467,22 @@ struct Answer {
     status: u16,
     /// The raw `Date` header, parsed only when needed (clock skew).
     date: Option<String>,
+    /// `Retry-After`, in seconds or as a date.
+    retry_after: Option<Duration>,
     body: Vec<u8>,
+}
+
+/// The wait a `Retry-After` value asks for: delay-seconds, or an HTTP date from now.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// One exchange: the request written, the answer read up to the body cap.
@@ -483,6 +513,10 @@ async fn send_once(
         .get(DATE)
         .and_then(|d| d.to_str().ok())
         .map(str::to_owned);
+    let retry_after = parts
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| retry_after(v.to_str().ok()?));
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -510,6 +544,7 @@ async fn send_once(
     Ok(Answer {
         status,
         date,
+        retry_after,
         body: Vec::from(body),
     })
 }
@@ -586,7 +621,8 @@ impl Transport for HttpTransport {
         let call_deadline = info.options.deadline.unwrap_or(policy.deadline);
         let attempt_timeout = info.options.attempt_timeout.unwrap_or(config.timeout);
         let started = Instant::now();
-        let deadline = started + call_deadline;
+        // A deadline of `Duration::MAX` (no limit) saturates instead of overflowing.
+        let deadline = after(started, call_deadline);
         // Whether any attempt so far may have executed: a deadline that passes later says so.
         let mut executed = false;
         let timed_out = |may_have_executed: bool| Error::Deadline {
@@ -600,34 +636,37 @@ impl Transport for HttpTransport {
             let mut fresh = Some(started);
             loop {
                 // Asked per attempt, so rotated keys take effect without rebuilding the
-                // client.
-                let mut credentials = config
-                    .credentials
-                    .credentials()
-                    .await
-                    .map_err(Error::Credentials)?;
+                // client; the deadline bounds a source that does not answer.
+                let credentials_by = |deadline| async move {
+                    match tokio::time::timeout_at(deadline, config.credentials.credentials()).await {
+                        Ok(credentials) => credentials.map_err(Error::Credentials),
+                        Err(_) => Err(timed_out(executed)),
+                    }
+                };
+                let mut credentials = credentials_by(deadline).await?;
                 if config.rate_limit
                     && let Some(limit) = info.rate_limit
                 {
-                    // The service counts per account: the limiter sees the SecretId's hash
-                    // (made once per key, in `Credentials`).
+                    // The service counts per account: the limiter sees the account the
+                    // user named, or the SecretId's hash (made once per key).
                     let key = LimitKey {
-                        account: credentials.account(),
+                        account: config
+                            .rate_limit_account
+                            .as_deref()
+                            .unwrap_or(credentials.account()),
                         action: info.action,
                     };
-                    let wait = self.inner.limiter.acquire(key, limit);
+                    let wait = self.inner.limiter.acquire(key, limit, deadline);
                     match tokio::time::timeout_at(deadline, wait).await {
-                        Err(_) => return Err(timed_out(executed)),
+                        Err(_) | Ok(Err(LimiterError::AfterDeadline)) => {
+                            return Err(timed_out(executed));
+                        }
                         Ok(Err(e)) => return Err(Error::RateLimiter(e)),
                         Ok(Ok(())) => {}
                     }
                     fresh = None;
                     // The wait may have outlasted temporary keys: sign with the current ones.
-                    credentials = config
-                        .credentials
-                        .credentials()
-                        .await
-                        .map_err(Error::Credentials)?;
+                    credentials = credentials_by(deadline).await?;
                 }
                 let sent = fresh.take().unwrap_or_else(Instant::now);
                 // Tokio's timers fire on the driver's next turn: a deadline that has
@@ -638,7 +677,7 @@ impl Transport for HttpTransport {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 // One timer bounds the attempt: its own timeout, or the call's deadline.
-                let attempt_ends = deadline.min(sent + attempt_timeout);
+                let attempt_ends = deadline.min(after(sent, attempt_timeout));
                 let outcome =
                     match tokio::time::timeout_at(attempt_ends, self.attempt(info, &target, &body, traced, &credentials))
                         .await
@@ -652,6 +691,8 @@ impl Transport for HttpTransport {
                         // The attempt was in flight: it may have been sent.
                         Err(_) => return Err(timed_out(true)),
                     };
+                // Refused for the rate (429, `RequestLimitExceeded*`), with its Retry-After.
+                let mut throttled = None;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
                     Attempt::Answer {
@@ -666,6 +707,7 @@ impl Transport for HttpTransport {
                         body: answer,
                         code: Some(code),
                         date,
+                        retry_after,
                     } => {
                         tracing::debug!(latency_ms = ms_since(sent), code = %code, "service error");
                         if code == "AuthFailure.SignatureExpire"
@@ -683,6 +725,9 @@ impl Transport for HttpTransport {
                             return Ok(answer);
                         }
                         executed |= !is_refusal(&code);
+                        if is_rate_limited(&code) {
+                            throttled = Some(retry_after);
+                        }
                         Ok(answer)
                     }
                     Attempt::Failed { error, failure } => {
@@ -691,6 +736,10 @@ impl Transport for HttpTransport {
                             FailureKind::Connect => Failure::Connect,
                             FailureKind::Network => Failure::Network,
                             FailureKind::Status(s) => Failure::Status(s),
+                            FailureKind::Throttled(retry_after) => {
+                                throttled = Some(retry_after);
+                                Failure::Status(429)
+                            }
                             FailureKind::Fatal => return Err(error),
                         };
                         if !is_retryable(failure, info.retry_safe) {
@@ -703,8 +752,13 @@ impl Transport for HttpTransport {
                 if attempt >= policy.max_attempts {
                     return last;
                 }
-                let backoff = policy.backoff(attempt);
-                if Instant::now() + backoff >= deadline {
+                // Refused for the rate: the next window, not the next few milliseconds
+                // (which fall in the same window and are refused again).
+                let backoff = match throttled {
+                    Some(retry_after) => throttle_backoff(policy, attempt, retry_after),
+                    None => policy.backoff(attempt),
+                };
+                if after(Instant::now(), backoff) >= deadline {
                     return last;
                 }
                 tokio::time::sleep(backoff).await;

@@ -26,30 +26,37 @@ pub struct LimitKey<'a> {
     pub action: &'static str,
 }
 
-/// A limiter could not decide (its store is unreachable); the call fails with it.
+/// Why a limiter granted no start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the rate limiter is unavailable: {0}")]
-pub struct LimiterError(pub String);
+#[non_exhaustive]
+pub enum LimiterError {
+    /// The limiter could not decide (its store is unreachable, or it cannot be used); the
+    /// call fails with it.
+    #[error("the rate limiter is unavailable: {0}")]
+    Unavailable(String),
+    /// The earliest free start is later than the call's deadline: the call fails at once
+    /// (with [`Error::Deadline`](crate::Error::Deadline)) instead of sleeping until then.
+    #[error("no start is free before the call's deadline")]
+    AfterDeadline,
+}
 
 /// The future [`Limiter::acquire`] returns.
 pub type Acquire<'a> = Pin<Box<dyn Future<Output = Result<(), LimiterError>> + Send + 'a>>;
 
 /// Grants the starts of calls: every attempt waits for one before it is sent. The call's
-/// deadline bounds the wait (the future is dropped when it passes: a limiter gives back a
-/// reservation it made for a future that is dropped).
+/// deadline bounds the wait: a start later than it is refused at once
+/// ([`LimiterError::AfterDeadline`]), and a limiter gives back a reservation it made for a
+/// future that is dropped.
 pub trait Limiter: fmt::Debug + Send + Sync + 'static {
     /// Resolves when a call of `key.action` may start, at most `per_second` starts in any one
-    /// second for `key`.
-    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a>;
+    /// second for `key`; fails at once when no start is free before `deadline`.
+    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32, deadline: Instant) -> Acquire<'a>;
 }
 
 impl Limiter for RateLimiter {
     /// The process's own window, per action (one `Config` is one account's).
-    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a> {
-        Box::pin(async move {
-            RateLimiter::acquire(self, key.action, per_second).await;
-            Ok(())
-        })
+    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32, deadline: Instant) -> Acquire<'a> {
+        Box::pin(self.acquire_before(key.action, per_second, deadline))
     }
 }
 
@@ -117,6 +124,28 @@ impl RateLimiter {
     /// Waits for a slot for `action`. Dropping the future while it waits frees the slot.
     pub async fn acquire(&self, action: &'static str, per_second: u32) {
         let start = self.reserve(action, per_second);
+        self.wait_for(action, start).await;
+    }
+
+    /// [`acquire`](Self::acquire), refused at once (the slot given back) when the slot is
+    /// later than `deadline`.
+    pub async fn acquire_before(
+        &self,
+        action: &'static str,
+        per_second: u32,
+        deadline: Instant,
+    ) -> Result<(), LimiterError> {
+        let start = self.reserve(action, per_second);
+        if start > deadline {
+            self.release(action, start);
+            return Err(LimiterError::AfterDeadline);
+        }
+        self.wait_for(action, start).await;
+        Ok(())
+    }
+
+    /// Sleeps until the reserved `start`, giving it back if the wait is abandoned.
+    async fn wait_for(&self, action: &'static str, start: Instant) {
         if start <= Instant::now() {
             return;
         }
@@ -230,6 +259,24 @@ mod tests {
         let fifth = limiter.reserve("A", 2);
         assert_eq!(fourth - origin, Duration::from_secs(1));
         assert_eq!(fifth - origin, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_after_the_deadline_is_refused_at_once_and_given_back() {
+        let limiter = RateLimiter::new();
+        let origin = Instant::now();
+        let soon = origin + Duration::from_millis(500);
+        for _ in 0..2 {
+            limiter.acquire_before("A", 2, soon).await.unwrap();
+        }
+        // The next slot is at 1 s, after the deadline: refused without sleeping.
+        assert_eq!(
+            limiter.acquire_before("A", 2, soon).await,
+            Err(LimiterError::AfterDeadline)
+        );
+        assert_eq!(Instant::now(), origin);
+        // Its slot was given back: the next caller gets 1 s, not 1.5 s.
+        assert_eq!(limiter.reserve("A", 2) - origin, Duration::from_secs(1));
     }
 
     #[tokio::test(start_paused = true)]

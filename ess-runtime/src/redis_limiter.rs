@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 use crate::rate_limit::{Acquire, LimitKey, Limiter, LimiterError, RateLimiter};
 
@@ -14,11 +15,20 @@ use crate::rate_limit::{Acquire, LimitKey, Limiter, LimiterError, RateLimiter};
 pub const DEFAULT_PREFIX: &str = "ess:rate";
 /// How long one Redis round trip (or connection attempt) may take by default.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// After Redis failed to answer, how long calls count locally (or fail at once) before
+/// Redis is asked again: a Redis that is down costs one timeout per spell, not one per call.
+pub const DEFAULT_BREAK: Duration = Duration::from_secs(5);
+/// The most a wake-up is put off beyond the moment a start frees, so that the processes of a
+/// fleet waiting for the same window do not all ask Redis at the same millisecond.
+const MAX_JITTER_MS: u64 = 25;
 
 /// Under Redis's clock: drop the starts a window old, admit if fewer than the limit remain
 /// (recording this start), else say how many milliseconds until the oldest leaves.
 /// KEYS[1] the set; ARGV limit, window in ms, a unique member.
 const SCRIPT: &str = r"
+-- Redis 3.2 to 4.x replicate a script by its text unless told to replicate its effects,
+-- and refuse writes after TIME; later versions do this always (the call is a no-op).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[2])
@@ -55,6 +65,10 @@ pub struct RedisLimiter {
     when_unavailable: WhenUnavailable,
     local: RateLimiter,
     warned: AtomicBool,
+    /// How long Redis is left alone after it failed ([`DEFAULT_BREAK`]).
+    pause: Duration,
+    /// Until when it is left alone (the breaker is open).
+    broken_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl RedisLimiter {
@@ -62,8 +76,9 @@ impl RedisLimiter {
     /// The URL is checked here; a bad one is an error that does not echo it (it may hold a
     /// password).
     pub fn new(url: &str) -> Result<RedisLimiter, LimiterError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| LimiterError(format!("the Redis URL is unusable ({:?})", e.kind())))?;
+        let client = redis::Client::open(url).map_err(|e| {
+            LimiterError::Unavailable(format!("the Redis URL is unusable ({:?})", e.kind()))
+        })?;
         Ok(RedisLimiter {
             client,
             connection: OnceCell::new(),
@@ -73,6 +88,8 @@ impl RedisLimiter {
             when_unavailable: WhenUnavailable::default(),
             local: RateLimiter::new(),
             warned: AtomicBool::new(false),
+            pause: DEFAULT_BREAK,
+            broken_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -87,6 +104,14 @@ impl RedisLimiter {
     /// ([`DEFAULT_REDIS_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long Redis is left alone after it failed to answer ([`DEFAULT_BREAK`]): meanwhile
+    /// calls count locally or fail at once, as [`when_unavailable`](Self::when_unavailable)
+    /// says, without waiting for a timeout each.
+    pub fn break_duration(mut self, pause: Duration) -> Self {
+        self.pause = pause;
         self
     }
 
@@ -109,29 +134,112 @@ impl RedisLimiter {
             .cloned()
     }
 
-    /// Milliseconds to wait before asking again, 0 when the start is granted.
+    /// Milliseconds to wait before asking again, 0 when the start is granted. If the caller
+    /// goes away while the script may have recorded a start for it, the start is removed.
     async fn ask(&self, key: &str, per_second: u32) -> Result<u64, redis::RedisError> {
         let mut connection = self.connection().await?;
         let member = format!("{}-{}", fastrand::u64(..), fastrand::u64(..));
         let mut invocation = self.script.key(key);
-        invocation.arg(per_second).arg(1000u32).arg(member);
+        invocation.arg(per_second).arg(1000u32).arg(&member);
+        let mut in_flight = InFlight {
+            connection: Some(connection.clone()),
+            key,
+            member: &member,
+        };
         // The response timeout bounds the round trip; this bounds a reconnect too.
-        match tokio::time::timeout(self.timeout * 2, invocation.invoke_async(&mut connection)).await
+        let answer = match tokio::time::timeout(
+            self.timeout.saturating_mul(2),
+            invocation.invoke_async(&mut connection),
+        )
+        .await
         {
             Ok(answer) => answer,
             Err(_) => Err(redis::RedisError::from((
                 redis::ErrorKind::Io,
                 "no answer in time",
             ))),
+        };
+        // Answered, or failed (then nothing is known to be recorded, and the entry expires
+        // with its window): nothing to undo.
+        in_flight.connection = None;
+        answer
+    }
+
+    /// Whether the breaker is open: Redis failed within the last `pause`.
+    fn broken(&self) -> bool {
+        let until = self.broken_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn trip(&self) {
+        *self.broken_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            Instant::now().checked_add(self.pause);
+    }
+
+    /// The answer to a caller while Redis is unavailable: the process's own window, or an
+    /// error, as configured.
+    async fn unavailable(
+        &self,
+        key: LimitKey<'_>,
+        per_second: u32,
+        deadline: Instant,
+        kind: Option<redis::ErrorKind>,
+    ) -> Result<(), LimiterError> {
+        match self.when_unavailable {
+            WhenUnavailable::Fail => Err(LimiterError::Unavailable(match kind {
+                Some(kind) => format!("Redis did not answer ({kind:?})"),
+                None => "Redis did not answer recently; it is asked again after a pause".to_owned(),
+            })),
+            WhenUnavailable::FallBack => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error_kind = ?kind,
+                        "Redis rate limiter unavailable: counting in this process only"
+                    );
+                }
+                self.local
+                    .acquire_before(key.action, per_second, deadline)
+                    .await
+            }
         }
     }
 }
 
+/// A script call whose answer has not been read: if dropped so (its caller went away), the
+/// start it may have recorded is removed, in the background, so that a fleet does not count
+/// a call that was never sent.
+struct InFlight<'a> {
+    connection: Option<redis::aio::ConnectionManager>,
+    key: &'a str,
+    member: &'a str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (key, member) = (self.key.to_owned(), self.member.to_owned());
+        runtime.spawn(async move {
+            let mut remove = redis::cmd("ZREM");
+            remove.arg(key).arg(member);
+            let removing = remove.query_async::<i64>(&mut connection);
+            let _ = tokio::time::timeout(DEFAULT_REDIS_TIMEOUT * 2, removing).await;
+        });
+    }
+}
+
 impl Limiter for RedisLimiter {
-    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a> {
+    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32, deadline: Instant) -> Acquire<'a> {
         Box::pin(async move {
             if per_second == 0 {
                 return Ok(());
+            }
+            if self.broken() {
+                return self.unavailable(key, per_second, deadline, None).await;
             }
             let name = format!("{}:{}:{}", self.prefix, key.account, key.action);
             loop {
@@ -141,26 +249,22 @@ impl Limiter for RedisLimiter {
                 }
                 match answer {
                     Ok(0) => return Ok(()),
-                    // A start leaves the window in `wait` ms; the caller's deadline bounds
-                    // the loop (it drops this future).
-                    Ok(wait) => tokio::time::sleep(Duration::from_millis(wait)).await,
+                    // A start leaves the window in `wait` ms: asked again then (a little
+                    // later, at random, so a fleet's processes do not ask at once), unless
+                    // that is past the deadline.
+                    Ok(wait) => {
+                        let jitter = fastrand::u64(0..=MAX_JITTER_MS.min(wait / 2 + 1));
+                        let wake = Instant::now()
+                            .checked_add(Duration::from_millis(wait.saturating_add(jitter)))
+                            .filter(|wake| *wake <= deadline)
+                            .ok_or(LimiterError::AfterDeadline)?;
+                        tokio::time::sleep_until(wake).await;
+                    }
                     Err(e) => {
-                        let kind = e.kind();
-                        return match self.when_unavailable {
-                            WhenUnavailable::Fail => {
-                                Err(LimiterError(format!("Redis did not answer ({kind:?})")))
-                            }
-                            WhenUnavailable::FallBack => {
-                                if !self.warned.swap(true, Ordering::Relaxed) {
-                                    tracing::warn!(
-                                        error_kind = ?kind,
-                                        "Redis rate limiter unavailable: counting in this process only"
-                                    );
-                                }
-                                self.local.acquire(key.action, per_second).await;
-                                Ok(())
-                            }
-                        };
+                        self.trip();
+                        return self
+                            .unavailable(key, per_second, deadline, Some(e.kind()))
+                            .await;
                     }
                 }
             }

@@ -49,6 +49,31 @@ impl RetryPolicy {
     }
 }
 
+/// The shortest wait after an attempt refused for the rate: one window of the limits ESS
+/// states (calls per second), so the retry lands in the next window, not the one that is
+/// full.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(1);
+
+/// The backoff after attempt number `attempt` was refused for the rate: what the server's
+/// `Retry-After` asks for when it sent one, else at least [`THROTTLE_WINDOW`], with the
+/// policy's jittered backoff on top so that refused callers do not return together.
+pub fn throttle_backoff(
+    policy: &RetryPolicy,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    retry_after
+        .unwrap_or(THROTTLE_WINDOW)
+        .saturating_add(policy.backoff(attempt))
+}
+
+/// `start + duration`, or a point decades away when that overflows: a deadline of
+/// `Duration::MAX` means "no limit", never a panic.
+pub(crate) fn after(start: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    start.checked_add(duration).unwrap_or_else(|| start + FAR)
+}
+
 /// What a failed attempt was, for the retry decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure<'a> {
@@ -111,6 +136,27 @@ mod tests {
         assert!(is_retryable(Failure::Connect, false));
         assert!(is_retryable(Failure::Network, true));
         assert!(!is_retryable(Failure::Network, false));
+    }
+
+    #[test]
+    fn a_throttled_attempt_waits_for_the_next_window_or_what_the_server_asks() {
+        let policy = RetryPolicy::default();
+        for attempt in 1..4 {
+            let wait = throttle_backoff(&policy, attempt, None);
+            assert!(wait >= THROTTLE_WINDOW && wait <= THROTTLE_WINDOW + policy.max_delay);
+            let asked = throttle_backoff(&policy, attempt, Some(Duration::from_secs(3)));
+            assert!(asked >= Duration::from_secs(3), "{asked:?}");
+        }
+    }
+
+    #[test]
+    fn a_deadline_without_limit_saturates() {
+        let now = tokio::time::Instant::now();
+        assert!(after(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
+        assert_eq!(
+            after(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
     }
 
     #[test]

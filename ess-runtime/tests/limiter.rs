@@ -19,13 +19,20 @@ struct Recording {
 }
 
 impl Limiter for Recording {
-    fn acquire<'a>(&'a self, key: LimitKey<'a>, per_second: u32) -> Acquire<'a> {
+    fn acquire<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        per_second: u32,
+        _deadline: tokio::time::Instant,
+    ) -> Acquire<'a> {
         let mut asked = self.asked.lock().unwrap();
         asked.push((key.account.to_owned(), key.action, per_second));
         let refuse = asked.len() >= self.fail_from;
         Box::pin(async move {
             if refuse {
-                Err(LimiterError("the store is unreachable".to_owned()))
+                Err(LimiterError::Unavailable(
+                    "the store is unreachable".to_owned(),
+                ))
             } else {
                 Ok(())
             }
@@ -69,4 +76,33 @@ async fn each_call_asks_the_configured_limiter_by_action_and_account_hash() {
     assert!(!err.may_have_executed());
     assert!(err.to_string().contains("unreachable"), "{err}");
     assert_eq!(server.seen.lock().unwrap().len(), sent);
+}
+
+#[tokio::test]
+async fn a_named_account_is_what_limits_count_for_whatever_key_signs() {
+    let (url, _server) = serve(vec![]).await;
+    let limiter = Arc::new(Recording {
+        fail_from: usize::MAX,
+        ..Recording::default()
+    });
+    // Two keys of one account (temporary keys differ per process and per refresh).
+    for secret_id in ["AKIDfirst", "AKIDsecond"] {
+        let config = Config::builder(ess_runtime::Credentials::new(secret_id, SECRET_KEY).unwrap())
+            .endpoint(Endpoint::Url(url.clone()))
+            .rate_limiter(limiter.clone())
+            .rate_limit_account("100012345678")
+            .build()
+            .unwrap();
+        call(&HttpTransport::new(config).unwrap(), &Limited(ping()))
+            .await
+            .unwrap();
+    }
+    let asked = limiter.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2);
+    assert_eq!(asked[0].0, asked[1].0, "one account, one budget");
+    assert_eq!(asked[0].0.len(), 64);
+    assert!(
+        !asked[0].0.contains("100012345678"),
+        "only a hash of the name"
+    );
 }

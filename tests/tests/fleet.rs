@@ -205,3 +205,46 @@ async fn when_redis_stops_calls_fall_back_or_fail_as_configured_within_the_deadl
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_that_hangs_costs_one_timeout_not_one_per_call() {
+    let redis = Redis::start();
+    let emulator = emulator().await;
+    let preview = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
+    let falls_back = client(&emulator, RedisLimiter::new(&redis.url).unwrap());
+    falls_back.create_flow_sign_url(&preview).await.unwrap();
+    // Redis stops answering but keeps its connections open.
+    let pid = redis.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    falls_back.create_flow_sign_url(&preview).await.unwrap();
+    let first = started.elapsed();
+    // The breaker is open: the next calls count locally at once instead of waiting for
+    // Redis's timeout (250 ms a round trip) each.
+    let started = Instant::now();
+    for _ in 0..5 {
+        falls_back.create_flow_sign_url(&preview).await.unwrap();
+    }
+    let next = started.elapsed();
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        first >= Duration::from_millis(250) && first < Duration::from_secs(2),
+        "{first:?}"
+    );
+    assert!(
+        next < Duration::from_millis(200),
+        "five calls took {next:?}"
+    );
+}

@@ -531,21 +531,27 @@ fn mixed_sensitivity(
     shared: &ess_codegen::spec::NamedMap<crate::overlay::SharedMemberPatch>,
 ) -> Vec<Diagnostic> {
     use std::collections::BTreeMap;
-    let mut by_member: BTreeMap<(&str, &str), (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    /// The types where a member is sensitive, and those where it is not.
+    #[derive(Default)]
+    struct Sides<'a> {
+        sensitive: Vec<&'a str>,
+        plain: Vec<&'a str>,
+    }
+    let mut by_member: BTreeMap<(&str, &str), Sides<'_>> = BTreeMap::new();
     for (ty, def) in types {
         for m in &def.members {
             let sides = by_member
                 .entry((m.name.as_str(), m.ty.as_str()))
                 .or_default();
             if m.is_sensitive() {
-                sides.0.push(ty.as_str());
+                sides.sensitive.push(ty.as_str());
             } else {
-                sides.1.push(ty.as_str());
+                sides.plain.push(ty.as_str());
             }
         }
     }
     let mut diagnostics = Vec::new();
-    for ((name, ty), (sensitive, plain)) in by_member {
+    for ((name, ty), Sides { sensitive, plain }) in by_member {
         if sensitive.is_empty() || plain.is_empty() {
             continue;
         }
