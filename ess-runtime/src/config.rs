@@ -36,6 +36,65 @@ pub enum ConfigError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A proxy (configured, or named by the environment) cannot be used safely. The URL is
+    /// never repeated: it may hold a password.
+    #[error("proxy ({source_name}): {problem}")]
+    Proxy {
+        /// Where it came from: `ConfigBuilder::proxy` or the variable's name.
+        source_name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// The variables a proxy comes from (hyper-util's matcher reads the same ones).
+const PROXY_VARIABLES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// Checks a proxy URL: `http://`, `https://` (TLS to the proxy), `socks5://` or
+/// `socks5h://`; credentials only where they travel encrypted (`https://`), unless
+/// `cleartext_auth` allows them elsewhere. Anything else would be ignored or sent in clear
+/// text, so it is refused.
+pub(crate) fn check_proxy(
+    source_name: &str,
+    value: &str,
+    cleartext_auth: bool,
+) -> Result<(), ConfigError> {
+    let problem = |problem: &str| ConfigError::Proxy {
+        source_name: source_name.to_owned(),
+        problem: problem.to_owned(),
+    };
+    // As the proxy matcher reads it: no scheme means http.
+    let value = value.trim();
+    let with_scheme = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("http://{value}")
+    };
+    let parsed = url::Url::parse(&with_scheme).map_err(|_| problem("not a URL"))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(problem("the URL has no host"));
+    }
+    let has_credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    match parsed.scheme() {
+        "https" if !TLS => Err(problem(
+            "an https:// proxy needs TLS: enable the `rustls-aws-lc-rs` or `rustls-ring` feature",
+        )),
+        "https" => Ok(()),
+        "http" | "socks5" | "socks5h" if !has_credentials || cleartext_auth => Ok(()),
+        "http" | "socks5" | "socks5h" => Err(problem(
+            "its credentials would travel in clear text: use an https:// proxy, or              allow_cleartext_proxy_credentials(true) on a network you trust",
+        )),
+        other => Err(problem(&format!(
+            "the scheme `{other}` is not supported (http, https, socks5 or socks5h)"
+        ))),
+    }
 }
 
 /// The default timeout of one attempt: a third of the default deadline.
@@ -136,6 +195,10 @@ pub struct Config {
     /// A limiter given to the builder, which wins over the default.
     custom_limiter: Option<Arc<dyn Limiter>>,
     pub(crate) allow_http: bool,
+    /// The proxy `ConfigBuilder::proxy` sets, instead of the environment's.
+    pub(crate) proxy: Option<String>,
+    /// Whether proxy credentials may travel in clear text (an http:// or socks5 proxy).
+    pub(crate) cleartext_proxy_auth: bool,
     /// PEM bundles of extra roots, as given (parsed by `build`).
     root_pem: Vec<Vec<u8>>,
     /// The extra roots, parsed.
@@ -168,6 +231,8 @@ impl Config {
             limiter: Arc::new(RateLimiter::new()),
             custom_limiter: None,
             allow_http: false,
+            proxy: None,
+            cleartext_proxy_auth: false,
             root_pem: Vec::new(),
             root_certificates: Vec::new(),
         })
@@ -301,6 +366,25 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sends every request to a host other than this machine through this proxy, instead of
+    /// the one the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`; `NO_PROXY`
+    /// is still honoured): `https://[user:password@]host:port` (TLS to the proxy, then a
+    /// CONNECT tunnel), `http://host:port`, or `socks5h://host:port` (`socks5://` resolves
+    /// names locally). Credentials are refused where they would travel in clear text
+    /// (see [`allow_cleartext_proxy_credentials`](Self::allow_cleartext_proxy_credentials)).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.0.proxy = Some(url.into());
+        self
+    }
+
+    /// Allows credentials for an `http://` or `socks5` proxy, which go to the proxy in clear
+    /// text (Basic auth in a header, or SOCKS5's user/password): off by default. Prefer an
+    /// `https://` proxy.
+    pub fn allow_cleartext_proxy_credentials(mut self, allow: bool) -> Self {
+        self.0.cleartext_proxy_auth = allow;
+        self
+    }
+
     /// Also trusts the root certificates of this PEM bundle (one or more `CERTIFICATE`
     /// blocks) for https, beside the platform's (or Mozilla's, with `webpki-roots`): for a
     /// proxy that inspects TLS, or a test server with its own CA.
@@ -332,6 +416,16 @@ impl ConfigBuilder {
                           `rustls-ring` feature"
                     .to_owned(),
             });
+        }
+        match &config.proxy {
+            Some(proxy) => check_proxy("ConfigBuilder::proxy", proxy, config.cleartext_proxy_auth)?,
+            None => {
+                for name in PROXY_VARIABLES {
+                    if let Some(value) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+                        check_proxy(name, &value, config.cleartext_proxy_auth)?;
+                    }
+                }
+            }
         }
         for pem in &config.root_pem {
             let certificates = CertificateDer::pem_slice_iter(pem)

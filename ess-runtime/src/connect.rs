@@ -13,7 +13,7 @@ use http::Uri;
 use http::uri::Scheme;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::TokioIo;
@@ -31,8 +31,19 @@ type Connecting<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 pub(crate) struct Proxies(Matcher);
 
 impl Proxies {
-    pub(crate) fn from_system() -> Self {
-        Proxies(Matcher::from_system())
+    /// The proxy `ConfigBuilder::proxy` set (with the environment's `NO_PROXY`), or the
+    /// environment's and the system's.
+    pub(crate) fn of(config: &Config) -> Self {
+        match &config.proxy {
+            Some(url) => {
+                let no_proxy = ["NO_PROXY", "no_proxy"]
+                    .iter()
+                    .find_map(|name| std::env::var(name).ok())
+                    .unwrap_or_default();
+                Proxies(Matcher::builder().all(url.clone()).no(no_proxy).build())
+            }
+            None => Proxies(Matcher::from_system()),
+        }
     }
 
     /// No proxy at all.
@@ -57,14 +68,28 @@ impl std::fmt::Debug for Proxies {
     }
 }
 
-/// Opens TCP connections: straight to the endpoint, through a CONNECT tunnel for https
-/// behind a proxy, or to the proxy itself for plain http (whose requests then carry the
-/// absolute URL, as proxies expect).
+/// Opens connections: straight to the endpoint; through an http(s) proxy, a CONNECT tunnel
+/// for https (TLS to the proxy first when it is an `https://` one), or the proxy itself for
+/// plain http (whose requests then carry the absolute URL, as proxies expect); or through a
+/// SOCKS5 proxy's tunnel. Proxy credentials go only where they travel encrypted, unless the
+/// configuration allows clear text.
 #[derive(Clone)]
 pub(crate) struct Dialer {
     tcp: HttpConnector,
+    /// TLS to an `https://` proxy; `None` without a TLS backend.
+    to_proxy: Option<HttpsConnector<HttpConnector>>,
     proxies: Arc<Proxies>,
+    cleartext_proxy_auth: bool,
 }
+
+/// A connection to an endpoint or a proxy: plain TCP, or TLS to an `https://` proxy.
+type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
+
+/// A proxy the dialer will not use: its scheme is not one it speaks safely, or its
+/// credentials would travel in clear text.
+#[derive(Debug, thiserror::Error)]
+#[error("the proxy for this endpoint cannot be used: {0}")]
+pub(crate) struct RefusedProxy(&'static str);
 
 impl Service<Uri> for Dialer {
     type Response = Stream;
@@ -77,33 +102,93 @@ impl Service<Uri> for Dialer {
 
     fn call(&mut self, dst: Uri) -> Self::Future {
         let mut tcp = self.tcp.clone();
+        let to_proxy = self.to_proxy.clone();
         let proxy = self.proxies.for_uri(&dst);
+        let cleartext_auth = self.cleartext_proxy_auth;
         Box::pin(async move {
-            let (io, proxied) = match proxy {
-                None => (tcp.call(dst).await?, false),
-                Some(proxy) if dst.scheme() == Some(&Scheme::HTTPS) => {
-                    let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
-                    if let Some(auth) = proxy.basic_auth() {
-                        tunnel = tunnel.with_auth(auth.clone());
+            let Some(proxy) = proxy else {
+                return Ok(Stream {
+                    io: MaybeHttpsStream::Http(tcp.call(dst).await?),
+                    proxied: false,
+                });
+            };
+            let https_endpoint = dst.scheme() == Some(&Scheme::HTTPS);
+            let auth = proxy.basic_auth().cloned();
+            let (io, proxied) = match proxy.uri().scheme_str() {
+                Some("https") => {
+                    let mut to_proxy =
+                        to_proxy.ok_or(RefusedProxy("this build has no TLS backend"))?;
+                    if https_endpoint {
+                        let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy);
+                        if let Some(auth) = auth {
+                            tunnel = tunnel.with_auth(auth);
+                        }
+                        (tunnel.call(dst).await?, false)
+                    } else {
+                        // Absolute-URL requests over TLS to the proxy (their
+                        // Proxy-Authorization comes with each request).
+                        (to_proxy.call(proxy.uri().clone()).await?, true)
                     }
-                    (tunnel.call(dst).await?, false)
                 }
-                Some(proxy) => (tcp.call(proxy.uri().clone()).await?, true),
+                Some("http") => {
+                    if auth.is_some() && !cleartext_auth {
+                        return Err(RefusedProxy(
+                            "its credentials would travel in clear text (use an https:// proxy)",
+                        )
+                        .into());
+                    }
+                    if https_endpoint {
+                        let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
+                        if let Some(auth) = auth {
+                            tunnel = tunnel.with_auth(auth);
+                        }
+                        (MaybeHttpsStream::Http(tunnel.call(dst).await?), false)
+                    } else {
+                        (
+                            MaybeHttpsStream::Http(tcp.call(proxy.uri().clone()).await?),
+                            true,
+                        )
+                    }
+                }
+                Some(scheme @ ("socks5" | "socks5h")) => {
+                    let mut socks = SocksV5::new(proxy.uri().clone(), tcp)
+                        // socks5h: the proxy resolves names (no DNS leak); socks5: we do.
+                        .local_dns(scheme == "socks5");
+                    if let Some((user, password)) = proxy.raw_auth() {
+                        if !cleartext_auth {
+                            return Err(RefusedProxy(
+                                "its credentials would travel in clear text (use an https:// proxy)",
+                            )
+                            .into());
+                        }
+                        socks = socks.with_auth(user.to_owned(), password.to_owned());
+                    }
+                    (MaybeHttpsStream::Http(socks.call(dst).await?), false)
+                }
+                _ => {
+                    return Err(
+                        RefusedProxy("its scheme is not http, https, socks5 or socks5h").into(),
+                    );
+                }
             };
             Ok(Stream { io, proxied })
         })
     }
 }
 
-/// A TCP connection, and whether it goes to a proxy that takes absolute URLs.
+/// A connection, and whether it goes to a proxy that takes absolute URLs.
 pub(crate) struct Stream {
-    io: TokioIo<TcpStream>,
+    io: Io,
     proxied: bool,
 }
 
 impl Connection for Stream {
     fn connected(&self) -> Connected {
-        self.io.connected().proxy(self.proxied)
+        let connected = match &self.io {
+            MaybeHttpsStream::Http(tcp) => tcp.connected(),
+            MaybeHttpsStream::Https(tls) => tls.inner().get_ref().0.inner().connected(),
+        };
+        connected.proxy(self.proxied)
     }
 }
 
@@ -168,11 +253,21 @@ impl Connector {
         // The Dialer picks the scheme's handling; https goes through TLS after it.
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
+        let tls_config = tls_config(config)?;
+        let to_proxy = tls_config.clone().map(|tls| {
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_only()
+                .enable_http1()
+                .wrap_connector(tcp.clone())
+        });
         let dialer = Dialer {
             tcp,
-            proxies: Arc::new(Proxies::from_system()),
+            to_proxy,
+            proxies: Arc::new(Proxies::of(config)),
+            cleartext_proxy_auth: config.cleartext_proxy_auth,
         };
-        let tls = tls_config(config)?.map(|tls| {
+        let tls = tls_config.map(|tls| {
             hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(tls)
                 .https_only()
