@@ -70,11 +70,10 @@ impl CallbackTarget {
     }
 
     fn keys(&self) -> Option<CallbackKeys> {
-        let keys = CallbackKeys::new(&self.key).ok()?;
-        Some(match &self.token {
-            Some(token) => keys.with_token(token),
-            None => keys,
-        })
+        match &self.token {
+            Some(token) => CallbackKeys::new(&self.key, token).ok(),
+            None => CallbackKeys::unsigned(&self.key).ok(),
+        }
     }
 }
 

@@ -99,7 +99,9 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, String>
 
 /// What the command line asks for.
 enum Command {
-    Serve(Box<ess_emulator::Builder>, Option<String>),
+    /// Serve: the emulator, the seed file, and whether the key was the user's own (never
+    /// printed) rather than the published or a freshly drawn one (printed for use).
+    Serve(Box<ess_emulator::Builder>, Option<String>, bool),
     Help,
     Version,
 }
@@ -119,8 +121,8 @@ async fn main() -> ExitCode {
             args
         })
         .and_then(|args| parse(args.into_iter()));
-    let (builder, seed) = match args {
-        Ok(Command::Serve(builder, seed)) => (*builder, seed),
+    let (builder, seed, own_key) = match args {
+        Ok(Command::Serve(builder, seed, own_key)) => (*builder, seed, own_key),
         Ok(Command::Help) => return answered(say(format_args!("{}", usage()))),
         Ok(Command::Version) => {
             return answered(say(format_args!(
@@ -147,6 +149,13 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let key = &emulator.credentials()[0];
+    // A key the user gave is theirs to keep: never printed (terminals and CI logs keep
+    // what they show). The published test key and a drawn one are printed to be used.
+    let secret = if own_key {
+        "<the SecretKey you gave>"
+    } else {
+        key.secret_key.as_str()
+    };
     // A banner nobody reads (stdout closed) does not stop the serving.
     let _ = say(format_args!(
         "ess-emulator {version}\n\
@@ -159,7 +168,6 @@ async fn main() -> ExitCode {
         version = env!("CARGO_PKG_VERSION"),
         url = emulator.url(),
         id = key.secret_id,
-        secret = key.secret_key,
     ));
     if emulator.flow(DEMO_FLOW_ID).is_some() {
         let (person, mobile) = DEMO_PERSON;
@@ -338,6 +346,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
     for target in callbacks {
         builder = builder.callback(target);
     }
+    let own_key = !credentials.is_empty();
     if credentials.is_empty() {
         credentials.push(if random_key {
             Credential::generate()
@@ -348,7 +357,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
     for credential in credentials {
         builder = builder.credential(credential);
     }
-    Ok(Command::Serve(Box::new(builder.seed_demo(seed_demo)), seed))
+    Ok(Command::Serve(
+        Box::new(builder.seed_demo(seed_demo)),
+        seed,
+        own_key,
+    ))
 }
 
 #[cfg(test)]

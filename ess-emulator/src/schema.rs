@@ -24,6 +24,9 @@ pub(crate) fn bundled() -> &'static Schema {
     })
 }
 
+/// What a redacted member reads as.
+pub(crate) const REDACTED: &str = "<redacted>";
+
 /// A resolved spec.
 #[derive(Debug)]
 pub struct Schema {
@@ -69,6 +72,9 @@ struct MemberDef {
     length: Option<(u64, u64)>,
     range: Option<(Option<f64>, Option<f64>)>,
     values: Option<Vec<String>>,
+    /// Personal data or a secret (the spec's `sensitive`): redacted in what the emulator
+    /// shows of a call.
+    sensitive: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +144,7 @@ impl Schema {
                                 (bound(&r.min), bound(&r.max))
                             }),
                             values,
+                            sensitive: m.is_sensitive(),
                         })
                     })
                     .collect();
@@ -211,6 +218,50 @@ impl Schema {
     }
 
     /// The action named `name`.
+    /// Replaces every sensitive member of `request` (a body of `action`), at any depth, with
+    /// `"<redacted>"`: what the emulator shows of a call (its recorded calls, the admin API)
+    /// never repeats a signer's personal data, a callback key or a token. An unknown action
+    /// keeps nothing but the body's shape.
+    pub(crate) fn redact(&self, action: &str, request: &mut Value) {
+        match self.action(action) {
+            Some(def) => self.redact_as(def.input, request),
+            None => *request = Value::Null,
+        }
+    }
+
+    fn redact_as(&self, ty: usize, value: &mut Value) {
+        let Some(object) = value.as_object_mut() else {
+            return;
+        };
+        let def = &self.types[ty];
+        for (name, member) in object.iter_mut() {
+            let Some(m) = def.index.get(name).map(|&i| &def.members[i]) else {
+                continue;
+            };
+            if m.sensitive {
+                *member = Value::String(REDACTED.to_owned());
+                continue;
+            }
+            let mut ty = &m.ty;
+            let mut items = vec![member];
+            while let Ty::List(inner) = ty {
+                items = items
+                    .into_iter()
+                    .flat_map(|v| match v {
+                        Value::Array(list) => list.iter_mut().collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                ty = inner;
+            }
+            if let Ty::Named(id) = ty {
+                for item in items {
+                    self.redact_as(*id, item);
+                }
+            }
+        }
+    }
+
     pub(crate) fn action(&self, name: &str) -> Option<&ActionDef> {
         self.actions.get(name)
     }

@@ -126,7 +126,9 @@ pub struct Received {
     pub action: String,
     /// The SecretId it was signed with, once verified.
     pub secret_id: Option<String>,
-    /// The JSON body (`Null` when it was not JSON or was not kept: see [`Received::body_bytes`]).
+    /// The JSON body, every member the spec marks sensitive (names, mobiles, ID numbers,
+    /// links, callback keys and tokens) reading `"<redacted>"`; `Null` when it was not JSON,
+    /// was not kept (see [`Received::body_bytes`]), or names no known action.
     pub body: Value,
     /// The body's size as it arrived. Bodies of calls that did not verify, and bodies over
     /// [`RECORDED_BODY_BYTES`], are not kept.
@@ -228,11 +230,13 @@ impl Record {
         self.body.len() + headers + OVERHEAD
     }
 
-    fn to_received(&self) -> Received {
+    fn to_received(&self, schema: &Schema) -> Received {
+        let mut body = serde_json::from_slice(&self.body).unwrap_or(Value::Null);
+        schema.redact(&self.action, &mut body);
         Received {
             action: self.action.clone(),
             secret_id: self.secret_id.clone(),
-            body: serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+            body,
             body_bytes: self.body_bytes,
             code: self.code.clone(),
             fault: self.fault.clone(),
@@ -827,7 +831,7 @@ impl Shared {
             .records
             .iter()
             .filter(|r| action.is_none_or(|a| r.action == a))
-            .map(Record::to_received)
+            .map(|r| r.to_received(self.schema))
             .collect()
     }
 }

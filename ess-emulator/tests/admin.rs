@@ -298,3 +298,68 @@ async fn the_admin_api_can_be_turned_off() {
     let (status, _) = Admin::of(&off).get("/").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn recorded_calls_show_no_personal_data_key_or_token() {
+    use ess_generated::{
+        ApproverType, CallbackInfo, CreateFlowRequest, FlowCreateApprover,
+        ModifyApplicationCallbackInfoRequest,
+    };
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let key = &emulator.credentials()[0];
+    let client = ess_tests::client(emulator.url(), &key.secret_id, &key.secret_key);
+    const NAME: &str = "欧阳明月";
+    const MOBILE: &str = "13712345678";
+    const CALLBACK_KEY: &str = "0123456789abcdefghijklmnopqrstuv";
+    const CALLBACK_TOKEN: &str = "callback-token-shh";
+    let operator = UserInfo::new().user_id("u-1");
+    let signer = FlowCreateApprover::new(ApproverType::Person)
+        .approver_name(NAME)
+        .approver_mobile(MOBILE);
+    let _ = client
+        .create_flow(&CreateFlowRequest::new(
+            operator.clone(),
+            "recorded",
+            vec![signer.into()],
+        ))
+        .await;
+    let info = CallbackInfo::new("http://127.0.0.1:9/callbacks")
+        .callback_key(CALLBACK_KEY)
+        .callback_token(CALLBACK_TOKEN);
+    let _ = client
+        .modify_application_callback_info(&ModifyApplicationCallbackInfoRequest::new(
+            operator, 1, info,
+        ))
+        .await;
+    let (_, calls) = admin.get("/calls").await;
+    let shown = calls.to_string();
+    for secret in [NAME, MOBILE, CALLBACK_KEY, CALLBACK_TOKEN] {
+        assert!(
+            !shown.contains(secret),
+            "the admin API shows {secret}: {shown}"
+        );
+    }
+    let in_process = format!(
+        "{:?}",
+        emulator
+            .received()
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
+    for secret in [NAME, MOBILE, CALLBACK_KEY, CALLBACK_TOKEN] {
+        assert!(!in_process.contains(secret), "received() shows {secret}");
+    }
+    // What is not personal stays, so a test can still check what was sent.
+    let created = &emulator.received_for("CreateFlow")[0].body;
+    assert_eq!(created["FlowName"], "recorded");
+    assert_eq!(created["Approvers"][0]["ApproverName"], "<redacted>");
+    assert_eq!(created["Approvers"][0]["ApproverType"], 1);
+    let registered = &emulator.received_for("ModifyApplicationCallbackInfo")[0].body;
+    assert_eq!(
+        registered["CallbackInfo"]["CallbackUrl"],
+        "http://127.0.0.1:9/callbacks"
+    );
+    assert_eq!(registered["CallbackInfo"]["CallbackKey"], "<redacted>");
+}

@@ -18,9 +18,7 @@ fn approver(n: u32, status: i64) -> serde_json::Value {
 }
 
 fn receive(c: &mut Criterion) {
-    let keys = CallbackKeys::new("0123456789abcdefghijklmnopqrstuv")
-        .unwrap()
-        .with_token("callback-token");
+    let keys = CallbackKeys::new("0123456789abcdefghijklmnopqrstuv", "callback-token").unwrap();
     let envelope = serde_json::json!({
         "MsgId": "0123456789abcdef0123456789abcdef",
         "MsgType": "FlowStatusChange",

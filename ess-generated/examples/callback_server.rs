@@ -2,7 +2,7 @@
 //! or ModifyApplicationCallbackInfo), verified, decrypted and decoded into typed events.
 //!
 //! ```text
-//! ESS_CALLBACK_KEY=<32 characters> [ESS_CALLBACK_TOKEN=<token>] \
+//! ESS_CALLBACK_KEY=<32 characters> ESS_CALLBACK_TOKEN=<token> \
 //!     cargo run -p ess-generated --example callback_server -- [--listen 127.0.0.1:8090]
 //! ```
 //!
@@ -17,11 +17,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use ess_generated::callback::{CallbackError, CallbackKeys, Delivery, MAX_BODY_BYTES};
+use ess_generated::callback::{CallbackError, CallbackKeys, Delivery};
 use ess_generated::{CallbackEvent, FlowCallbackStatus};
 
 /// How many MsgIds the receiver remembers to dedupe re-sends (the oldest are forgotten
@@ -114,7 +114,6 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", post(receive))
         .route("/flows/{flow_id}", get(flow_status))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
 
@@ -127,8 +126,13 @@ async fn flow_status(
     Ok(format!("{status:?}\n"))
 }
 
-async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let callback = match app.keys.receive::<CallbackEvent>(&headers, &body) {
+async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> StatusCode {
+    // Read through the receiver's own size cap and timeout.
+    let callback = match app
+        .keys
+        .receive_body::<CallbackEvent, _>(&headers, body)
+        .await
+    {
         Ok(Delivery::Event(callback)) => callback,
         Ok(_) => return StatusCode::OK,
         Err(error) => {
@@ -177,10 +181,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "127.0.0.1:8090".to_owned());
     let key = std::env::var("ESS_CALLBACK_KEY")
         .map_err(|_| "set ESS_CALLBACK_KEY to the URL's 32-character callback key")?;
-    let mut keys = CallbackKeys::new(&key)?;
-    if let Ok(token) = std::env::var("ESS_CALLBACK_TOKEN") {
-        keys = keys.with_token(&token);
-    }
+    let keys = match std::env::var("ESS_CALLBACK_TOKEN") {
+        Ok(token) => CallbackKeys::new(&key, &token)?,
+        // The opt-in to unsigned callbacks: nothing proves who sent them.
+        Err(_) if std::env::var("ESS_CALLBACK_UNSIGNED").is_ok_and(|v| v == "1") => {
+            CallbackKeys::unsigned(&key)?
+        }
+        Err(_) => {
+            return Err("set ESS_CALLBACK_TOKEN to the URL's callback token (or ESS_CALLBACK_UNSIGNED=1 to accept unsigned callbacks)".into());
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!(
         "receiving ESS callbacks at http://{}/",

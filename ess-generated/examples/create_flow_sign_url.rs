@@ -182,7 +182,7 @@ async fn start_receiver(client: &Client, operator: &UserInfo) -> Result<Arc<call
     let token: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(32)
         .collect();
-    let app = callback_server::App::new(CallbackKeys::new(&key)?.with_token(&token));
+    let app = callback_server::App::new(CallbackKeys::new(&key, &token)?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/", listener.local_addr()?);
     tokio::spawn(axum::serve(listener, callback_server::router(app.clone())).into_future());

@@ -31,6 +31,9 @@ pub const KEY_LEN: usize = 32;
 /// The largest callback body a receiver reads; larger ones are refused unread.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// How long [`CallbackKeys::receive_body`] reads a body before giving up.
+pub const RECEIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The MsgType of a version 1 callback, whose body is the bare data of a flow's change.
 pub const V1_MSG_TYPE: &str = "FlowStatusChange";
 
@@ -58,6 +61,21 @@ pub enum CallbackError {
     /// The key is not 32 bytes.
     #[error("a callback key is {KEY_LEN} characters (AES-256), this one is {0} bytes long")]
     KeyLength(usize),
+    /// The token is empty: an HMAC keyed with nothing is one anybody can compute.
+    #[error(
+        "the callback token is empty (anybody could sign with it); give the URL's token, or use CallbackKeys::unsigned"
+    )]
+    EmptyToken,
+    /// An unsigned callback (keys built with [`CallbackKeys::unsigned`]) did not decrypt and
+    /// decode. Every such failure is this one error, whatever went wrong, so that a sender
+    /// cannot learn anything from the answer (telling bad padding from bad content would
+    /// make the receiver a padding oracle).
+    #[error("the unsigned callback was refused")]
+    Unverified,
+    /// The body could not be read (the connection failed, or it took longer than
+    /// [`RECEIVE_TIMEOUT`]).
+    #[error("the callback body could not be read ({0})")]
+    Read(&'static str),
     /// A token is configured and the request carries no `Content-Signature`.
     #[error("the callback carries no Content-Signature, and a token is configured")]
     MissingSignature,
@@ -230,8 +248,25 @@ impl fmt::Debug for Sealed {
 type HmacSha256 = Hmac<Sha256>;
 
 impl CallbackKeys {
-    /// The keys of a URL registered with `key` (its 32 characters are the AES-256 key).
-    pub fn new(key: &str) -> Result<Self, CallbackError> {
+    /// The keys of a URL registered with `key` (its 32 characters are the AES-256 key) and
+    /// `token` (ModifyApplicationCallbackInfo's CallbackToken): every callback must carry a
+    /// matching `Content-Signature`, checked before anything is decrypted. An empty token is
+    /// refused.
+    pub fn new(key: &str, token: &str) -> Result<Self, CallbackError> {
+        if token.is_empty() {
+            return Err(CallbackError::EmptyToken);
+        }
+        let mut keys = Self::unsigned(key)?;
+        keys.token = Some(Secret::new(token));
+        Ok(keys)
+    }
+
+    /// The keys of a URL registered with a `key` and no token: callbacks come unsigned, so
+    /// nothing proves who sent them. AES-CBC without a signature is malleable (the IV is the
+    /// key's first 16 bytes), so accept them only when the URL cannot be reached by others;
+    /// register a token where you can and use [`new`](Self::new). Every failure of an
+    /// unsigned body is one opaque [`CallbackError::Unverified`].
+    pub fn unsigned(key: &str) -> Result<Self, CallbackError> {
         let bytes = key.as_bytes();
         let key: [u8; KEY_LEN] = bytes
             .try_into()
@@ -242,15 +277,48 @@ impl CallbackKeys {
         })
     }
 
-    /// With the URL's token: every callback must then carry a matching signature.
-    pub fn with_token(mut self, token: &str) -> Self {
-        self.token = Some(Secret::new(token));
-        self
+    /// Reads one request to the callback URL from its headers and body as they arrive: the
+    /// body is read no further than [`MAX_BODY_BYTES`] (a larger one is refused unread) and
+    /// for no longer than [`RECEIVE_TIMEOUT`], then handled as [`receive`](Self::receive)
+    /// does. For servers on hyper or axum (`axum::body::Body`), whose body has not been
+    /// buffered yet.
+    pub async fn receive_body<E, B>(
+        &self,
+        headers: &HeaderMap,
+        body: B,
+    ) -> Result<Delivery<E>, CallbackError>
+    where
+        E: CallbackEvent,
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use http_body_util::{BodyExt, LengthLimitError, Limited};
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+            return Err(CallbackError::TooLarge);
+        }
+        let reading = Limited::new(body, MAX_BODY_BYTES).collect();
+        let collected = tokio::time::timeout(RECEIVE_TIMEOUT, reading)
+            .await
+            .map_err(|_| CallbackError::Read("it took longer than the receive timeout"))?
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    CallbackError::TooLarge
+                } else {
+                    CallbackError::Read("the connection failed")
+                }
+            })?;
+        let body = Zeroizing::new(collected.to_bytes().to_vec());
+        self.receive(headers, &body)
     }
 
-    /// Reads one request to the callback URL: its headers and raw body, exactly as received.
-    /// With a token, the signature is checked first, over the raw bytes; then the body is
-    /// decrypted and decoded. A body without `encrypt` is a [`Delivery::Probe`].
+    /// Reads one request to the callback URL: its headers and raw body, exactly as received
+    /// (a server that has buffered the body already; see [`receive_body`](Self::receive_body)
+    /// to read it through the size limit). With a token, the signature is checked first,
+    /// over the raw bytes; then the body is decrypted and decoded. A body without `encrypt`
+    /// is a [`Delivery::Probe`].
     pub fn receive<E: CallbackEvent>(
         &self,
         headers: &HeaderMap,
@@ -277,10 +345,20 @@ impl CallbackKeys {
         if body.len() > MAX_BODY_BYTES {
             return Err(CallbackError::TooLarge);
         }
-        if let Some(token) = &self.token {
-            let signature = signature.ok_or(CallbackError::MissingSignature)?;
-            verify(token, signature, body)?;
+        match &self.token {
+            Some(token) => {
+                let signature = signature.ok_or(CallbackError::MissingSignature)?;
+                verify(token, signature, body)?;
+                self.open(body)
+            }
+            // Unauthenticated: one answer for every failure, nothing an attacker can tell
+            // apart.
+            None => self.open(body).map_err(|_| CallbackError::Unverified),
         }
+    }
+
+    /// Decrypts and decodes a body whose signature (if any) checked out.
+    fn open<E: CallbackEvent>(&self, body: &[u8]) -> Result<Delivery<E>, CallbackError> {
         let trimmed = body.trim_ascii();
         if trimmed.first() == Some(&b'{') {
             let encrypted: Encrypted<'_> = serde_json::from_slice(trimmed)

@@ -97,7 +97,7 @@ fn sample_vector() -> (String, String, String) {
 #[test]
 fn tencents_sample_decrypts_to_its_plaintext() {
     let (key, ciphertext, plaintext) = sample_vector();
-    let keys = CallbackKeys::new(&key).unwrap();
+    let keys = CallbackKeys::unsigned(&key).unwrap();
     let raw = event(
         keys.receive::<RawEvent>(&headers(None), ciphertext.as_bytes())
             .unwrap(),
@@ -156,9 +156,9 @@ proptest! {
         signed in any::<bool>(),
     ) {
         let keys = if signed {
-            CallbackKeys::new(KEY).unwrap().with_token(TOKEN)
+            CallbackKeys::new(KEY, TOKEN).unwrap()
         } else {
-            CallbackKeys::new(KEY).unwrap()
+            CallbackKeys::unsigned(KEY).unwrap()
         };
         let sealed = keys.seal(
             CallbackFormat::V2,
@@ -206,7 +206,7 @@ fn sealed_flow(keys: &CallbackKeys) -> ess_runtime::callback::Sealed {
 
 #[test]
 fn signatures_are_checked_before_anything_else() {
-    let keys = CallbackKeys::new(KEY).unwrap().with_token(TOKEN);
+    let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
     let sealed = sealed_flow(&keys);
     let signature = sealed.signature.clone().unwrap();
     assert_eq!(signature, signature_of(TOKEN, &sealed.body));
@@ -231,7 +231,7 @@ fn signatures_are_checked_before_anything_else() {
         );
     }
     // Another token's signature.
-    let other = CallbackKeys::new(KEY).unwrap().with_token("another-token");
+    let other = CallbackKeys::new(KEY, "another-token").unwrap();
     let forged = other.seal(CallbackFormat::V2, b"{}").signature.unwrap();
     assert_eq!(
         receive(Some(&forged), &sealed.body),
@@ -255,14 +255,23 @@ fn signatures_are_checked_before_anything_else() {
     );
 }
 
+/// Receives `body` signed with the keys' own token: what decryption says once the
+/// signature has proved the body authentic.
+fn receive_authentic(keys: &CallbackKeys, body: &[u8]) -> Result<(), CallbackError> {
+    let signature = keys.sign(body);
+    keys.receive::<RawEvent>(&headers(signature.as_deref()), body)
+        .map(|_| ())
+}
+
 #[test]
 fn other_keys_bad_padding_and_broken_bodies_are_refused() {
-    let keys = CallbackKeys::new(KEY).unwrap();
+    let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
+    let unsigned = CallbackKeys::unsigned(KEY).unwrap();
     let sealed = sealed_flow(&keys);
 
     // Another key: the padding (or, rarely, the JSON) gives it away; never an event.
-    let other = CallbackKeys::new("vutsrqponmlkjihgfedcba9876543210").unwrap();
-    let got = other.receive::<Event>(&headers(None), &sealed.body);
+    let other = CallbackKeys::new("vutsrqponmlkjihgfedcba9876543210", TOKEN).unwrap();
+    let got = other.receive::<Event>(&headers(sealed.signature.as_deref()), &sealed.body);
     assert!(
         matches!(
             got,
@@ -272,7 +281,9 @@ fn other_keys_bad_padding_and_broken_bodies_are_refused() {
     );
 
     // Ciphertext whose last block decrypts to bad padding: a last byte of 0 or over 16, or
-    // pad bytes that differ.
+    // pad bytes that differ. Signed, the receiver says so; unsigned, every failure is one
+    // opaque error (no padding oracle).
+    let mut refused = Vec::new();
     for plaintext in [
         &b"0123456789abcde\x00"[..],
         b"0123456789abcde\x11",
@@ -284,19 +295,19 @@ fn other_keys_bad_padding_and_broken_bodies_are_refused() {
         let bytes = base64_decode(&sealed.body);
         let body = base64_encode(&bytes[..16]);
         assert_eq!(
-            keys.receive::<RawEvent>(&headers(None), body.as_bytes())
-                .map(|_| ()),
+            receive_authentic(&keys, body.as_bytes()),
             Err(CallbackError::Decrypt)
         );
+        refused.push(body.into_bytes());
     }
     // Not a whole number of blocks.
     let bytes = base64_decode(&sealed.body);
     let body = base64_encode(&bytes[..bytes.len() - 1]);
     assert_eq!(
-        keys.receive::<RawEvent>(&headers(None), body.as_bytes())
-            .map(|_| ()),
+        receive_authentic(&keys, body.as_bytes()),
         Err(CallbackError::Decrypt)
     );
+    refused.push(body.into_bytes());
 
     for (body, error) in [
         (
@@ -317,8 +328,26 @@ fn other_keys_bad_padding_and_broken_bodies_are_refused() {
         ),
     ] {
         assert_eq!(
-            keys.receive::<RawEvent>(&headers(None), body).map(|_| ()),
+            receive_authentic(&keys, body),
             Err(error),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+        refused.push(body.to_vec());
+    }
+    // A plaintext of another shape (valid padding, not a callback).
+    let not_json = keys.seal(CallbackFormat::V1, b"not json");
+    assert!(matches!(
+        receive_authentic(&keys, &not_json.body),
+        Err(CallbackError::Decode { .. })
+    ));
+    refused.push(not_json.body);
+    for body in &refused {
+        assert_eq!(
+            unsigned
+                .receive::<RawEvent>(&headers(None), body)
+                .map(|_| ()),
+            Err(CallbackError::Unverified),
             "{}",
             String::from_utf8_lossy(body)
         );
@@ -329,8 +358,47 @@ fn other_keys_bad_padding_and_broken_bodies_are_refused() {
         Err(CallbackError::TooLarge)
     );
     assert_eq!(
-        CallbackKeys::new("short").map(|_| ()),
+        CallbackKeys::unsigned("short").map(|_| ()),
         Err(CallbackError::KeyLength(5))
+    );
+    // An empty token would be an HMAC key anybody has.
+    assert_eq!(
+        CallbackKeys::new(KEY, "").map(|_| ()),
+        Err(CallbackError::EmptyToken)
+    );
+}
+
+#[tokio::test]
+async fn a_body_is_read_through_the_size_cap_as_it_arrives() {
+    use http_body_util::{BodyExt, StreamBody};
+    let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
+    let sealed = sealed_flow(&keys);
+    let signed = headers(sealed.signature.as_deref());
+    let whole = http_body_util::Full::new(hyper::body::Bytes::from(sealed.body.clone()));
+    assert!(matches!(
+        keys.receive_body::<Event, _>(&signed, whole).await,
+        Ok(Delivery::Event(_))
+    ));
+    // An endless body (no Content-Length): reading stops at the cap, and it is refused.
+    let chunk = hyper::body::Bytes::from(vec![b'A'; 64 * 1024]);
+    let endless = StreamBody::new(futures_util::stream::repeat_with(move || {
+        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk.clone()))
+    }));
+    assert_eq!(
+        keys.receive_body::<Event, _>(&signed, endless.boxed())
+            .await
+            .map(|_| ()),
+        Err(CallbackError::TooLarge)
+    );
+    // A declared length over the cap is refused unread.
+    let mut declared = signed.clone();
+    declared.insert(http::header::CONTENT_LENGTH, "2000000".parse().unwrap());
+    let empty = http_body_util::Empty::<hyper::body::Bytes>::new();
+    assert_eq!(
+        keys.receive_body::<Event, _>(&declared, empty)
+            .await
+            .map(|_| ()),
+        Err(CallbackError::TooLarge)
     );
 }
 
@@ -356,7 +424,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 #[test]
 fn a_body_without_encrypt_is_a_probe() {
-    let keys = CallbackKeys::new(KEY).unwrap();
+    let keys = CallbackKeys::unsigned(KEY).unwrap();
     for body in [&b"{}"[..], b" {\"ping\": 1}\n"] {
         assert!(matches!(
             keys.receive::<RawEvent>(&headers(None), body),
@@ -364,7 +432,7 @@ fn a_body_without_encrypt_is_a_probe() {
         ));
     }
     // With a token, a probe is signed like everything else.
-    let keys = keys.with_token(TOKEN);
+    let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
     assert_eq!(
         keys.receive::<RawEvent>(&headers(None), b"{}")
             .map(|_| ())
@@ -388,7 +456,7 @@ fn signature_of(token: &str, body: &[u8]) -> String {
 
 #[test]
 fn errors_and_debug_never_show_a_value() {
-    let keys = CallbackKeys::new(KEY).unwrap().with_token(TOKEN);
+    let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
     let debug = format!("{keys:?}");
     assert!(!debug.contains(KEY) && !debug.contains(TOKEN), "{debug}");
 

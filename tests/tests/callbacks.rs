@@ -15,7 +15,7 @@ const KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 const TOKEN: &str = "callback-token";
 
 fn keys() -> CallbackKeys {
-    CallbackKeys::new(KEY).unwrap().with_token(TOKEN)
+    CallbackKeys::new(KEY, TOKEN).unwrap()
 }
 
 /// A FlowStatusChange as ESS sends it for a one-signer contract.
@@ -105,9 +105,8 @@ async fn probes_pass_and_forged_or_foreign_callbacks_are_refused() {
 
     // Another token's signature, then none: 401, nothing applied.
     let mut forged = sealed.clone();
-    forged.signature = CallbackKeys::new(KEY)
+    forged.signature = CallbackKeys::new(KEY, "another-token")
         .unwrap()
-        .with_token("another-token")
         .seal(CallbackFormat::V2, &sealed.body)
         .signature;
     assert_eq!(post(&url, &forged).await, 401);
@@ -116,9 +115,8 @@ async fn probes_pass_and_forged_or_foreign_callbacks_are_refused() {
     assert_eq!(post(&url, &unsigned).await, 401);
 
     // Signed with our token but sealed with another key: 400.
-    let foreign = CallbackKeys::new("vutsrqponmlkjihgfedcba9876543210")
+    let foreign = CallbackKeys::new("vutsrqponmlkjihgfedcba9876543210", TOKEN)
         .unwrap()
-        .with_token(TOKEN)
         .seal(
             CallbackFormat::V2,
             br#"{"MsgId":"x","MsgType":"FlowStatusChange","MsgData":{}}"#,
