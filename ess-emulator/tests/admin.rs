@@ -321,7 +321,7 @@ async fn recorded_calls_show_no_personal_data_key_or_token() {
         .create_flow(&CreateFlowRequest::new(
             operator.clone(),
             "recorded",
-            vec![signer.into()],
+            vec![signer],
         ))
         .await;
     let info = CallbackInfo::new("http://127.0.0.1:9/callbacks")
