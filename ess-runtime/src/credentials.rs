@@ -201,10 +201,13 @@ impl Credentials {
     /// From the `[default]` section of a profile file (`secret_id`, `secret_key`, optional
     /// `token`), as the official CLI writes `~/.tencentcloud/credentials`.
     pub fn from_profile_file(path: &Path) -> Result<Self, CredentialsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CredentialsError::Profile {
-            path: path.display().to_string(),
-            problem: e.to_string(),
-        })?;
+        // The file's text holds the secret key: zeroed when dropped, like the key itself.
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            CredentialsError::Profile {
+                path: path.display().to_string(),
+                problem: e.to_string(),
+            }
+        })?);
         let mut section = String::new();
         let (mut id, mut key, mut token) = (None, None, None);
         for line in text.lines() {
@@ -278,13 +281,39 @@ impl Credentials {
 
     /// The official SDKs' default chain: the environment, then the first profile file
     /// of [`profile_paths`](Self::profile_paths) that exists. A half-set environment is an
-    /// error, not a reason to look further.
+    /// error, not a reason to look further; so is a file `TENCENTCLOUD_CREDENTIALS_FILE`
+    /// names that cannot be read (falling back to another profile could sign as another
+    /// account).
     pub fn from_default_chain() -> Result<Self, CredentialsError> {
-        match Self::from_env() {
+        Self::chain(
+            |name| std::env::var(name).ok(),
+            Self::default_profile_path(),
+        )
+    }
+
+    /// The chain with the environment read through `get` and the per-user profile at
+    /// `home_profile`.
+    fn chain(
+        get: impl Fn(&str) -> Option<String>,
+        home_profile: Option<PathBuf>,
+    ) -> Result<Self, CredentialsError> {
+        match Self::from_lookup(&get) {
             Err(CredentialsError::Missing(_)) => {}
             other => return other,
         }
-        let paths = Self::profile_paths();
+        if let Some(named) = get(ENV_FILE).filter(|f| !f.is_empty()) {
+            return Self::from_profile_file(Path::new(&named)).map_err(|e| match e {
+                CredentialsError::Profile { path, problem } => CredentialsError::Profile {
+                    path,
+                    problem: format!("{problem} (the file {ENV_FILE} names)"),
+                },
+                other => other,
+            });
+        }
+        let paths: Vec<PathBuf> = home_profile
+            .into_iter()
+            .chain([PathBuf::from(SYSTEM_PROFILE)])
+            .collect();
         match paths.iter().find(|p| p.exists()) {
             Some(path) => Self::from_profile_file(path),
             None => {
@@ -735,6 +764,43 @@ mod tests {
             Credentials::from_profile_file(&dir.join("none")),
             Err(CredentialsError::Profile { .. })
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_named_profile_file_that_cannot_be_read_is_an_error_not_a_fallback() {
+        let dir = std::env::temp_dir().join(format!("ess-named-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Another account's profile, where the chain would look next.
+        let home = dir.join("home-credentials");
+        std::fs::write(
+            &home,
+            "[default]\nsecret_id = AKIDotherAccount\nsecret_key = other\n",
+        )
+        .unwrap();
+        let missing = dir.join("no-such-file").display().to_string();
+        let named = |file: &str| {
+            let file = file.to_owned();
+            move |name: &str| (name == ENV_FILE).then(|| file.clone())
+        };
+        let Err(CredentialsError::Profile { path, problem }) =
+            Credentials::chain(named(&missing), Some(home.clone()))
+        else {
+            panic!("a named file that does not exist must be an error");
+        };
+        assert_eq!(path, missing);
+        assert!(problem.contains(ENV_FILE), "{problem}");
+        // Named and readable: used. Not named: the chain goes on to the home profile.
+        let readable = dir.join("named");
+        std::fs::write(
+            &readable,
+            "[default]\nsecret_id = AKIDnamed\nsecret_key = k\n",
+        )
+        .unwrap();
+        let chosen = Credentials::chain(named(&readable.display().to_string()), Some(home.clone()));
+        assert_eq!(chosen.unwrap().secret_id(), "AKIDnamed");
+        let chosen = Credentials::chain(|_: &str| None, Some(home));
+        assert_eq!(chosen.unwrap().secret_id(), "AKIDotherAccount");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

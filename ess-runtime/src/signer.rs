@@ -41,7 +41,8 @@ struct CachedKey {
     secret: Secret,
     service: String,
     date: String,
-    key: [u8; 32],
+    /// Zeroed when replaced or dropped, like the secret it came from.
+    key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -73,7 +74,7 @@ impl Signer {
         }
         let canonical_hash = hex_array(&canonical.finalize().into());
         let mut timestamp = itoa::Buffer::new();
-        let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
+        let mut mac = HmacSha256::new_from_slice(&*key).expect("HMAC takes keys of any length");
         for part in string_to_sign_parts(request, &mut timestamp, date.as_str(), &canonical_hash) {
             mac.update(part);
         }
@@ -96,7 +97,7 @@ impl Signer {
         out
     }
 
-    fn signing_key(&self, secret_key: &str, date: &str, service: &str) -> [u8; 32] {
+    fn signing_key(&self, secret_key: &str, date: &str, service: &str) -> Zeroizing<[u8; 32]> {
         let mut cache = self
             .cache
             .lock()
@@ -106,14 +107,14 @@ impl Signer {
             && c.service == service
             && c.secret.matches(secret_key)
         {
-            return c.key;
+            return c.key.clone();
         }
-        let key = derive_key(secret_key, date, service);
+        let key = Zeroizing::new(derive_key(secret_key, date, service));
         *cache = Some(CachedKey {
             secret: Secret::new(secret_key),
             service: service.to_owned(),
             date: date.to_owned(),
-            key,
+            key: key.clone(),
         });
         key
     }
