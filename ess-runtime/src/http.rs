@@ -20,7 +20,9 @@ use crate::config::{Config, Endpoint, is_header_value};
 use crate::connect::{ConnectTimedOut, Connector, Proxies};
 use crate::error::{Error, TransportError, is_rate_limited, is_refusal};
 use crate::rate_limit::{LimitKey, Limiter, LimiterError};
-use crate::retry::{Failure, after, is_retryable, throttle_backoff};
+use crate::retry::{
+    Failure, RETRY_COST, RetryBudget, TIMEOUT_RETRY_COST, after, is_retryable, throttle_backoff,
+};
 use crate::signer::{self, Signer};
 
 const JSON: &str = "application/json";
@@ -53,6 +55,8 @@ struct Inner {
     /// Server time minus local time, in seconds, learned from a `SignatureExpire` answer,
     /// and when it was learned.
     clock_offset: Mutex<Option<(i64, Instant)>>,
+    /// The retries this client and its clones may still make.
+    retry_budget: RetryBudget,
 }
 
 /// Where requests go: one target for a base URL, or a target per host for the production
@@ -261,6 +265,7 @@ impl HttpTransport {
                 signer: Signer::new(),
                 limiter: config.limiter.clone(),
                 clock_offset: Mutex::new(None),
+                retry_budget: RetryBudget::new(config.retry.budget),
                 config,
             }),
         })
@@ -632,6 +637,8 @@ impl Transport for HttpTransport {
         async {
             let mut attempt = 0u32;
             let mut resigned = false;
+            // Tokens this call's retries took from the budget.
+            let mut spent = 0u32;
             // The time read at the start, until anything may have waited.
             let mut fresh = Some(started);
             loop {
@@ -693,6 +700,8 @@ impl Transport for HttpTransport {
                     };
                 // Refused for the rate (429, `RequestLimitExceeded*`), with its Retry-After.
                 let mut throttled = None;
+                // Whether a lost connection or a timeout failed it: a costlier retry.
+                let mut lost = false;
                 // A retryable outcome: what to return if no attempt is left.
                 let last = match outcome {
                     Attempt::Answer {
@@ -701,6 +710,9 @@ impl Transport for HttpTransport {
                         ..
                     } => {
                         tracing::debug!(latency_ms = ms_since(sent), "ok");
+                        // What this call's retries took comes back; a first-time success
+                        // adds one.
+                        self.inner.retry_budget.deposit(spent.max(1));
                         return Ok(answer);
                     }
                     Attempt::Answer {
@@ -734,7 +746,10 @@ impl Transport for HttpTransport {
                         tracing::debug!(latency_ms = ms_since(sent), error = %error, "attempt failed");
                         let failure = match failure {
                             FailureKind::Connect => Failure::Connect,
-                            FailureKind::Network => Failure::Network,
+                            FailureKind::Network => {
+                                lost = true;
+                                Failure::Network
+                            }
                             FailureKind::Status(s) => Failure::Status(s),
                             FailureKind::Throttled(retry_after) => {
                                 throttled = Some(retry_after);
@@ -761,6 +776,12 @@ impl Transport for HttpTransport {
                 if after(Instant::now(), backoff) >= deadline {
                     return last;
                 }
+                let cost = if lost { TIMEOUT_RETRY_COST } else { RETRY_COST };
+                if !self.inner.retry_budget.withdraw(cost) {
+                    tracing::debug!("the retry budget is spent: no retry");
+                    return last;
+                }
+                spent = spent.saturating_add(cost);
                 tokio::time::sleep(backoff).await;
             }
         }

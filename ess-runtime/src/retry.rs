@@ -16,7 +16,18 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No attempt starts (and no backoff ends) later than this after the call began.
     pub deadline: Duration,
+    /// The retry budget of a client and its clones, in tokens: a retry costs
+    /// [`RETRY_COST`] ([`TIMEOUT_RETRY_COST`] after a timeout or a lost connection), a call
+    /// that succeeds gives back what its retries cost (1 when it needed none). When a failing
+    /// service has drained it, calls make their first attempt only, instead of multiplying
+    /// the load on it. 500 by default (100 retries), as in smithy's standard strategy.
+    pub budget: u32,
 }
+
+/// What a retry takes from the budget.
+pub const RETRY_COST: u32 = 5;
+/// What a retry after a timeout or a lost connection takes: those are the costliest.
+pub const TIMEOUT_RETRY_COST: u32 = 10;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -25,7 +36,46 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
             deadline: Duration::from_secs(30),
+            budget: 500,
         }
+    }
+}
+
+/// The tokens left in a client's retry budget (see [`RetryPolicy::budget`]), shared by its
+/// clones.
+#[derive(Debug)]
+pub(crate) struct RetryBudget {
+    tokens: std::sync::atomic::AtomicU32,
+    capacity: u32,
+}
+
+impl RetryBudget {
+    pub(crate) fn new(capacity: u32) -> Self {
+        Self {
+            tokens: std::sync::atomic::AtomicU32::new(capacity),
+            capacity,
+        }
+    }
+
+    /// Takes `cost` tokens for a retry; `false` (nothing taken) when fewer are left.
+    pub(crate) fn withdraw(&self, cost: u32) -> bool {
+        use std::sync::atomic::Ordering;
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(cost)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `amount` tokens, up to the capacity.
+    pub(crate) fn deposit(&self, amount: u32) {
+        use std::sync::atomic::Ordering;
+        let capacity = self.capacity;
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                Some(left.saturating_add(amount).min(capacity))
+            });
     }
 }
 
@@ -147,6 +197,21 @@ mod tests {
             let asked = throttle_backoff(&policy, attempt, Some(Duration::from_secs(3)));
             assert!(asked >= Duration::from_secs(3), "{asked:?}");
         }
+    }
+
+    #[test]
+    fn the_budget_stops_retries_when_drained_and_refills_on_success() {
+        let budget = RetryBudget::new(12);
+        assert!(budget.withdraw(RETRY_COST));
+        assert!(budget.withdraw(RETRY_COST));
+        assert!(!budget.withdraw(RETRY_COST), "2 tokens left");
+        budget.deposit(RETRY_COST);
+        assert!(budget.withdraw(TIMEOUT_RETRY_COST - 3));
+        budget.deposit(1000);
+        assert!(
+            budget.withdraw(12) && !budget.withdraw(1),
+            "capped at its capacity"
+        );
     }
 
     #[test]

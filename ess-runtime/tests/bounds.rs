@@ -150,3 +150,44 @@ async fn a_refusal_for_the_rate_is_retried_in_the_next_window_or_when_asked() {
     assert!(err.is_retryable() && !err.may_have_executed(), "{err}");
     assert_eq!(server.seen.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_drained_retry_budget_stops_retries_until_calls_succeed_again() {
+    let failing = (0..100).map(|_| service_error("InternalError")).collect();
+    let (url, server) = serve(failing).await;
+    // Room for four retries (5 tokens each).
+    let transport = transport(
+        &url,
+        RetryPolicy {
+            budget: 20,
+            ..fast_retries(3)
+        },
+    );
+    for _ in 0..10 {
+        let err = call(&transport, &Safe(ping())).await.unwrap_err();
+        assert_eq!(err.code_str(), Some("InternalError"));
+    }
+    // Ten first attempts and the four retries the budget allowed (not twenty).
+    assert_eq!(server.seen.lock().unwrap().len(), 14);
+    // Clones share it: still no retry.
+    let clone = transport.clone();
+    call(&clone, &Safe(ping())).await.unwrap_err();
+    assert_eq!(server.seen.lock().unwrap().len(), 15);
+    // Successes refill it, one token each: five of them pay for the next retry.
+    server.script.lock().unwrap().clear();
+    for _ in 0..5 {
+        call(&transport, &Safe(ping())).await.unwrap();
+    }
+    server
+        .script
+        .lock()
+        .unwrap()
+        .extend([service_error("InternalError")]);
+    let before = server.seen.lock().unwrap().len();
+    call(&transport, &Safe(ping())).await.unwrap();
+    assert_eq!(
+        server.seen.lock().unwrap().len(),
+        before + 2,
+        "retried once"
+    );
+}

@@ -216,6 +216,7 @@ async fn no_sleep_after_the_last_attempt_and_the_deadline_holds() {
         base_delay: Duration::from_secs(5),
         max_delay: Duration::from_secs(5),
         deadline: Duration::from_secs(60),
+        ..RetryPolicy::default()
     };
     let (url, _server) = serve(vec![service_error("InternalError")]).await;
     let started = Instant::now();

@@ -35,6 +35,7 @@ fn fast_retries() -> RetryPolicy {
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         deadline: Duration::from_secs(10),
+        ..RetryPolicy::default()
     }
 }
 

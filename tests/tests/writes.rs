@@ -98,6 +98,7 @@ fn client(url: &str) -> Client {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
             deadline: Duration::from_secs(10),
+            ..RetryPolicy::default()
         })
         .build()
         .unwrap();

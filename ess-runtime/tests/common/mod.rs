@@ -171,6 +171,7 @@ pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
         deadline: Duration::from_secs(10),
+        ..RetryPolicy::default()
     }
 }
 
