@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use crate::action::{Action, Transport, call};
 use crate::error::Error;
+use crate::retry::after;
 
 /// What a describe answer says of the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +128,8 @@ pub async fn wait<A: Waitable, T: Transport + ?Sized>(
     request: &A,
     options: WaitOptions,
 ) -> Result<Waited<A::Response>, Error<A::Code>> {
-    let deadline = Instant::now() + options.timeout;
+    // A timeout of `Duration::MAX` (no limit) saturates instead of overflowing.
+    let deadline = after(Instant::now(), options.timeout);
     let timed_out = || Error::WaitTimeout {
         timeout: options.timeout,
     };
@@ -144,7 +146,7 @@ pub async fn wait<A: Waitable, T: Transport + ?Sized>(
         // Half the delay, plus up to as much again at random: polls of many waiters spread.
         let half = delay / 2;
         let pause = half + half.mul_f64(fastrand::f64());
-        if Instant::now() + pause >= deadline {
+        if after(Instant::now(), pause) >= deadline {
             return Err(timed_out());
         }
         tokio::time::sleep(pause).await;

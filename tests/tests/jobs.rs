@@ -278,10 +278,11 @@ async fn evidence_reports_are_waited_for_until_done_failed_or_timed_out() {
         let polls = emulator.received_for("DescribeFlowEvidenceReport").len();
         assert!(polls >= 2, "{polls} polls");
 
-        // Done once the emulator's clock passes the report's time.
+        // Done once the emulator's clock passes the report's time; a waiter without a
+        // timeout of its own (`Duration::MAX`) waits for it too, and does not overflow.
         emulator.set_clock_offset(REPORT_SECONDS + 1).unwrap();
         let done = client
-            .wait_for_flow_evidence_report(&describe, quick())
+            .wait_for_flow_evidence_report(&describe, quick().timeout(Duration::MAX))
             .await
             .unwrap();
         let Waited::Succeeded(answer) = done else {
