@@ -248,3 +248,67 @@ async fn a_redis_that_hangs_costs_one_timeout_not_one_per_call() {
         "five calls took {next:?}"
     );
 }
+
+/// Sends one command to the Redis on `port` (RESP) and returns the raw answer.
+fn redis_command(port: u16, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut command = format!("*{}\r\n", args.len());
+    for arg in args {
+        command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(command.as_bytes()).unwrap();
+    let mut answer = [0u8; 256];
+    let n = stream.read(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_recorded_for_a_caller_that_went_away_is_removed() {
+    use ess_runtime::{LimitKey, Limiter};
+    let redis = Redis::start();
+    let port: u16 = redis.url.rsplit(':').next().unwrap().parse().unwrap();
+    // A long Redis timeout: the caller gives up first.
+    let limiter = RedisLimiter::new(&redis.url)
+        .unwrap()
+        .prefix("gone")
+        .timeout(Duration::from_secs(10));
+    let key = LimitKey {
+        account: "account",
+        action: "CreateFlowSignUrl",
+    };
+    let far = tokio::time::Instant::now() + Duration::from_secs(60);
+    // Connected, through another key.
+    let warm = LimitKey {
+        account: "account",
+        action: "DescribeFlowInfo",
+    };
+    limiter.acquire(warm, 5, far).await.unwrap();
+    let starts = || redis_command(port, &["ZCARD", "gone:account:CreateFlowSignUrl"]);
+    assert_eq!(starts(), ":0\r\n");
+    // Redis stalls; the caller's script is on its way when the caller goes away.
+    let pid = redis.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let gave_up =
+        tokio::time::timeout(Duration::from_millis(200), limiter.acquire(key, 5, far)).await;
+    assert!(gave_up.is_err());
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The script runs once Redis wakes and records a start nobody will use; its removal
+    // follows it on the connection. (Checked within the window the start would live in.)
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(starts(), ":0\r\n", "a start nobody used is not counted");
+}
