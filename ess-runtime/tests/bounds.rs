@@ -1,5 +1,4 @@
-//! Every wait of a call has a bound: a credential source that never answers, a limiter whose
-//! next start is past the deadline, a refusal for the rate (which waits for the next window,
+//! Every wait of a call has a bound: a credential source that never answers, a refusal for the rate (which waits for the next window,
 //! or what `Retry-After` asks, but never past the deadline), and a deadline of
 //! `Duration::MAX` (no limit), which must not overflow.
 
@@ -55,37 +54,6 @@ async fn a_deadline_without_limit_does_not_overflow() {
         .await
         .unwrap();
     assert_eq!(pong.request_id, "r-ok");
-}
-
-#[tokio::test]
-async fn a_start_later_than_the_deadline_fails_at_once_and_sends_nothing() {
-    let (url, server) = serve(vec![]).await;
-    let transport = transport(&url, fast_retries(1));
-    // The action's 20 starts of this second.
-    for _ in 0..20 {
-        call(&transport, &Limited(ping())).await.unwrap();
-    }
-    let short = CallOptions::new().deadline(Duration::from_millis(300));
-    let started = Instant::now();
-    let err = call(&WithOptions::new(&transport, short), &Limited(ping()))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Deadline {
-                may_have_executed: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(150),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(server.seen.lock().unwrap().len(), 20);
 }
 
 fn throttled(retry_after: Option<&'static str>) -> Reply {

@@ -54,6 +54,18 @@ impl Redis {
     }
 }
 
+impl Redis {
+    /// Sends `SIG<name>` to the server: `STOP` stalls it with its connections open, `CONT`
+    /// wakes it.
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{name}").as_str(), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name}");
+    }
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -214,14 +226,7 @@ async fn a_redis_that_hangs_costs_one_timeout_not_one_per_call() {
     let falls_back = client(&emulator, RedisLimiter::new(&redis.url).unwrap());
     falls_back.create_flow_sign_url(&preview).await.unwrap();
     // Redis stops answering but keeps its connections open.
-    let pid = redis.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    redis.signal("STOP");
     let started = Instant::now();
     falls_back.create_flow_sign_url(&preview).await.unwrap();
     let first = started.elapsed();
@@ -232,13 +237,7 @@ async fn a_redis_that_hangs_costs_one_timeout_not_one_per_call() {
         falls_back.create_flow_sign_url(&preview).await.unwrap();
     }
     let next = started.elapsed();
-    assert!(
-        Command::new("kill")
-            .args(["-CONT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    redis.signal("CONT");
     assert!(
         first >= Duration::from_millis(250) && first < Duration::from_secs(2),
         "{first:?}"
@@ -289,24 +288,11 @@ async fn a_start_recorded_for_a_caller_that_went_away_is_removed() {
     let starts = || redis_command(port, &["ZCARD", "gone:account:CreateFlowSignUrl"]);
     assert_eq!(starts(), ":0\r\n");
     // Redis stalls; the caller's script is on its way when the caller goes away.
-    let pid = redis.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    redis.signal("STOP");
     let gave_up =
         tokio::time::timeout(Duration::from_millis(200), limiter.acquire(key, 5, far)).await;
     assert!(gave_up.is_err());
-    assert!(
-        Command::new("kill")
-            .args(["-CONT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    redis.signal("CONT");
     // The script runs once Redis wakes and records a start nobody will use; its removal
     // follows it on the connection. (Checked within the window the start would live in.)
     std::thread::sleep(Duration::from_millis(150));
