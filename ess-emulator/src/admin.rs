@@ -229,12 +229,24 @@ async fn expire(State(shared): Shared_, Path(id): Path<String>) -> Answer {
 }
 
 async fn clock(State(shared): Shared_) -> Response {
-    ok(json!({"offset_seconds": shared.clock_offset(), "now": shared.now()}))
+    ok(json!({
+        "offset_seconds": shared.clock_offset(),
+        "now": shared.now(),
+        "skew_seconds": shared.clock_skew(),
+    }))
 }
 
-/// `{"offset_seconds": N}` sets the offset; `{"advance_seconds": N}` adds to it.
+/// `{"offset_seconds": N}` sets the business clock's offset; `{"advance_seconds": N}` adds
+/// to it; `{"skew_seconds": N}` sets the service clock's skew (signatures, `Date`).
 async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Answer {
     let value = body(&bytes)?;
+    if let Some(skew) = value.get("skew_seconds") {
+        let skew = skew
+            .as_i64()
+            .ok_or_else(|| AdminError::bad("`skew_seconds` is an integer"))?;
+        shared.set_clock_skew(skew).map_err(ControlError::from)?;
+        return Ok(clock(State(shared)).await);
+    }
     let offset = match (
         value.get("offset_seconds").and_then(Value::as_i64),
         value.get("advance_seconds").and_then(Value::as_i64),

@@ -43,7 +43,9 @@ pub(crate) async fn index(
 /// One API call, from the raw request to the JSON answer.
 pub(crate) async fn call(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    // Media types compare case-insensitively (RFC 9110 8.3.1).
     let v1 = header_text(&parts.headers, "content-type")
+        .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
         || parts.uri.query().is_some_and(|q| q.contains("Signature="));
     let mut received = Record::new(&shared, &parts.headers);
@@ -181,7 +183,10 @@ impl Shared {
                 uri.path(),
                 uri.query().unwrap_or_default(),
                 body,
-                self.now(),
+                // Real time (with a test's skew), not the business clock: ESS checks the
+                // timestamp against its own clock, so a test that moves deadlines never
+                // breaks an SDK that signs with the machine's clock.
+                self.service_now(),
             )
             .map_err(|r| (r.code, r.message))?;
         received.secret_id = Some(secret_id.to_owned());
@@ -236,7 +241,10 @@ impl Shared {
                 ),
             ));
         }
-        let content_type = header_text(headers, "content-type");
+        // Media types compare case-insensitively (RFC 9110 8.3.1): `Application/JSON` is JSON.
+        let content_type = header_text(headers, "content-type")
+            .trim_start()
+            .to_ascii_lowercase();
         if !content_type.starts_with("application/json") {
             return Err((
                 "InvalidParameter",
@@ -398,7 +406,7 @@ impl Shared {
     }
 
     fn date(&self) -> HeaderValue {
-        let at = UNIX_EPOCH + Duration::from_secs(self.now().max(0) as u64);
+        let at = UNIX_EPOCH + Duration::from_secs(self.service_now().max(0) as u64);
         HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap_or(HeaderValue::from_static(""))
     }
 }

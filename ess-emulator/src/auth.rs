@@ -173,10 +173,16 @@ impl Verifier {
             canonical_headers.push_str(&value.trim().to_ascii_lowercase());
             canonical_headers.push('\n');
         }
+        // The official SDKs' `unsignedPayload` option: the literal stands for the body in
+        // the signature (the body is then not covered by it).
+        let payload: &[u8] = match text("x-tc-content-sha256") {
+            Some(v) if v.trim() == "UNSIGNED-PAYLOAD" => b"UNSIGNED-PAYLOAD",
+            _ => body,
+        };
         let canonical_request = format!(
             "{method}\n{path}\n{query}\n{canonical_headers}\n{}\n{}",
             auth.signed_headers,
-            signer::hex(&Sha256::digest(body))
+            signer::hex(&Sha256::digest(payload))
         );
         let string_to_sign = format!(
             "TC3-HMAC-SHA256\n{timestamp}\n{date}/{}/tc3_request\n{}",

@@ -267,6 +267,12 @@ impl Shared {
         Ok(())
     }
 
+    pub(crate) fn set_clock_skew(&self, seconds: i64) -> Result<(), ClockOffsetError> {
+        check_clock_offset(seconds)?;
+        self.clock_skew.store(seconds, Ordering::Relaxed);
+        Ok(())
+    }
+
     pub(crate) fn flow(&self, flow_id: &str) -> Option<FlowView> {
         self.expire_due();
         lock(&self.flows).get(flow_id).map(FlowView::of)
@@ -464,6 +470,8 @@ impl Shared {
         *lock(&self.faults) = self.initial.faults.clone();
         self.clock_offset
             .store(self.initial.clock_offset, Ordering::Relaxed);
+        self.clock_skew
+            .store(self.initial.clock_skew, Ordering::Relaxed);
         if let Some(limiter) = &self.limiter {
             limiter.clear();
         }

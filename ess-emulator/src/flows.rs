@@ -84,6 +84,8 @@ pub(crate) enum Why {
     Capacity,
     /// A flow without signers.
     NoApprovers,
+    /// A deadline that has already passed.
+    DeadlinePassed,
     /// A signer who must be named is not.
     MissingApproverName,
     /// A signer who must have a mobile number has none.
@@ -207,6 +209,16 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         Why::MissingOrganization,
         "MissingParameter.ApproverOrganizationInfo",
     ),
+    (
+        "CreateFlow",
+        Why::DeadlinePassed,
+        "InvalidParameter.FlowDeadLine",
+    ),
+    (
+        "CreateFlowByFiles",
+        Why::DeadlinePassed,
+        "InvalidParameter.FlowDeadLine",
+    ),
     ("CreateDocument", Why::MissingFlowId, "MissingParameter"),
     (
         "CreateDocument",
@@ -230,6 +242,11 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "StartFlow",
         Why::FlowHasStarted,
         "OperationDenied.FlowHasStarted",
+    ),
+    (
+        "StartFlow",
+        Why::FlowTerminated,
+        "OperationDenied.FlowHasTerminated",
     ),
     (
         "StartFlow",
@@ -425,6 +442,8 @@ pub(crate) struct Approver {
     pub(crate) organization: String,
     pub(crate) recipient_id: String,
     pub(crate) sign_id: String,
+    /// The `UserId` the signer was named by at creation (an employee), if any.
+    pub(crate) user_id: String,
     pub(crate) status: i64,
     approve_time: i64,
     /// The reason given on rejecting.
@@ -603,19 +622,27 @@ impl Flows {
                     format!("`Approvers[{i}].OrganizationName` is required for enterprise signers"),
                 ));
             }
-            approvers.push(approver(
+            let mut signer = approver(
                 approver_type,
                 &field("ApproverName"),
                 &field("ApproverMobile"),
                 &organization,
                 approve_status::NOT_STARTED,
-            ));
+            );
+            signer.user_id = field("UserId");
+            approvers.push(signer);
         }
-        // CreateFlow documents its default deadline; CreateFlowByFiles states none, so its
-        // flows expire only at a `Deadline` given.
+        // Both CreateFlow's DeadLine and CreateFlowByFiles' Deadline document the same
+        // default: 365 days after creation. Both list InvalidParameter.FlowDeadLine, which is
+        // what a deadline already past gets (a flow that would expire at once).
         let deadline = match int(request, "DeadLine").or_else(|| int(request, "Deadline")) {
+            Some(at) if at > 0 && at <= now => {
+                return Err(refused(
+                    Why::DeadlinePassed,
+                    "the deadline is in the past: give a Unix time (seconds) after now",
+                ));
+            }
             Some(at) if at > 0 => at,
-            _ if with_files => i64::MAX,
             _ => now.saturating_add(DEFAULT_DEADLINE_SECONDS),
         };
         let id = new_id();
@@ -685,8 +712,16 @@ impl Flows {
         now: i64,
     ) -> Result<Map<String, Value>, Refused> {
         let flow = self.flow_mut(request)?;
-        if flow.status != flow_status::NOT_STARTED {
-            return Err(refused(Why::FlowHasStarted, "the flow has already started"));
+        match flow.status {
+            flow_status::NOT_STARTED => {}
+            // Ended before or after it started: its list has FlowHasTerminated for that.
+            flow_status::REJECTED | flow_status::EXPIRED | flow_status::CANCELLED => {
+                return Err(refused(
+                    Why::FlowTerminated,
+                    "the flow was rejected, expired or cancelled",
+                ));
+            }
+            _ => return Err(refused(Why::FlowHasStarted, "the flow has already started")),
         }
         if flow.document.is_none() {
             return Err(refused(
@@ -1000,6 +1035,7 @@ fn approver(
         organization: organization.to_owned(),
         recipient_id: new_id(),
         sign_id: new_id(),
+        user_id: String::new(),
         status,
         approve_time: 0,
         message: String::new(),
@@ -1015,11 +1051,18 @@ fn callback_status(status: i64) -> i64 {
     }
 }
 
-/// A requested signer matches a flow's signer by RecipientId, or by kind, name and mobile
-/// (and organization name for enterprise signers).
+/// A requested signer matches a flow's signer by SignId (DescribeFlowInfo's), RecipientId,
+/// or the UserId it was named by, as CreateFlowSignUrl's signer doc allows; else by kind,
+/// name and mobile (and organization name for enterprise signers).
 fn matches_approver(approver: &Approver, info: &Map<String, Value>) -> bool {
-    if let Some(recipient) = text(info, "RecipientId") {
+    if let Some(sign_id) = text(info, "SignId").filter(|s| !s.is_empty()) {
+        return sign_id == approver.sign_id;
+    }
+    if let Some(recipient) = text(info, "RecipientId").filter(|r| !r.is_empty()) {
         return recipient == approver.recipient_id;
+    }
+    if let Some(user_id) = text(info, "UserId").filter(|u| !u.is_empty()) {
+        return user_id == approver.user_id;
     }
     let approver_type = int(info, "ApproverType").unwrap_or(1);
     let organization_kind = matches!(approver_type, 0 | 3);

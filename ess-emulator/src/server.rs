@@ -289,6 +289,7 @@ pub struct Builder {
     credentials: Vec<Credential>,
     faults: Vec<FaultRule>,
     clock_offset: i64,
+    clock_skew: i64,
     seed_demo: bool,
     rate_limits: bool,
     threads: usize,
@@ -304,6 +305,7 @@ impl Default for Builder {
             credentials: Vec::new(),
             faults: Vec::new(),
             clock_offset: 0,
+            clock_skew: 0,
             seed_demo: true,
             rate_limits: true,
             threads: 1,
@@ -333,10 +335,21 @@ impl Builder {
         self
     }
 
-    /// Run the emulator's clock this many seconds ahead of the machine's (negative: behind),
-    /// at most [`MAX_CLOCK_OFFSET`] either way ([`Builder::start`] refuses more).
+    /// Run the emulator's business clock (flow deadlines, link expiry, reports) this many
+    /// seconds ahead of the machine's (negative: behind), at most [`MAX_CLOCK_OFFSET`]
+    /// either way ([`Builder::start`] refuses more). Signatures are still checked against
+    /// real time, as ESS checks them, so every SDK keeps working.
     pub fn clock_offset(mut self, seconds: i64) -> Self {
         self.clock_offset = seconds;
+        self
+    }
+
+    /// Run the service's own clock (what `X-TC-Timestamp` is checked against and `Date`
+    /// reports) this many seconds off the machine's, as a server whose clock is wrong, or a
+    /// client machine whose clock is, looks: for testing a client's recovery from clock
+    /// skew. Bounded like [`clock_offset`](Self::clock_offset).
+    pub fn clock_skew(mut self, seconds: i64) -> Self {
+        self.clock_skew = seconds;
         self
     }
 
@@ -386,6 +399,7 @@ impl Builder {
     /// paused) clock.
     pub async fn start(self) -> std::io::Result<Emulator> {
         check_clock_offset(self.clock_offset)
+            .and_then(|()| check_clock_offset(self.clock_skew))
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = std::net::TcpListener::bind(self.listen)?;
         listener.set_nonblocking(true)?;
@@ -416,6 +430,7 @@ impl Builder {
             limiter: self.rate_limits.then(Limiter::default),
             faults: Mutex::new(self.faults.clone()),
             clock_offset: AtomicI64::new(self.clock_offset),
+            clock_skew: AtomicI64::new(self.clock_skew),
             received: Mutex::new(Log::default()),
             flows: Mutex::new(Flows::default()),
             catalog: Mutex::new(Catalog::default()),
@@ -426,6 +441,7 @@ impl Builder {
             initial: Initial {
                 faults: self.faults,
                 clock_offset: self.clock_offset,
+                clock_skew: self.clock_skew,
                 seed_demo: self.seed_demo,
             },
         });
@@ -562,6 +578,17 @@ impl Emulator {
     /// The clock offset in seconds.
     pub fn clock_offset(&self) -> i64 {
         self.shared.clock_offset()
+    }
+
+    /// Moves the service's own clock (signatures, `Date`) this far off real time (see
+    /// [`Builder::clock_skew`]).
+    pub fn set_clock_skew(&self, seconds: i64) -> Result<(), ClockOffsetError> {
+        self.shared.set_clock_skew(seconds)
+    }
+
+    /// The clock skew in seconds.
+    pub fn clock_skew(&self) -> i64 {
+        self.shared.clock_skew()
     }
 
     /// A flow's status and its signers' statuses (DescribeFlowInfo's numbers).
@@ -713,7 +740,13 @@ pub(crate) struct Shared {
     pub(crate) verifier: Verifier,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) faults: Mutex<Vec<FaultRule>>,
+    /// The business clock's offset from real time (deadlines, link expiry, reports): what
+    /// tests move.
     pub(crate) clock_offset: AtomicI64,
+    /// The service's own clock's offset from real time, as signatures and `Date` see it:
+    /// ESS checks `X-TC-Timestamp` against real time, so moving the business clock never
+    /// breaks an SDK that signs with the machine's clock; a skew tests clients' recovery.
+    pub(crate) clock_skew: AtomicI64,
     pub(crate) received: Mutex<Log>,
     pub(crate) flows: Mutex<Flows>,
     pub(crate) catalog: Mutex<Catalog>,
@@ -735,6 +768,7 @@ fn admin_served(configured: Option<bool>, addr: SocketAddr) -> bool {
 pub(crate) struct Initial {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) clock_offset: i64,
+    pub(crate) clock_skew: i64,
     pub(crate) seed_demo: bool,
 }
 
@@ -774,6 +808,19 @@ impl Shared {
 
     pub(crate) fn clock_offset(&self) -> i64 {
         self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn clock_skew(&self) -> i64 {
+        self.clock_skew.load(Ordering::Relaxed)
+    }
+
+    /// The service's own clock, as signatures and `Date` see it: real time with the skew
+    /// (never the business clock's offset), Unix seconds.
+    pub(crate) fn service_now(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
+        real.saturating_add(self.clock_skew())
     }
 
     /// The emulator's clock: Unix seconds, with the offset.

@@ -32,12 +32,18 @@ async fn post(
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
+    // A Content-Type among `headers` replaces the default (the signature covers it
+    // lowercased, as Tencent's signing doc canonicalizes header values).
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| *name == "content-type")
+        .map_or("application/json", |(_, value)| *value);
     let mut request = reqwest::Client::builder()
         .no_proxy()
         .build()
         .unwrap()
         .post(emulator.url())
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .header("x-tc-timestamp", timestamp.to_string());
     if let Some(key) = key {
         let authorization = Signer::new().authorization(
@@ -46,14 +52,14 @@ async fn post(
             &Request {
                 service: "ess",
                 host: &host,
-                content_type: "application/json",
+                content_type: &content_type.to_ascii_lowercase(),
                 payload: &body,
                 timestamp,
             },
         );
         request = request.header("authorization", authorization);
     }
-    for (name, value) in headers {
+    for (name, value) in headers.iter().filter(|(name, _)| *name != "content-type") {
         request = request.header(*name, *value);
     }
     let response = request.body(body).send().await.unwrap();
@@ -157,13 +163,30 @@ async fn bodies_over_the_limit_are_refused_unread() {
 }
 
 #[tokio::test]
-async fn the_date_header_follows_the_emulators_clock() {
+async fn signatures_and_date_follow_the_service_clock_not_the_business_clock() {
+    // The business clock a day ahead: a request signed with the machine's clock verifies,
+    // as on ESS, and Date is real time.
     let emulator = Emulator::builder()
         .clock_offset(86_400)
         .start()
         .await
         .unwrap();
-    let answer = post(&emulator, None, &[ACTION, VERSION], b"{}".to_vec()).await;
+    let key = emulator.credentials()[0].clone();
+    let body =
+        serde_json::to_vec(&serde_json::json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1})).unwrap();
+    let answer = post(&emulator, Some(&key), &[ACTION, VERSION], body.clone()).await;
+    assert_eq!(answer.code(), None, "{}", answer.body);
+    let date = httpdate::parse_http_date(&answer.date.unwrap()).unwrap();
+    let off = date
+        .duration_since(SystemTime::now())
+        .unwrap_or_else(|e| e.duration())
+        .as_secs();
+    assert!(off <= 10, "{off}");
+
+    // A skewed service clock: the machine's timestamp is refused, and Date says why.
+    emulator.set_clock_skew(86_400).unwrap();
+    let answer = post(&emulator, Some(&key), &[ACTION, VERSION], body).await;
+    assert_eq!(answer.code(), Some("AuthFailure.SignatureExpire"));
     let date = httpdate::parse_http_date(&answer.date.unwrap()).unwrap();
     let ahead = date.duration_since(SystemTime::now()).unwrap().as_secs();
     assert!((86_390..=86_410).contains(&ahead), "{ahead}");
@@ -397,17 +420,31 @@ async fn the_clock_offset_is_bounded() {
             std::io::ErrorKind::InvalidInput,
             "{offset}"
         );
+        let refused = Emulator::builder().clock_skew(offset).start().await;
+        assert_eq!(
+            refused.unwrap_err().kind(),
+            std::io::ErrorKind::InvalidInput,
+            "{offset}"
+        );
     }
     let emulator = Emulator::start().await.unwrap();
     assert!(emulator.set_clock_offset(99_999_999_999_999).is_err());
-    assert_eq!(emulator.clock_offset(), 0);
-    // At either bound every answer is still an envelope with a Date.
+    assert!(emulator.set_clock_skew(99_999_999_999_999).is_err());
+    assert_eq!((emulator.clock_offset(), emulator.clock_skew()), (0, 0));
+    // At either bound every answer is still an envelope with a Date: the business clock's
+    // leaves signatures alone (the empty body is refused for its form), the service
+    // clock's skew refuses the machine's timestamp.
     let key = emulator.credentials()[0].clone();
     for offset in [max, -max] {
         emulator.set_clock_offset(offset).unwrap();
         let answer = post(&emulator, Some(&key), &[ACTION, VERSION], b"{}".to_vec()).await;
+        assert_eq!(answer.code(), Some("MissingParameter"));
+        assert!(answer.date.is_some());
+        emulator.set_clock_skew(offset).unwrap();
+        let answer = post(&emulator, Some(&key), &[ACTION, VERSION], b"{}".to_vec()).await;
         assert_eq!(answer.code(), Some("AuthFailure.SignatureExpire"));
         assert!(answer.date.is_some());
+        emulator.set_clock_skew(0).unwrap();
     }
 }
 
@@ -467,4 +504,21 @@ async fn keys_of_one_sub_account_share_its_rate_limit() {
     assert_eq!(answer.code(), Some("RequestLimitExceeded"));
     let answer = post(&emulator, Some(&other), &[ACTION, VERSION], preview).await;
     assert_eq!(answer.code(), None, "another sub-account has its own limit");
+}
+
+#[tokio::test]
+async fn a_media_type_in_another_case_is_json_still() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = emulator.credentials()[0].clone();
+    let body =
+        serde_json::to_vec(&serde_json::json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1})).unwrap();
+    let content_type = ("content-type", "Application/JSON; Charset=UTF-8");
+    let answer = post(
+        &emulator,
+        Some(&key),
+        &[ACTION, VERSION, content_type],
+        body,
+    )
+    .await;
+    assert_eq!(answer.code(), None, "{}", answer.body);
 }

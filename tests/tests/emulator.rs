@@ -807,11 +807,7 @@ async fn faults_end_in_a_typed_error_or_a_safe_retry() {
 
 #[tokio::test]
 async fn clock_skew_is_recovered_from_the_servers_date() {
-    let emulator = Emulator::builder()
-        .clock_offset(-1000)
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().clock_skew(-1000).start().await.unwrap();
     let client = client(&emulator, |c| c);
     let request = CreateFlowSignUrlRequest::new(DEMO_FLOW_ID).url_type(UrlType::Preview);
     client.create_flow_sign_url(&request).await.unwrap();

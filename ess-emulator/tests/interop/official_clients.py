@@ -247,6 +247,81 @@ def _():
     assert flows == [FLOW_ID], flows
 
 
+def started_flow(approver=PERSON):
+    """A flow created, given a document and started by the SDK: its FlowId."""
+    flow_id = client().CreateFlow(
+        model(models.CreateFlowRequest, {"Operator": OPERATOR, "FlowName": "f", "Approvers": [approver]})
+    ).FlowId
+    client().CreateDocument(
+        model(models.CreateDocumentRequest, {"Operator": OPERATOR, "FlowId": flow_id, "TemplateId": "tpl-any"})
+    )
+    client().StartFlow(model(models.StartFlowRequest, {"Operator": OPERATOR, "FlowId": flow_id}))
+    return flow_id
+
+
+@case("python sdk: a business clock moved a day ahead does not break the SDK's signatures")
+def _():
+    assert admin("POST", "/reset")[0] == 200
+    status, clock = admin("POST", "/clock", {"advance_seconds": 86400})
+    assert status == 200 and clock["offset_seconds"] == 86400, clock
+    try:
+        # Signed with the machine's clock, as the SDK always signs: ESS checks the signature
+        # against real time, and so does the emulator.
+        response = client().CreateFlowSignUrl(sign_url_request({"FlowId": FLOW_ID, "UrlType": 1}))
+        assert response.RequestId
+    finally:
+        admin("POST", "/clock", {"offset_seconds": 0})
+
+
+@case("python sdk: a signer named by the SignId DescribeFlowInfo gives gets a link")
+def _():
+    flow_id = started_flow()
+    described = client().DescribeFlowInfo(model(models.DescribeFlowInfoRequest, {"FlowIds": [flow_id]}))
+    sign_id = described.FlowDetailInfos[0].FlowApproverInfos[0].SignId
+    assert sign_id, described.to_json_string()
+    response = client().CreateFlowSignUrl(
+        sign_url_request({"FlowId": flow_id, "FlowApproverInfos": [{"ApproverType": 1, "SignId": sign_id}]})
+    )
+    assert response.FlowApproverUrlInfos[0].SignUrl.startswith(URL + "/s/"), response.to_json_string()
+
+
+@case("python sdk: an employee named by UserId gets a link by that UserId")
+def _():
+    employee = {"ApproverType": 0, "UserId": "employee-7", "OrganizationName": EMPLOYEE["OrganizationName"]}
+    flow_id = started_flow(employee)
+    response = client().CreateFlowSignUrl(sign_url_request({"FlowId": flow_id, "FlowApproverInfos": [employee]}))
+    assert len(response.FlowApproverUrlInfos) == 1, response.to_json_string()
+
+
+@case("python sdk: the unsignedPayload option (X-TC-Content-SHA256: UNSIGNED-PAYLOAD) verifies")
+def _():
+    unsigned = client()
+    unsigned.profile.unsignedPayload = True
+    response = unsigned.CreateFlowSignUrl(sign_url_request({"FlowId": FLOW_ID, "UrlType": 1}))
+    assert response.RequestId
+
+
+@case("python sdk: a DeadLine already past is InvalidParameter.FlowDeadLine")
+def _():
+    past = int(time.time()) - 60
+    body = {"Operator": OPERATOR, "FlowName": "late", "Approvers": [PERSON], "DeadLine": past}
+    request = model(models.CreateFlowRequest, body)
+    expect_error("InvalidParameter.FlowDeadLine", lambda: client().CreateFlow(request))
+
+
+@case("python sdk: StartFlow on a cancelled flow is OperationDenied.FlowHasTerminated")
+def _():
+    flow_id = client().CreateFlow(
+        model(models.CreateFlowRequest, {"Operator": OPERATOR, "FlowName": "f", "Approvers": [PERSON]})
+    ).FlowId
+    client().CreateDocument(
+        model(models.CreateDocumentRequest, {"Operator": OPERATOR, "FlowId": flow_id, "TemplateId": "tpl-any"})
+    )
+    client().CancelFlow(model(models.CancelFlowRequest, {"Operator": OPERATOR, "FlowId": flow_id, "CancelMessage": "no"}))
+    start = model(models.StartFlowRequest, {"Operator": OPERATOR, "FlowId": flow_id})
+    expect_error("OperationDenied.FlowHasTerminated", lambda: client().StartFlow(start))
+
+
 failed = [(n, why) for n, why in results if why]
 for name, why in results:
     print("FAIL %s: %s" % (name, why) if why else "ok %s" % name)

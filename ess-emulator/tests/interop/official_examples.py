@@ -14,6 +14,8 @@ if any example was refused as malformed, or a broken one was accepted.
 import json
 import os
 import sys
+import time
+import urllib.request
 
 import tccli
 from tencentcloud.common import credential
@@ -51,6 +53,20 @@ examples_path = os.path.join(
 with open(examples_path, encoding="utf-8") as f:
     examples = json.load(f)
 examples = examples.get("actions", examples)
+
+# The examples were written when their deadlines lay ahead (CreateFlow's DeadLine of
+# 2020-11-09, ModifyFlowDeadline's of 2024): ESS refuses a deadline already past
+# (InvalidParameter.FlowDeadLine), so the emulator's business clock goes back to their time,
+# 2020-11-01. Signatures are still checked against real time, as ESS checks them.
+EXAMPLES_ERA = 1604188800
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+moved = urllib.request.Request(
+    URL + "/_emulator/clock",
+    data=json.dumps({"offset_seconds": EXAMPLES_ERA - int(time.time())}).encode(),
+    method="POST",
+)
+with opener.open(moved, timeout=30) as answer:
+    assert answer.status == 200, answer.status
 
 profile = ClientProfile(httpProfile=HttpProfile(endpoint=URL))
 client = CommonClient("ess", "2020-11-11", credential.Credential(SECRET_ID, SECRET_KEY), "", profile)
