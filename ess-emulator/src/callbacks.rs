@@ -10,10 +10,11 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ess_runtime::callback::{CallbackFormat, CallbackKeys};
+use ess_runtime::callback::{CallbackFormat, CallbackKeys, Sealed};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -37,7 +38,8 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Registered URLs at most (the service's own limit is not documented).
 const MAX_TARGETS: usize = 16;
 
-/// A URL callbacks go to, with its key (32 characters) and optional token.
+/// A URL callbacks go to, with its key (32 characters; none: callbacks go as plain JSON)
+/// and optional token.
 #[derive(Clone)]
 pub struct CallbackTarget {
     url: String,
@@ -54,7 +56,8 @@ impl std::fmt::Debug for CallbackTarget {
 }
 
 impl CallbackTarget {
-    /// Callbacks to `url`, encrypted with `key` (32 ASCII characters).
+    /// Callbacks to `url`, encrypted with `key` (32 ASCII characters), or sent as plain
+    /// JSON when `key` is empty (as ESS sends them to a URL registered without a key).
     pub fn new(url: impl Into<String>, key: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -74,6 +77,26 @@ impl CallbackTarget {
             Some(token) => CallbackKeys::new(&self.key, token).ok(),
             None => CallbackKeys::unsigned(&self.key).ok(),
         }
+    }
+
+    /// What to post: sealed with the key, or, without one, the envelope (or a version 1
+    /// message's data) as plain JSON, signed when a token is set. `None` for a key that
+    /// cannot be used.
+    fn seal(&self, message: &Message, v1: bool) -> Option<Sealed> {
+        let plaintext = if v1 { &message.data } else { &message.envelope };
+        if self.key.is_empty() {
+            let signature = self
+                .token
+                .as_deref()
+                .map(|token| ess_runtime::callback::signature(token, plaintext));
+            return Some(Sealed::plain(plaintext.clone(), signature));
+        }
+        let format = if v1 {
+            CallbackFormat::V1
+        } else {
+            CallbackFormat::V2
+        };
+        Some(self.keys()?.seal(format, plaintext))
     }
 }
 
@@ -119,6 +142,8 @@ pub struct CallbackDelivery {
 /// One message: its envelope's facts and the plaintexts of both versions.
 #[derive(Clone)]
 struct Message {
+    /// The reset epoch it was queued in.
+    epoch: u64,
     msg_id: String,
     flow_id: String,
     operate: String,
@@ -132,9 +157,16 @@ struct Message {
 /// The callback state of an emulator.
 pub(crate) struct Callbacks {
     targets: Mutex<Vec<CallbackTarget>>,
+    /// The targets the emulator was launched with, which a reset restores.
+    initial: Vec<CallbackTarget>,
     faults: Mutex<VecDeque<CallbackFault>>,
     queue: mpsc::Sender<(Message, Option<CallbackFault>)>,
     log: Mutex<VecDeque<CallbackDelivery>>,
+    /// Bumped by a reset: messages queued (or being re-sent) before it are dropped, so one
+    /// test's URLs, faults and re-sends never reach the next.
+    epoch: AtomicU64,
+    /// Wakes a sender that waits (a delay fault, a re-send's backoff) when a reset comes.
+    reset_signal: tokio::sync::Notify,
 }
 
 /// What the sending task reads.
@@ -144,10 +176,13 @@ impl Callbacks {
     pub(crate) fn new(targets: Vec<CallbackTarget>) -> (Callbacks, Outbox) {
         let (queue, outbox) = mpsc::channel(CALLBACK_QUEUE);
         let callbacks = Callbacks {
+            initial: targets.clone(),
             targets: Mutex::new(targets),
             faults: Mutex::new(VecDeque::new()),
             queue,
             log: Mutex::new(VecDeque::new()),
+            epoch: AtomicU64::new(0),
+            reset_signal: tokio::sync::Notify::new(),
         };
         (callbacks, Outbox(outbox))
     }
@@ -179,6 +214,36 @@ impl Callbacks {
         lock(&self.faults).push_back(fault);
     }
 
+    /// Back to the launch: its URLs only, no fault queued, an empty delivery log, and
+    /// nothing queued or being re-sent from before.
+    pub(crate) fn reset(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.targets) = self.initial.clone();
+        lock(&self.faults).clear();
+        lock(&self.log).clear();
+        self.reset_signal.notify_waiters();
+    }
+
+    /// Waits `wait` before going on with `message`; `false` (at once) when a reset comes
+    /// meanwhile or came before.
+    async fn pause(&self, message: &Message, wait: Duration) -> bool {
+        let reset = self.reset_signal.notified();
+        tokio::pin!(reset);
+        // Registered before the check, so a reset between the two still wakes it.
+        reset.as_mut().enable();
+        if !self.current(message) {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => self.current(message),
+            () = reset => false,
+        }
+    }
+
+    fn current(&self, message: &Message) -> bool {
+        message.epoch == self.epoch.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn deliveries(&self) -> Vec<CallbackDelivery> {
         lock(&self.log).iter().cloned().collect()
     }
@@ -199,6 +264,7 @@ impl Callbacks {
         let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default();
         let msg_id = crate::flows::new_id().to_lowercase();
         let message = Message {
+            epoch: self.epoch.load(Ordering::SeqCst),
             msg_id: msg_id.clone(),
             flow_id: text("FlowId").to_owned(),
             operate: text("Operate").to_owned(),
@@ -227,9 +293,10 @@ impl Callbacks {
 
 impl Callbacks {
     /// ModifyApplicationCallbackInfo: OperateType 1 adds the URL (an URL already present
-    /// stays as it is), 2 removes it. The emulator sends encrypted callbacks only, so adding
-    /// needs a CallbackKey (ESS would send plain JSON without one, in a shape no source
-    /// confirms).
+    /// stays as it is), 2 removes it. Without a CallbackKey the registration stands and
+    /// callbacks go as plain JSON, as ESS sends them; the shape of those is unconfirmed, and
+    /// the emulator sends the envelope an encrypted one holds. A key given must be the
+    /// 32 characters of an AES-256 key.
     pub(crate) fn modify(
         &self,
         request: &Map<String, Value>,
@@ -243,10 +310,11 @@ impl Callbacks {
         let url = text("CallbackUrl");
         match request.get("OperateType").and_then(Value::as_i64) {
             Some(1) => {
-                if text("CallbackKey").len() != ess_runtime::callback::KEY_LEN {
+                let key = text("CallbackKey");
+                if !key.is_empty() && key.len() != ess_runtime::callback::KEY_LEN {
                     return Err(refused(
                         Why::BadCallbackInfo,
-                        "`CallbackInfo.CallbackKey` must be 32 characters: the emulator sends encrypted callbacks only",
+                        "`CallbackInfo.CallbackKey` is the 32 characters of an AES-256 key",
                     ));
                 }
                 let mut target = CallbackTarget::new(url, text("CallbackKey"));
@@ -302,6 +370,15 @@ pub(crate) async fn deliver(shared: std::sync::Arc<crate::server::Shared>, outbo
         Client::builder(TokioExecutor::new()).build_http();
     let mut held: Option<(Message, bool)> = None;
     while let Some((message, fault)) = outbox.recv().await {
+        if !shared.callbacks.current(&message) {
+            continue;
+        }
+        if held
+            .as_ref()
+            .is_some_and(|(earlier, _)| !shared.callbacks.current(earlier))
+        {
+            held = None;
+        }
         let mut v1 = false;
         match fault {
             Some(CallbackFault::Reorder) => {
@@ -310,7 +387,11 @@ pub(crate) async fn deliver(shared: std::sync::Arc<crate::server::Shared>, outbo
                 }
                 continue;
             }
-            Some(CallbackFault::Delay(wait)) => tokio::time::sleep(wait).await,
+            Some(CallbackFault::Delay(wait)) => {
+                if !shared.callbacks.pause(&message, wait).await {
+                    continue;
+                }
+            }
             Some(CallbackFault::V1) => v1 = true,
             Some(CallbackFault::Duplicate) => {
                 send(&shared.callbacks, &client, &message, v1).await;
@@ -333,14 +414,12 @@ async fn send(
 ) {
     let targets = lock(&callbacks.targets).clone();
     for target in targets {
-        let Some(keys) = target.keys() else {
+        if !callbacks.current(message) {
+            return;
+        }
+        let Some(sealed) = target.seal(message, v1) else {
             callbacks.record(message.delivery(&target.url, 0, false, None));
             continue;
-        };
-        let sealed = if v1 {
-            keys.seal(CallbackFormat::V1, &message.data)
-        } else {
-            keys.seal(CallbackFormat::V2, &message.envelope)
         };
         let mut attempts = 0;
         let mut last_status = None;
@@ -379,7 +458,10 @@ async fn send(
             if attempts >= CALLBACK_ATTEMPTS {
                 break false;
             }
-            tokio::time::sleep(backoff).await;
+            // A reset meanwhile ends this test's re-sends here, unrecorded.
+            if !callbacks.pause(message, backoff).await {
+                return;
+            }
             backoff *= 2;
         };
         callbacks.record(message.delivery(&target.url, attempts, delivered, last_status));

@@ -656,8 +656,10 @@ impl Emulator {
     }
 
     /// Back to the state it started in: no calls received, no flows but the demo flow (if
-    /// seeded), no seals, roles, reports, templates or overrides, the launch's faults and
-    /// clock offset, fresh rate-limit windows. Keys and callback URLs stay.
+    /// seeded), no seals, roles, reports, templates or overrides, the launch's faults,
+    /// clock offset and skew, fresh rate-limit windows; the launch's callback URLs only, no
+    /// callback fault queued, an empty delivery log, and no message of before the reset
+    /// sent or re-sent after it. Keys stay.
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -678,6 +680,12 @@ impl Emulator {
     /// (an URL already registered stays as it is).
     pub fn add_callback(&self, target: CallbackTarget) {
         self.shared.callbacks.add(target);
+    }
+
+    /// Stops sending callbacks to this URL, as ModifyApplicationCallbackInfo's OperateType 2
+    /// does.
+    pub fn remove_callback(&self, url: &str) {
+        self.shared.callbacks.remove(url);
     }
 
     /// The registered callback URLs.

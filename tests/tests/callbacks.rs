@@ -398,4 +398,97 @@ mod through_the_emulator {
         .await
         .unwrap();
     }
+
+    #[tokio::test]
+    async fn a_reset_forgets_urls_faults_deliveries_and_pending_re_sends() {
+        tokio::time::timeout(BOUND, async {
+            // A URL that refuses everything (another token): its re-sends would take ~21 s.
+            let (url, app, emulator) = registered("another-token").await;
+            let client = client(&emulator);
+            emulator.inject_callback(CallbackFault::Delay(std::time::Duration::from_secs(30)));
+            emulator.inject_callback(CallbackFault::Duplicate);
+            started_flow(&client, "Earlier test").await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            emulator.reset();
+            // The launch's URL stays (it came with the builder); the queued faults and the
+            // log are gone.
+            assert_eq!(emulator.callback_urls(), vec![url.clone()]);
+            assert!(emulator.callback_deliveries().is_empty());
+            emulator.remove_callback(&url);
+            // The next test registers its own receiver: its callback comes at once, not
+            // after the earlier test's delayed and re-sent messages.
+            let (next_url, next_app) = serve().await;
+            emulator.add_callback(CallbackTarget::new(next_url.clone(), KEY).token(TOKEN));
+            let started = std::time::Instant::now();
+            let flow_id = started_flow(&client, "Next test").await;
+            let sent = deliveries(&emulator, 1).await;
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(3),
+                "{:?}",
+                started.elapsed()
+            );
+            assert_eq!((sent.len(), sent[0].url.as_str()), (1, next_url.as_str()));
+            assert!(sent[0].delivered);
+            assert_eq!(
+                next_app.flows.lock().unwrap().status(&flow_id),
+                Some(&FlowCallbackStatus::Created)
+            );
+            assert_eq!(app.flows.lock().unwrap().received, 0);
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_url_registered_without_a_key_gets_plain_signed_json() {
+        use axum::body::Bytes;
+        use std::sync::Mutex;
+        tokio::time::timeout(BOUND, async {
+            type Seen = Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+            let seen: Seen = Arc::default();
+            let kept = seen.clone();
+            let app = axum::Router::new().route(
+                "/",
+                axum::routing::post(move |headers: axum::http::HeaderMap, body: Bytes| {
+                    let kept = kept.clone();
+                    async move {
+                        let signature = headers
+                            .get("content-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
+                        kept.lock().unwrap().push((signature, body.to_vec()));
+                        "ok"
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            let emulator = Emulator::builder().seed_demo(false).start().await.unwrap();
+            let client = client(&emulator);
+            // No CallbackKey: the registration stands.
+            client
+                .modify_application_callback_info(&ModifyApplicationCallbackInfoRequest::new(
+                    UserInfo::new().user_id("operator-1"),
+                    1,
+                    CallbackInfo::new(url.clone()).callback_token(TOKEN),
+                ))
+                .await
+                .unwrap();
+            let flow_id = started_flow(&client, "Plain").await;
+            let sent = deliveries(&emulator, 1).await;
+            assert!(sent[0].delivered, "{sent:?}");
+            let (signature, body) = seen.lock().unwrap()[0].clone();
+            // The envelope, in plain JSON, signed with the token over the body as sent.
+            let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(envelope["MsgType"], "FlowStatusChange");
+            assert_eq!(envelope["MsgData"]["FlowId"], flow_id.as_str());
+            assert_eq!(
+                signature.as_deref(),
+                Some(ess_generated::callback::signature(TOKEN, &body).as_str())
+            );
+        })
+        .await
+        .unwrap();
+    }
 }
