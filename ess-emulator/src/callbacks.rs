@@ -387,11 +387,11 @@ pub(crate) async fn deliver(shared: std::sync::Arc<crate::server::Shared>, outbo
                 }
                 continue;
             }
-            Some(CallbackFault::Delay(wait)) => {
-                if !shared.callbacks.pause(&message, wait).await {
-                    continue;
-                }
+            // Reset while it waited: dropped.
+            Some(CallbackFault::Delay(wait)) if !shared.callbacks.pause(&message, wait).await => {
+                continue;
             }
+            Some(CallbackFault::Delay(_)) => {}
             Some(CallbackFault::V1) => v1 = true,
             Some(CallbackFault::Duplicate) => {
                 send(&shared.callbacks, &client, &message, v1).await;
