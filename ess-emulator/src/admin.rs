@@ -18,9 +18,10 @@ use crate::server::{Received, Shared, lock};
 
 type Shared_ = State<Arc<Shared>>;
 
-pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
+pub(crate) fn routes(shared: Arc<Shared>) -> axum::Router<Arc<Shared>> {
     axum::Router::new()
         .route("/", get(about))
+        .route("/templates", get(templates).post(seed_template))
         .route("/faults", get(faults).post(add_fault).delete(clear_faults))
         .route("/calls", get(calls).delete(clear_calls))
         .route("/flows", get(flows).post(seed_flow))
@@ -29,12 +30,86 @@ pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
         .route("/flows/{id}/reject", post(reject))
         .route("/flows/{id}/expire", post(expire))
         .route("/clock", get(clock).post(set_clock))
-        .route("/templates", post(seed_template))
         .route(
             "/overrides",
             get(overrides).post(add_override).delete(clear_overrides),
         )
         .route("/reset", post(reset))
+        .fallback(|| async { AdminError::status(StatusCode::NOT_FOUND, "no such admin route") })
+        .method_not_allowed_fallback(|| async {
+            AdminError::status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "the route does not take this method",
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(shared, guard))
+}
+
+/// Refuses what a web page could send: the admin API is unauthenticated, so a page the
+/// developer opens must not reach it. A `Host` that is not a loopback name or the emulator's
+/// own address (DNS rebinding), an `Origin` other than the emulator's own (a cross-site
+/// request), and a POST whose body is not declared JSON (a form or a `text/plain` fetch,
+/// which browsers send without asking first) are refused with 403 or 415.
+async fn guard(
+    State(shared): Shared_,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let own = shared.url.trim_end_matches('/');
+    let own_authority = own.split_once("://").map_or(own, |(_, a)| a);
+    let host_ok = text(header::HOST)
+        .is_some_and(|host| host.eq_ignore_ascii_case(own_authority) || is_loopback_name(&host));
+    if !host_ok {
+        return AdminError::status(
+            StatusCode::FORBIDDEN,
+            "the Host is not this emulator's address or a loopback name",
+        )
+        .into_response();
+    }
+    if let Some(origin) = text(header::ORIGIN)
+        && !origin.eq_ignore_ascii_case(own)
+    {
+        return AdminError::status(
+            StatusCode::FORBIDDEN,
+            "cross-site requests are refused (the Origin is not this emulator)",
+        )
+        .into_response();
+    }
+    let json_body = text(header::CONTENT_TYPE).is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    if request.method() == axum::http::Method::POST && !json_body {
+        return AdminError::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the admin API JSON, with Content-Type: application/json",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether `host` (a Host header: name and optional port) names this machine by a loopback
+/// name or address.
+fn is_loopback_name(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; a bare IPv6 literal has colons too.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty() => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn json(status: StatusCode, value: &Value) -> Response {
@@ -58,8 +133,12 @@ struct AdminError {
 
 impl AdminError {
     fn bad(message: impl std::fmt::Display) -> AdminError {
+        Self::status(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn status(status: StatusCode, message: impl std::fmt::Display) -> AdminError {
         AdminError {
-            status: StatusCode::BAD_REQUEST,
+            status,
             message: message.to_string(),
         }
     }
@@ -263,6 +342,10 @@ async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Answer {
         .set_clock_offset(offset)
         .map_err(ControlError::from)?;
     Ok(clock(State(shared)).await)
+}
+
+async fn templates(State(shared): Shared_) -> Response {
+    ok(json!({ "templates": shared.templates() }))
 }
 
 async fn seed_template(State(shared): Shared_, bytes: Bytes) -> Answer {

@@ -119,6 +119,14 @@ fn page<T>(
 }
 
 impl Catalog {
+    /// The seeded templates, by id.
+    pub(crate) fn templates(&self) -> Vec<Value> {
+        self.templates
+            .values()
+            .map(|t| Value::Object(t.clone()))
+            .collect()
+    }
+
     /// Seeds (or replaces) a template: a TemplateInfo-shaped object with its `TemplateId`.
     pub(crate) fn seed_template(
         &mut self,

@@ -413,6 +413,11 @@ impl Shared {
         lock(&self.catalog).seed_template(template)
     }
 
+    /// The seeded templates, by id.
+    pub(crate) fn templates(&self) -> Vec<Value> {
+        lock(&self.catalog).templates()
+    }
+
     pub(crate) fn add_override(&self, rule: Override) -> Result<(), ControlError> {
         let action = self
             .schema

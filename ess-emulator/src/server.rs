@@ -640,6 +640,11 @@ impl Emulator {
         self.shared.seed_template(template)
     }
 
+    /// The seeded templates, by id.
+    pub fn templates(&self) -> Vec<Value> {
+        self.shared.templates()
+    }
+
     /// Answers matching calls of an action with the override's answers instead of running it.
     pub fn add_override(&self, rule: Override) -> Result<(), ControlError> {
         self.shared.add_override(rule)
@@ -903,7 +908,7 @@ fn router(shared: Arc<Shared>, admin: bool) -> axum::Router {
     let router = if admin {
         // `/_emulator` and `/_emulator/` both describe the emulator.
         router
-            .nest("/_emulator", admin::routes())
+            .nest("/_emulator", admin::routes(shared.clone()))
             .route("/_emulator/", get(admin::about))
     } else {
         router

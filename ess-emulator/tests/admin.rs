@@ -22,7 +22,9 @@ impl Admin {
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
-            request = request.body(body.to_string());
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
@@ -362,4 +364,89 @@ async fn recorded_calls_show_no_personal_data_key_or_token() {
         "http://127.0.0.1:9/callbacks"
     );
     assert_eq!(registered["CallbackInfo"]["CallbackKey"], "<redacted>");
+}
+
+#[tokio::test]
+async fn a_web_page_cannot_reach_the_admin_api() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let reset = format!("{}/reset", admin.base);
+    // A form, or a text/plain fetch: what a page can send without asking first.
+    for content_type in ["application/x-www-form-urlencoded", "text/plain"] {
+        let refused = admin
+            .http
+            .post(&reset)
+            .header("content-type", content_type)
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 415, "{content_type}");
+    }
+    // A cross-site Origin, even with JSON.
+    let refused = admin
+        .http
+        .post(&reset)
+        .header("content-type", "application/json")
+        .header("origin", "http://evil.example")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    // DNS rebinding: a page's name for 127.0.0.1 arrives as its Host.
+    let refused = admin
+        .http
+        .get(format!("{}/calls", admin.base))
+        .header("host", "attacker.example:80")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let answer: Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    assert!(answer["error"].as_str().is_some(), "{answer}");
+    // The emulator's own origin and a loopback name are fine.
+    let own = admin
+        .http
+        .post(&reset)
+        .header("content-type", "Application/JSON")
+        .header("origin", emulator.url())
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    let port = emulator.url().rsplit(':').next().unwrap().to_owned();
+    let by_name = admin
+        .http
+        .get(format!("{}/calls", admin.base))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_name.status().as_u16(), 200);
+    // Unknown routes and methods answer JSON too.
+    let (status, missing) = admin.get("/nothing-here").await;
+    assert_eq!(status, 404);
+    assert!(missing["error"].is_string(), "{missing}");
+    let (status, wrong) = admin.delete("/reset").await;
+    assert_eq!(status, 405);
+    assert!(wrong["error"].is_string(), "{wrong}");
+}
+
+#[tokio::test]
+async fn seeded_templates_are_listed() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    assert_eq!(admin.get("/templates").await.1["templates"], json!([]));
+    let (status, _) = admin
+        .post(
+            "/templates",
+            json!({"TemplateId": "tpl-1", "TemplateName": "Lease"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, listed) = admin.get("/templates").await;
+    assert_eq!(listed["templates"][0]["TemplateId"], "tpl-1");
+    assert_eq!(emulator.templates().len(), 1);
 }

@@ -169,8 +169,12 @@ def _():
 
 def admin(method, path, body=None):
     """Calls the emulator's admin API: (HTTP status, JSON answer)."""
+    # A POST is always JSON (the admin API refuses anything else, as a web page's form).
+    if method == "POST" and body is None:
+        body = {}
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(URL + "/_emulator" + path, data=data, method=method)
+    headers = {} if body is None else {"Content-Type": "application/json"}
+    request = urllib.request.Request(URL + "/_emulator" + path, data=data, method=method, headers=headers)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=30) as answer:

@@ -64,6 +64,7 @@ moved = urllib.request.Request(
     URL + "/_emulator/clock",
     data=json.dumps({"offset_seconds": EXAMPLES_ERA - int(time.time())}).encode(),
     method="POST",
+    headers={"Content-Type": "application/json"},
 )
 with opener.open(moved, timeout=30) as answer:
     assert answer.status == 200, answer.status
