@@ -31,8 +31,12 @@ repeatable option's variable adds one value before the command line's).
                                                       status:CODE, drop, delay:MS, truncated,
                                                       html, drift, error:CODE (repeatable; the
                                                       variable takes rules separated by commas)
-  --clock-offset SECONDS   ESS_EMULATOR_CLOCK_OFFSET  run the emulator's clock ahead (or
-                                                      behind, negative), at most 100 years
+  --clock-offset SECONDS   ESS_EMULATOR_CLOCK_OFFSET  run the business clock (deadlines, link
+                                                      expiry) ahead (or behind, negative), at
+                                                      most 100 years; signatures still check
+                                                      against real time
+  --clock-skew SECONDS     ESS_EMULATOR_CLOCK_SKEW    skew the service clock that signatures
+                                                      and Date use (to test skew recovery)
   --seed FILE              ESS_EMULATOR_SEED          JSON file of templates and flows to seed:
                                                       {\"templates\": [TemplateInfo...],
                                                        \"flows\": [{\"request\": CreateFlow body,
@@ -52,6 +56,9 @@ repeatable option's variable adds one value before the command line's).
   --callback-token TOKEN   ESS_EMULATOR_CALLBACK_TOKEN
                                                       the previous callback URL's signatures use
                                                       this token
+                           ESS_EMULATOR_LOG=info      log each call to stderr: action, code,
+                                                      RequestId and latency (never a body, key
+                                                      or header value); off by default
   -V, --version                                       print the version
   -h, --help                                          print this help";
 
@@ -62,6 +69,7 @@ const VARIABLES: &[(&str, &str)] = &[
     ("ESS_EMULATOR_SECRET_KEY", "--secret-key"),
     ("ESS_EMULATOR_TOKEN", "--token"),
     ("ESS_EMULATOR_CLOCK_OFFSET", "--clock-offset"),
+    ("ESS_EMULATOR_CLOCK_SKEW", "--clock-skew"),
     ("ESS_EMULATOR_SEED", "--seed"),
     ("ESS_EMULATOR_ADMIN", "--admin"),
     ("ESS_EMULATOR_IDLE_TIMEOUT", "--idle-timeout"),
@@ -135,6 +143,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if std::env::var("ESS_EMULATOR_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("info")) {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::INFO)
+            .with_target(false)
+            .init();
+    }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -277,14 +292,17 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
             }
             "--random-key" => random_key = true,
             "--fault" => builder = builder.fault(value("--fault")?.parse::<FaultRule>()?),
-            "--clock-offset" => {
-                let text = value("--clock-offset")?;
+            flag @ ("--clock-offset" | "--clock-skew") => {
+                let text = value(flag)?;
                 let seconds: i64 = text
                     .parse()
                     .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-                ess_emulator::check_clock_offset(seconds)
-                    .map_err(|e| format!("--clock-offset: {e}"))?;
-                builder = builder.clock_offset(seconds);
+                ess_emulator::check_clock_offset(seconds).map_err(|e| format!("{flag}: {e}"))?;
+                builder = if flag == "--clock-offset" {
+                    builder.clock_offset(seconds)
+                } else {
+                    builder.clock_skew(seconds)
+                };
             }
             "--seed" => seed = Some(value("--seed")?),
             "--admin" => {
@@ -407,6 +425,10 @@ mod tests {
             (&["--clock-offset", "99999999999999"][..], "out of range"),
             (
                 &["--clock-offset", "9223372036854775807"][..],
+                "out of range",
+            ),
+            (
+                &["--clock-skew", "-9223372036854775808"][..],
                 "out of range",
             ),
             (&["--idle-timeout", "0"][..], "1 to 3600"),

@@ -180,6 +180,8 @@ pub(crate) struct Record {
     pub(crate) fault: Option<Fault>,
     pub(crate) request_id: String,
     received_at_ms: i64,
+    /// When it arrived, for the request log's latency.
+    arrived: std::time::Instant,
     headers: Vec<(String, String)>,
 }
 
@@ -219,6 +221,7 @@ impl Record {
             fault: None,
             request_id: request_id(),
             received_at_ms: shared.now_ms(),
+            arrived: std::time::Instant::now(),
             headers: kept,
         }
     }
@@ -880,6 +883,14 @@ impl Shared {
         if received.body_bytes == 0 {
             received.body_bytes = received.body.len();
         }
+        // The request log: what was asked and answered, never a body, key or header value.
+        tracing::info!(
+            action = %received.action,
+            code = %received.code.as_deref().unwrap_or("ok"),
+            request_id = %received.request_id,
+            latency_us = u64::try_from(received.arrived.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "call"
+        );
         if received.secret_id.is_none() || received.body.len() > RECORDED_BODY_BYTES {
             received.body = Bytes::new();
         }
@@ -1019,6 +1030,7 @@ mod tests {
             fault: None,
             request_id: String::new(),
             received_at_ms: 0,
+            arrived: std::time::Instant::now(),
             headers: Vec::new(),
         };
         let mut log = Log::default();

@@ -273,3 +273,48 @@ fn the_binary_explains_its_flags() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_request_log_names_each_call_and_never_a_value() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-id",
+            SECRET_ID,
+            "--secret-key",
+            SECRET_KEY,
+        ])
+        .env("ESS_EMULATOR_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ess-emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
+        .expect("the URL");
+    let client = ess_tests::client(&url, SECRET_ID, SECRET_KEY);
+    let (name, mobile) = ess_emulator::DEMO_PERSON;
+    let signer = ess_generated::FlowCreateApprover::new(ess_generated::ApproverType::Person)
+        .approver_name(name)
+        .approver_mobile(mobile);
+    let request = ess_generated::CreateFlowSignUrlRequest::new(ess_emulator::DEMO_FLOW_ID)
+        .flow_approver_infos(vec![signer]);
+    client.create_flow_sign_url(&request).await.unwrap();
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("the log");
+    let log = String::from_utf8_lossy(&output.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("action=CreateFlowSignUrl"))
+        .unwrap_or_else(|| panic!("no line for the call:\n{log}"));
+    for field in ["code=ok", "request_id=", "latency_us="] {
+        assert!(line.contains(field), "{field} missing: {line}");
+    }
+    for secret in [SECRET_KEY, name, mobile, "/s/"] {
+        assert!(!log.contains(secret), "the log shows {secret}:\n{log}");
+    }
+}
