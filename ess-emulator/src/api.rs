@@ -361,14 +361,13 @@ impl Shared {
                 .get("FlowId")
                 .or_else(|| answer.get("FlowId"))
                 .and_then(Value::as_str);
-            if let (Some(operate), Some(flow)) = (changed, flow_id.and_then(|id| flows.get(id))) {
-                self.callbacks
-                    .flow_changed(flow.callback_data(operate, now));
-                // Automatic signers alone sign it complete as it starts.
-                if operate == "start" && flow.status == flows::flow_status::SIGNED {
+            match (changed, flow_id.and_then(|id| flows.get(id))) {
+                (Some("start"), Some(flow)) => self.flow_started(flow, now),
+                (Some(operate), Some(flow)) => {
                     self.callbacks
-                        .flow_changed(flow.callback_data("finish", now));
+                        .flow_changed(flow.callback_data(operate, now));
                 }
+                _ => {}
             }
         }
         result.map_err(|r| {

@@ -336,6 +336,17 @@ impl Shared {
 
     /// The callbacks a signer's act makes: a signature (and the completion when it was the
     /// last, at the same time), or a rejection.
+    /// The callbacks of a flow that has just started: the start, and the finish when its
+    /// automatic signers alone signed it complete.
+    pub(crate) fn flow_started(&self, flow: &Flow, now: i64) {
+        self.callbacks
+            .flow_changed(flow.callback_data("start", now));
+        if flow.status == flow_status::SIGNED {
+            self.callbacks
+                .flow_changed(flow.callback_data("finish", now));
+        }
+    }
+
     pub(crate) fn flow_changed(&self, flow: &Flow, now: i64) {
         match flow.status {
             flow_status::REJECTED => {
@@ -403,8 +414,7 @@ impl Shared {
         }
         let flow = flows.get(&id).ok_or(ControlError::FlowNotFound)?;
         if started {
-            self.callbacks
-                .flow_changed(flow.callback_data("start", now));
+            self.flow_started(flow, now);
         }
         Ok(FlowView::of(flow))
     }

@@ -304,6 +304,8 @@ pub(crate) struct Flow {
     pub(crate) id: String,
     pub(crate) name: String,
     description: String,
+    /// The FlowType given at creation, shown by DescribeFlowInfo.
+    flow_type: String,
     pub(crate) status: i64,
     message: String,
     created_on: i64,
@@ -530,6 +532,7 @@ impl Flows {
                 id: DEMO_FLOW_ID.to_owned(),
                 name: "Demo contract".to_owned(),
                 description: "Seeded by the emulator".to_owned(),
+                flow_type: String::new(),
                 status: flow_status::WAITING,
                 message: String::new(),
                 created_on: now,
@@ -551,6 +554,13 @@ impl Flows {
 
     pub(crate) fn get(&self, id: &str) -> Option<&Flow> {
         self.flows.get(id)
+    }
+
+    /// The flow whose document has this id (what CreateDocument's PreviewFileUrl names).
+    pub(crate) fn by_document(&self, document: &str) -> Option<&Flow> {
+        self.flows
+            .values()
+            .find(|f| f.document.as_deref() == Some(document))
     }
 
     pub(crate) fn link(&self, token: &str) -> Option<(&Link, &Flow)> {
@@ -652,6 +662,7 @@ impl Flows {
             description: text(request, "FlowDescription")
                 .unwrap_or_default()
                 .to_owned(),
+            flow_type: text(request, "FlowType").unwrap_or_default().to_owned(),
             status: flow_status::NOT_STARTED,
             message: String::new(),
             created_on: now,
@@ -1079,7 +1090,7 @@ fn matches_approver(approver: &Approver, info: &Map<String, Value>) -> bool {
 struct FlowDetail<'a> {
     flow_id: &'a str,
     flow_name: &'a str,
-    flow_type: &'static str,
+    flow_type: &'a str,
     flow_status: i64,
     flow_message: &'a str,
     flow_description: &'a str,
@@ -1115,7 +1126,7 @@ impl<'a> FlowDetail<'a> {
         FlowDetail {
             flow_id: &flow.id,
             flow_name: &flow.name,
-            flow_type: "",
+            flow_type: &flow.flow_type,
             flow_status: flow.status,
             flow_message: &flow.message,
             flow_description: &flow.description,

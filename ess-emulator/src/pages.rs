@@ -115,6 +115,27 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// What CreateDocument's `PreviewFileUrl` opens: the document's flow, named (the emulator
+/// keeps no file content), or 404 for a document it does not hold.
+pub(crate) async fn preview(
+    State(shared): State<Arc<Shared>>,
+    Path(document): Path<String>,
+) -> Response {
+    let flows = lock(&shared.flows);
+    match flows.by_document(&document) {
+        Some(flow) => page(
+            "Preview",
+            &format!("Document {document} of the flow {}.", flow.name),
+        )
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            error_page("This document does not exist."),
+        )
+            .into_response(),
+    }
+}
+
 pub(crate) async fn short_link(Path(token): Path<String>) -> Response {
     let mut response = StatusCode::FOUND.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/sign/{token}")) {

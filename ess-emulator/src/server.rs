@@ -915,7 +915,8 @@ fn router(shared: Arc<Shared>, admin: bool) -> axum::Router {
     let router = axum::Router::new()
         .route("/", get(api::index).post(api::call))
         .route("/sign/{token}", get(pages::sign_page).post(pages::sign))
-        .route("/s/{token}", get(pages::short_link));
+        .route("/s/{token}", get(pages::short_link))
+        .route("/preview/{document}", get(pages::preview));
     let router = if admin {
         // `/_emulator` and `/_emulator/` both describe the emulator.
         router

@@ -341,3 +341,117 @@ async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
         .unwrap_err();
     assert_eq!(refused(err), ErrorCode::ResourceNotFoundResource);
 }
+
+#[tokio::test]
+async fn create_flow_by_files_takes_the_documented_deadline_and_refuses_a_past_one() {
+    let (emulator, client) = setup().await;
+    let upload = UploadFilesRequest::new("DOCUMENT")
+        .caller(ess_generated::Caller::new().operator_id("operator-1"))
+        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
+    let file_id = client.upload_files(&upload).await.unwrap().file_ids()[0].clone();
+    let signer = || {
+        vec![
+            ApproverInfo::new(ApproverType::Person)
+                .approver_name("张三")
+                .approver_mobile("13800000000"),
+        ]
+    };
+    let request = CreateFlowByFilesRequest::new(operator(), "by files", vec![file_id.clone()])
+        .approvers(signer())
+        .flow_type("lease");
+    let created = client.create_flow_by_files(&request).await.unwrap();
+    let flow_id = created.flow_id().unwrap().to_owned();
+    // Both actions' docs: 365 days after creation when no deadline is given.
+    let view = emulator.flow(&flow_id).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let deadline = view.deadline.expect("a default deadline");
+    assert!((deadline - now - 365 * 86_400).abs() < 60, "{deadline}");
+    // The FlowType given is what DescribeFlowInfo shows.
+    let described = client
+        .describe_flow_info(&DescribeFlowInfoRequest::new().flow_ids(vec![flow_id]))
+        .await
+        .unwrap();
+    assert_eq!(described.flow_detail_infos()[0].flow_type(), Some("lease"));
+    // A deadline already past: InvalidParameter.FlowDeadLine, which its list has.
+    let late = CreateFlowByFilesRequest::new(operator(), "late", vec![file_id])
+        .approvers(signer())
+        .deadline(now - 60);
+    let err = client.create_flow_by_files(&late).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::InvalidParameterFlowDeadLine));
+}
+
+#[tokio::test]
+async fn a_document_preview_link_opens() {
+    let (_emulator, client) = setup().await;
+    let created = client
+        .create_flow(&CreateFlowRequest::new(
+            operator(),
+            "previewed",
+            vec![person("张三", "13800000000")],
+        ))
+        .await
+        .unwrap();
+    let document = CreateDocumentRequest::new(operator(), "template-1")
+        .flow_id(created.flow_id())
+        .need_preview(true);
+    let answer = client.create_document(&document).await.unwrap();
+    let url = answer
+        .preview_file_url()
+        .expect("a preview link")
+        .to_owned();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = http.get(&url).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200, "{url}");
+    assert!(page.text().await.unwrap().contains("previewed"));
+    let missing = http
+        .get(url.replace(answer.document_id(), "yDnoSuchDocument"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_seeded_flow_signed_by_automatic_signers_alone_sends_its_finish() {
+    use axum::routing::post;
+    let receiver = axum::Router::new().route("/", post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let emulator = Emulator::builder()
+        .seed_demo(false)
+        .callback(ess_emulator::CallbackTarget::new(
+            url,
+            "0123456789abcdefghijklmnopqrstuv",
+        ))
+        .start()
+        .await
+        .unwrap();
+    let seeded = emulator
+        .seed_flow(
+            &json!({
+                "Operator": {"UserId": "u-1"},
+                "FlowName": "sealed by itself",
+                "Approvers": [{"ApproverType": 3, "OrganizationName": "示例科技有限公司"}]
+            }),
+            true,
+        )
+        .unwrap();
+    assert_eq!(seeded.status, flow::SIGNED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let operates = loop {
+        let sent: Vec<String> = emulator
+            .callback_deliveries()
+            .into_iter()
+            .map(|d| d.operate)
+            .collect();
+        if sent.len() >= 2 || std::time::Instant::now() > deadline {
+            break sent;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(operates, ["start", "finish"]);
+}
