@@ -300,7 +300,13 @@ impl Shared {
             "CreateFlow" => flows.create(request, now, false).map(Reply::Tree),
             "CreateFlowByFiles" => lock(&self.catalog)
                 .check_files(request, now)
-                .and_then(|()| flows.create(request, now, true))
+                .and_then(|()| {
+                    if request.get("NeedPreview").and_then(Value::as_bool) == Some(true) {
+                        flows.preview(request, now, &self.url)
+                    } else {
+                        flows.create(request, now, true)
+                    }
+                })
                 .map(Reply::Tree),
             "CreateDocument" => {
                 let kinds = text(request, "FlowId")

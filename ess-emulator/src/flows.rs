@@ -147,6 +147,7 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "FailedOperation",
     ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
+    ("CreateFlowByFiles", Why::Internal, "InternalError"),
     ("CreateSeal", Why::Capacity, "FailedOperation"),
     ("CreateSeal", Why::SealExists, "OperationDenied.AlreadyHas"),
     ("UploadFiles", Why::Capacity, "LimitExceeded"),
@@ -489,7 +490,13 @@ pub(crate) struct Flows {
     links: HashMap<String, Link>,
     /// The deadlines of flows that may still expire, soonest first.
     deadlines: BTreeSet<(i64, String)>,
+    /// CreateFlowByFiles previews (NeedPreview): their document id, the flow's name and
+    /// until when the link works.
+    previews: HashMap<String, (String, i64)>,
 }
+
+/// How long a CreateFlowByFiles preview link works (upstream: 300 seconds).
+const PREVIEW_SECONDS: i64 = 300;
 
 /// A 32-character id in the service's style, from the operating system's CSPRNG: link
 /// tokens are ids too, and whoever holds one can sign.
@@ -684,10 +691,63 @@ impl Flows {
         if deadline != i64::MAX {
             self.deadlines.insert((deadline, id.clone()));
         }
+        let approvers: Vec<Value> = flow
+            .approvers
+            .iter()
+            .map(|a| json!({"SignId": a.sign_id, "RecipientId": a.recipient_id, "ApproverRoleName": ""}))
+            .collect();
         self.flows.insert(id.clone(), flow);
         let mut response = Map::new();
         response.insert("FlowId".to_owned(), Value::String(id));
+        if with_files {
+            // Its answer's signers; PreviewUrl only in preview mode (empty otherwise).
+            response.insert("Approvers".to_owned(), Value::Array(approvers));
+            response.insert("PreviewUrl".to_owned(), Value::String(String::new()));
+        }
         Ok(response)
+    }
+
+    /// CreateFlowByFiles with `NeedPreview`: checked as a creation is, but no flow is made
+    /// and no FlowId answered (upstream); a preview link, which works 300 seconds, shows what
+    /// the flow would be.
+    pub(crate) fn preview(
+        &mut self,
+        request: &Map<String, Value>,
+        now: i64,
+        base_url: &str,
+    ) -> Result<Map<String, Value>, Refused> {
+        self.previews.retain(|_, (_, until)| *until > now);
+        if self.previews.len() >= MAX_FLOWS {
+            return Err(refused(
+                Why::Capacity,
+                format!("the emulator keeps at most {MAX_FLOWS} previews"),
+            ));
+        }
+        let mut answer = self.create(request, now, true)?;
+        let id = answer
+            .remove("FlowId")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let Some(flow) = self.flows.remove(&id) else {
+            return Err(refused(Why::Internal, "the preview was not made"));
+        };
+        self.deadlines.remove(&(flow.deadline, id));
+        let document = flow.document.unwrap_or_else(new_id);
+        answer.insert(
+            "PreviewUrl".to_owned(),
+            Value::String(format!("{base_url}/preview/{document}")),
+        );
+        self.previews
+            .insert(document, (flow.name, now.saturating_add(PREVIEW_SECONDS)));
+        Ok(answer)
+    }
+
+    /// The name of the flow a preview shows, while its link works.
+    pub(crate) fn preview_of(&self, document: &str, now: i64) -> Option<&str> {
+        self.previews
+            .get(document)
+            .filter(|(_, until)| *until > now)
+            .map(|(name, _)| name.as_str())
     }
 
     /// CreateDocument: attaches the flow's one document.

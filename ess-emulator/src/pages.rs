@@ -121,11 +121,16 @@ pub(crate) async fn preview(
     State(shared): State<Arc<Shared>>,
     Path(document): Path<String>,
 ) -> Response {
+    let now = shared.now();
     let flows = lock(&shared.flows);
-    match flows.by_document(&document) {
-        Some(flow) => page(
+    let name = flows
+        .by_document(&document)
+        .map(|flow| flow.name.as_str())
+        .or_else(|| flows.preview_of(&document, now));
+    match name {
+        Some(name) => page(
             "Preview",
-            &format!("Document {document} of the flow {}.", flow.name),
+            &format!("Document {document} of the flow {name}."),
         )
         .into_response(),
         None => (

@@ -455,3 +455,43 @@ async fn a_seeded_flow_signed_by_automatic_signers_alone_sends_its_finish() {
     };
     assert_eq!(operates, ["start", "finish"]);
 }
+
+#[tokio::test]
+async fn create_flow_by_files_in_preview_mode_makes_no_flow_and_a_five_minute_link() {
+    let (emulator, client) = setup().await;
+    let upload = UploadFilesRequest::new("DOCUMENT")
+        .caller(ess_generated::Caller::new().operator_id("operator-1"))
+        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
+    let file_id = client.upload_files(&upload).await.unwrap().file_ids()[0].clone();
+    let request = CreateFlowByFilesRequest::new(operator(), "to preview", vec![file_id.clone()])
+        .approvers(vec![
+            ApproverInfo::new(ApproverType::Person)
+                .approver_name("张三")
+                .approver_mobile("13800000000"),
+        ]);
+    // A real creation answers its FlowId and its signers, as DescribeFlowInfo knows them.
+    let created = client.create_flow_by_files(&request).await.unwrap();
+    let flow_id = created.flow_id().unwrap().to_owned();
+    let described = client
+        .describe_flow_info(&DescribeFlowInfoRequest::new().flow_ids(vec![flow_id.clone()]))
+        .await
+        .unwrap();
+    let sign_id = described.flow_detail_infos()[0].flow_approver_infos()[0]
+        .sign_id()
+        .unwrap()
+        .to_owned();
+    assert_eq!(created.approvers()[0].sign_id(), Some(sign_id.as_str()));
+    // Preview mode: no flow, no FlowId, a link that works for 300 s (upstream).
+    let before = emulator.flow_ids();
+    let previewed = client
+        .create_flow_by_files(&request.clone().need_preview(true))
+        .await
+        .unwrap();
+    assert_eq!(previewed.flow_id(), None);
+    assert_eq!(emulator.flow_ids(), before);
+    let url = previewed.preview_url().expect("a preview link").to_owned();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert_eq!(http.get(&url).send().await.unwrap().status().as_u16(), 200);
+    emulator.set_clock_offset(301).unwrap();
+    assert_eq!(http.get(&url).send().await.unwrap().status().as_u16(), 404);
+}
