@@ -94,6 +94,28 @@ async fn guard(
         )
         .into_response();
     }
+    // The body, read within the idle timeout and up to the API's own cap, as a call's is: a
+    // client that trickles it does not hold a connection open indefinitely.
+    let (parts, body) = request.into_parts();
+    let reading = axum::body::to_bytes(body, crate::server::MAX_BODY_BYTES);
+    let bytes = match tokio::time::timeout(shared.idle_timeout, reading).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return AdminError::status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body exceeds {} bytes", crate::server::MAX_BODY_BYTES),
+            )
+            .into_response();
+        }
+        Err(_) => {
+            return AdminError::status(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive within the idle timeout",
+            )
+            .into_response();
+        }
+    };
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
     next.run(request).await
 }
 

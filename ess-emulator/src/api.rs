@@ -102,7 +102,6 @@ async fn process(
     mut received: Record,
 ) -> Response {
     let action = received.action.clone();
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Drift needs the real answer: it applies after the action whichever phase it names.
     let mut drift = None;
     if let Some(fault) = shared.take_fault(&action, false) {
@@ -124,7 +123,6 @@ async fn process(
         &parts.method,
         &parts.uri,
         &body,
-        &parsed,
         &mut received,
     );
     let after = answer
@@ -172,7 +170,6 @@ impl Shared {
         method: &axum::http::Method,
         uri: &axum::http::Uri,
         body: &Bytes,
-        parsed: &Value,
         received: &mut Record,
     ) -> Answer {
         let secret_id = self
@@ -251,7 +248,10 @@ impl Shared {
                 "the emulator takes JSON bodies (Content-Type: application/json)".to_owned(),
             ));
         }
-        let Value::Object(request) = parsed else {
+        // Parsed only now, once the signature has proved the caller holds a key: nobody else
+        // makes the emulator parse up to 10 MB of JSON.
+        let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let Value::Object(request) = &parsed else {
             return Err((
                 "InvalidParameter",
                 "the body must be a JSON object".to_owned(),

@@ -450,3 +450,30 @@ async fn seeded_templates_are_listed() {
     assert_eq!(listed["templates"][0]["TemplateId"], "tpl-1");
     assert_eq!(emulator.templates().len(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_body_that_does_not_arrive_is_answered_within_the_idle_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emulator = Emulator::builder()
+        .idle_timeout(std::time::Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let authority = emulator.url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "POST /_emulator/faults HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "still open after 10 s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
