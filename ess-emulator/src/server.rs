@@ -299,6 +299,7 @@ pub struct Builder {
     callbacks: Vec<CallbackTarget>,
     admin: Option<bool>,
     idle_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Default for Builder {
@@ -315,6 +316,7 @@ impl Default for Builder {
             callbacks: Vec::new(),
             admin: None,
             idle_timeout: IDLE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -380,6 +382,13 @@ impl Builder {
     /// authenticated; `true` serves it on any address, `false` never.
     pub fn admin(mut self, on: bool) -> Self {
         self.admin = Some(on);
+        self
+    }
+
+    /// Serve at most this many connections at once (1,024 by default, at least 1); at the
+    /// bound, the oldest idle one is closed to make room for a new one.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
         self
     }
 
@@ -455,6 +464,7 @@ impl Builder {
         let (done, finished) = oneshot::channel();
         let router = router(shared.clone(), admin);
         let idle_timeout = self.idle_timeout;
+        let max_connections = self.max_connections;
         let sender = shared.clone();
         let runtime = if self.threads == 1 {
             tokio::runtime::Builder::new_current_thread()
@@ -473,7 +483,9 @@ impl Builder {
                     let ticking = tokio::spawn(expire_deadlines(sender.clone()));
                     let sending = tokio::spawn(callbacks::deliver(sender, outbox));
                     match TcpListener::from_std(listener) {
-                        Ok(listener) => serve(listener, router, stopped, idle_timeout).await,
+                        Ok(listener) => {
+                            serve(listener, router, stopped, idle_timeout, max_connections).await
+                        }
                         Err(e) => tracing::error!(error = %e, "cannot serve"),
                     }
                     sending.abort();
@@ -943,19 +955,95 @@ async fn expire_deadlines(shared: Arc<Shared>) {
 
 /// Accepts connections until `stopped`, serving each with hyper so that a handler can ask
 /// for its connection to be dropped.
+/// One open connection, as the accept loop sees it: how many requests it is serving, and
+/// whether it is being closed to make room.
+#[derive(Default)]
+struct Openness {
+    in_flight: std::sync::atomic::AtomicUsize,
+    closing: std::sync::atomic::AtomicBool,
+}
+
+impl Openness {
+    /// Claims it for closing if it serves nothing: `closing` is set first, then `in_flight`
+    /// read, while a request increments `in_flight` first, then reads `closing` (both
+    /// SeqCst), so a request either is seen (the connection is kept) or sees the claim and
+    /// is refused before anything runs.
+    fn claim_if_idle(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.closing.swap(true, SeqCst) {
+            return false;
+        }
+        if self.in_flight.load(SeqCst) == 0 {
+            return true;
+        }
+        self.closing.store(false, SeqCst);
+        false
+    }
+
+    /// Starts a request; `false` when the connection is being closed (nothing runs).
+    fn begin(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.in_flight.fetch_add(1, SeqCst);
+        if self.closing.load(SeqCst) {
+            self.in_flight.fetch_sub(1, SeqCst);
+            return false;
+        }
+        true
+    }
+
+    fn end(&self) {
+        self.in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A request being served, until dropped.
+struct Busy(Arc<Openness>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// Accepts connections until `stopped`, serving each with hyper so that a handler can ask
+/// for its connection to be dropped. At `max_connections`, the oldest connection that is
+/// serving nothing (idle between requests, or silent since it opened) is closed to make room,
+/// as nginx closes keep-alive connections: idle sockets cannot lock a caller out. Only when
+/// every connection is busy does a new one wait.
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
     mut stopped: oneshot::Receiver<()>,
     idle_timeout: Duration,
+    max_connections: usize,
 ) {
     let mut connections = JoinSet::new();
+    // Open connections, oldest first.
+    let mut open: std::collections::VecDeque<(Arc<Openness>, tokio::task::AbortHandle)> =
+        std::collections::VecDeque::new();
     loop {
         while connections.try_join_next().is_some() {}
-        if connections.len() >= MAX_CONNECTIONS {
-            tokio::select! {
-                _ = &mut stopped => break,
-                _ = connections.join_next() => continue,
+        open.retain(|(_, task)| !task.is_finished());
+        if connections.len() >= max_connections {
+            let idle = open
+                .iter()
+                .position(|(openness, _)| openness.claim_if_idle());
+            match idle {
+                Some(index) => {
+                    if let Some((_, task)) = open.remove(index) {
+                        task.abort();
+                    }
+                    // Reaped on the next turn.
+                    let _ = connections.join_next().await;
+                    continue;
+                }
+                None => {
+                    tokio::select! {
+                        _ = &mut stopped => break,
+                        _ = connections.join_next() => continue,
+                    }
+                }
             }
         }
         let (stream, _) = tokio::select! {
@@ -972,11 +1060,20 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        connections.spawn(async move {
+        let openness = Arc::new(Openness::default());
+        let this = openness.clone();
+        let task = connections.spawn(async move {
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
                     let mut router = router.clone();
+                    let openness = this.clone();
                     async move {
+                        if !openness.begin() {
+                            return Err(DroppedOnPurpose);
+                        }
+                        // Busy until its answer is written (or given up): the guard goes
+                        // with the body, which hyper drops once it has sent it.
+                        let busy = Busy(openness);
                         let response = match router.call(request.map(Body::new)).await {
                             Ok(response) => response,
                             Err(never) => match never {},
@@ -984,7 +1081,12 @@ async fn serve(
                         if response.extensions().get::<DropConnection>().is_some() {
                             return Err(DroppedOnPurpose);
                         }
-                        Ok(response)
+                        Ok(response.map(|body| {
+                            Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+                                let _ = &busy;
+                                frame
+                            }))
+                        }))
                     }
                 },
             );
@@ -996,6 +1098,7 @@ async fn serve(
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+        open.push_back((openness, task));
     }
     connections.abort_all();
 }

@@ -522,3 +522,36 @@ async fn a_media_type_in_another_case_is_json_still() {
     .await;
     assert_eq!(answer.code(), None, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn idle_sockets_at_the_connection_bound_do_not_lock_a_caller_out() {
+    // Long idle timeout: only the bound's eviction can make room.
+    let emulator = Emulator::builder()
+        .max_connections(16)
+        .idle_timeout(std::time::Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let authority = emulator.url().trim_start_matches("http://").to_owned();
+    let mut silent = Vec::new();
+    for _ in 0..40 {
+        silent.push(tokio::net::TcpStream::connect(&authority).await.unwrap());
+    }
+    let key = emulator.credentials()[0].clone();
+    let body =
+        serde_json::to_vec(&serde_json::json!({"FlowId": DEMO_FLOW_ID, "UrlType": 1})).unwrap();
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        post(&emulator, Some(&key), &[ACTION, VERSION], body),
+    )
+    .await
+    .expect("answered while 40 idle sockets are open");
+    assert_eq!(answer.code(), None, "{}", answer.body);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
