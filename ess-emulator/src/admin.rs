@@ -18,6 +18,57 @@ use crate::server::{Received, Shared, lock};
 
 type Shared_ = State<Arc<Shared>>;
 
+/// Every public method of [`Emulator`](crate::Emulator) and the admin route that performs
+/// the same operation, or why it has none: what a test in another language can do is what a
+/// Rust test can. A test holds the table to `Emulator`'s methods (one missing here fails) and
+/// to the router (a listed route that is not served fails).
+pub const OPERATIONS: &[(&str, &str)] = &[
+    ("builder", "in process: the binary's options configure it"),
+    ("start", "in process: the binary starts it"),
+    ("url", "GET /_emulator/"),
+    ("addr", "GET /_emulator/"),
+    (
+        "credentials",
+        "in process: keys are never served (the banner prints the published or a drawn one)",
+    ),
+    ("received", "GET /_emulator/calls"),
+    ("received_for", "GET /_emulator/calls"),
+    ("clear_received", "DELETE /_emulator/calls"),
+    ("inject", "POST /_emulator/faults"),
+    ("faults", "GET /_emulator/faults"),
+    ("clear_faults", "DELETE /_emulator/faults"),
+    ("set_clock_offset", "POST /_emulator/clock"),
+    ("clock_offset", "GET /_emulator/clock"),
+    ("set_clock_skew", "POST /_emulator/clock"),
+    ("clock_skew", "GET /_emulator/clock"),
+    ("flow_status", "GET /_emulator/flows/{id}"),
+    ("flow", "GET /_emulator/flows/{id}"),
+    ("flows", "GET /_emulator/flows"),
+    ("flow_ids", "GET /_emulator/flows"),
+    ("sign", "POST /_emulator/flows/{id}/sign"),
+    ("reject", "POST /_emulator/flows/{id}/reject"),
+    ("expire", "POST /_emulator/flows/{id}/expire"),
+    ("seed_flow", "POST /_emulator/flows"),
+    ("seed_template", "POST /_emulator/templates"),
+    ("templates", "GET /_emulator/templates"),
+    ("add_override", "POST /_emulator/overrides"),
+    ("overrides", "GET /_emulator/overrides"),
+    ("clear_overrides", "DELETE /_emulator/overrides"),
+    ("reset", "POST /_emulator/reset"),
+    ("fail_report", "POST /_emulator/reports/{id}/fail"),
+    ("add_callback", "POST /_emulator/callbacks"),
+    ("remove_callback", "DELETE /_emulator/callbacks"),
+    ("callback_urls", "GET /_emulator/callbacks"),
+    ("inject_callback", "POST /_emulator/callbacks/faults"),
+    ("callback_deliveries", "GET /_emulator/callbacks"),
+    (
+        "schema",
+        "in process: the spec is the crate's own (spec/ess.yaml)",
+    ),
+    ("stop", "in process: the binary stops on Ctrl-C"),
+    ("wait", "in process: the binary serves until stopped"),
+];
+
 pub(crate) fn routes(shared: Arc<Shared>) -> axum::Router<Arc<Shared>> {
     axum::Router::new()
         .route("/", get(about))
@@ -35,6 +86,12 @@ pub(crate) fn routes(shared: Arc<Shared>) -> axum::Router<Arc<Shared>> {
             get(overrides).post(add_override).delete(clear_overrides),
         )
         .route("/reset", post(reset))
+        .route(
+            "/callbacks",
+            get(callbacks).post(add_callback).delete(remove_callback),
+        )
+        .route("/callbacks/faults", post(inject_callback))
+        .route("/reports/{id}/fail", post(fail_report))
         .fallback(|| async { AdminError::status(StatusCode::NOT_FOUND, "no such admin route") })
         .method_not_allowed_fallback(|| async {
             AdminError::status(
@@ -397,4 +454,90 @@ async fn clear_overrides(State(shared): Shared_) -> Response {
 async fn reset(State(shared): Shared_) -> Response {
     shared.reset();
     ok(json!({}))
+}
+
+/// The registered callback URLs and what happened to each message at each.
+async fn callbacks(State(shared): Shared_) -> Response {
+    ok(json!({
+        "urls": shared.callbacks.urls(),
+        "deliveries": to_json(&shared.callbacks.deliveries()),
+    }))
+}
+
+/// `{"url": .., "key": .. (32 characters, or none for plain JSON), "token": ..}`.
+async fn add_callback(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
+    let text = |name: &str| value.get(name).and_then(Value::as_str);
+    let url = text("url").ok_or_else(|| AdminError::bad("give the callback's `url`"))?;
+    let key = text("key").unwrap_or_default();
+    if !key.is_empty() && key.len() != ess_runtime::callback::KEY_LEN {
+        return Err(AdminError::bad(
+            "a `key` is the 32 characters of an AES-256 key",
+        ));
+    }
+    let mut target = crate::CallbackTarget::new(url, key);
+    if let Some(token) = text("token").filter(|t| !t.is_empty()) {
+        target = target.token(token);
+    }
+    if !shared.callbacks.add(target) {
+        return Err(AdminError::status(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "the emulator keeps no more callback URLs",
+        ));
+    }
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({ "urls": shared.callbacks.urls() }),
+    ))
+}
+
+/// `DELETE /_emulator/callbacks` with `{"url": ..}`.
+async fn remove_callback(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
+    let url = value
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AdminError::bad("give the callback's `url`"))?;
+    shared.callbacks.remove(url);
+    Ok(ok(json!({ "urls": shared.callbacks.urls() })))
+}
+
+/// `{"fault": "duplicate" | "reorder" | "v1" | "delay:MS"}`: for the next message.
+async fn inject_callback(State(shared): Shared_, bytes: Bytes) -> Answer {
+    let value = body(&bytes)?;
+    let text = value
+        .get("fault")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let fault = match text {
+        "duplicate" => crate::CallbackFault::Duplicate,
+        "reorder" => crate::CallbackFault::Reorder,
+        "v1" => crate::CallbackFault::V1,
+        other => match other
+            .strip_prefix("delay:")
+            .and_then(|ms| ms.parse::<u64>().ok())
+        {
+            Some(ms) if ms <= 600_000 => {
+                crate::CallbackFault::Delay(std::time::Duration::from_millis(ms))
+            }
+            _ => {
+                return Err(AdminError::bad(
+                    "`fault` is duplicate, reorder, v1 or delay:MS (at most 600000)",
+                ));
+            }
+        },
+    };
+    shared.callbacks.inject(fault);
+    Ok(json(StatusCode::CREATED, &json!({ "fault": text })))
+}
+
+async fn fail_report(State(shared): Shared_, Path(id): Path<String>) -> Answer {
+    if lock(&shared.catalog).fail_report(&id) {
+        Ok(ok(json!({ "ReportId": id })))
+    } else {
+        Err(AdminError::status(
+            StatusCode::NOT_FOUND,
+            "no report has the id",
+        ))
+    }
 }

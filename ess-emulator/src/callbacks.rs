@@ -116,7 +116,7 @@ pub enum CallbackFault {
 }
 
 /// What happened to one message at one URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CallbackDelivery {
     /// The URL.

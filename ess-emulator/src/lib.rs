@@ -59,6 +59,7 @@ mod random;
 mod schema;
 mod server;
 
+pub use admin::OPERATIONS as ADMIN_OPERATIONS;
 pub use callbacks::{
     CALLBACK_ATTEMPTS, CALLBACK_LOG, CALLBACK_QUEUE, CallbackDelivery, CallbackFault,
     CallbackTarget,

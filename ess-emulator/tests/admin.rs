@@ -477,3 +477,103 @@ async fn an_admin_body_that_does_not_arrive_is_answered_within_the_idle_timeout(
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+/// The names of `Emulator`'s public methods, read from its source.
+fn emulator_methods() -> Vec<String> {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/server.rs"))
+        .expect("server.rs");
+    let start = source.find("\nimpl Emulator {").expect("impl Emulator");
+    let end = start + source[start..].find("\n}\n").expect("its end");
+    source[start..end]
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix("pub fn ")
+                .or_else(|| line.strip_prefix("pub async fn "))?;
+            Some(rest.split(['(', '<']).next()?.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_method_of_the_emulator_has_its_admin_route_or_a_reason() {
+    let methods = emulator_methods();
+    assert!(methods.len() > 30, "{methods:?}");
+    let table: Vec<&str> = ess_emulator::ADMIN_OPERATIONS
+        .iter()
+        .map(|(m, _)| *m)
+        .collect();
+    for method in &methods {
+        assert!(
+            table.contains(&method.as_str()),
+            "Emulator::{method} has no entry in ADMIN_OPERATIONS: give it an admin route, or say why it has none"
+        );
+    }
+    for listed in &table {
+        assert!(
+            methods.iter().any(|m| m == listed),
+            "{listed} is no method of Emulator"
+        );
+    }
+    // Every route the table names is served (a 404 for a missing flow is the route's
+    // answer; the router's own 404 and 405 say the route is missing).
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    for (method, route) in ess_emulator::ADMIN_OPERATIONS {
+        if route.starts_with("in process: ") {
+            continue;
+        }
+        let (verb, path) = route.split_once(' ').unwrap();
+        let path = path
+            .strip_prefix("/_emulator")
+            .unwrap()
+            .replace("{id}", "yDnoSuchIdAtAll000000000000000000");
+        let verb = reqwest::Method::from_bytes(verb.as_bytes()).unwrap();
+        let (status, answer) = admin.send(verb.clone(), &path, Some(json!({}))).await;
+        assert_ne!(status, 405, "{method}: {verb} {path}: {answer}");
+        assert!(
+            !(status == 404 && answer["error"] == "no such admin route"),
+            "{method}: {verb} {path} is not served"
+        );
+    }
+}
+
+#[tokio::test]
+async fn callbacks_and_reports_over_http() {
+    let emulator = Emulator::builder().seed_demo(false).start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let (status, added) = admin
+        .post(
+            "/callbacks",
+            json!({"url": "http://127.0.0.1:9/cb", "key": "0123456789abcdefghijklmnopqrstuv", "token": "t"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(emulator.callback_urls(), ["http://127.0.0.1:9/cb"]);
+    let (status, _) = admin
+        .post("/callbacks", json!({"url": "http://x/", "key": "short"}))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = admin
+        .post("/callbacks/faults", json!({"fault": "delay:5"}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = admin
+        .post("/callbacks/faults", json!({"fault": "explode"}))
+        .await;
+    assert_eq!(status, 400);
+    let (_, listed) = admin.get("/callbacks").await;
+    assert_eq!(listed["urls"], json!(["http://127.0.0.1:9/cb"]));
+    assert_eq!(listed["deliveries"], json!([]));
+    let (status, removed) = admin
+        .send(
+            reqwest::Method::DELETE,
+            "/callbacks",
+            Some(json!({"url": "http://127.0.0.1:9/cb"})),
+        )
+        .await;
+    assert_eq!((status, &removed["urls"]), (200, &json!([])));
+    let (status, _) = admin.post("/reports/yDnoSuchReport/fail", json!({})).await;
+    assert_eq!(status, 404);
+}

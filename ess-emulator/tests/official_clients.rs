@@ -105,7 +105,7 @@ fn the_official_python_sdk_and_cli_are_accepted_and_refused_like_by_the_service(
         ],
     );
     assert!(
-        stdout.contains("official clients: 19 ok, 0 failing"),
+        stdout.contains("official clients: 20 ok, 0 failing"),
         "{stdout}"
     );
 }

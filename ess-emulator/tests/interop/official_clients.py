@@ -326,6 +326,30 @@ def _():
     expect_error("OperationDenied.FlowHasTerminated", lambda: client().StartFlow(start))
 
 
+@case("admin api: callbacks, templates, the service clock's skew and reports over HTTP")
+def _():
+    assert admin("POST", "/reset")[0] == 200
+    status, added = admin("POST", "/callbacks", {"url": "http://127.0.0.1:9/cb", "key": "0123456789abcdefghijklmnopqrstuv"})
+    assert status == 201 and added["urls"] == ["http://127.0.0.1:9/cb"], added
+    assert admin("POST", "/callbacks/faults", {"fault": "duplicate"})[0] == 201
+    status, listed = admin("GET", "/callbacks")
+    assert status == 200 and listed["deliveries"] == [], listed
+    status, removed = admin("DELETE", "/callbacks", {"url": "http://127.0.0.1:9/cb"})
+    assert status == 200 and removed["urls"] == [], removed
+    status, _ = admin("POST", "/templates", {"TemplateId": "tpl-http"})
+    assert status == 201
+    assert [t["TemplateId"] for t in admin("GET", "/templates")[1]["templates"]] == ["tpl-http"]
+    # A skewed service clock refuses the SDK's timestamp, as a server with a wrong clock would.
+    status, clock = admin("POST", "/clock", {"skew_seconds": 3600})
+    assert status == 200 and clock["skew_seconds"] == 3600, clock
+    request = sign_url_request({"FlowId": FLOW_ID, "UrlType": 1})
+    expect_error("AuthFailure.SignatureExpire", lambda: client().CreateFlowSignUrl(request))
+    admin("POST", "/clock", {"skew_seconds": 0})
+    status, refused = admin("POST", "/reports/yDnoSuchReport00000000000000000000/fail")
+    assert status == 404, refused
+    assert admin("POST", "/reset")[0] == 200
+
+
 failed = [(n, why) for n, why in results if why]
 for name, why in results:
     print("FAIL %s: %s" % (name, why) if why else "ok %s" % name)
