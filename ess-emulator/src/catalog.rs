@@ -67,6 +67,8 @@ pub(crate) struct Catalog {
     /// Uploaded files' resource ids and the second each expires.
     files: std::collections::HashMap<String, i64>,
     templates: std::collections::BTreeMap<String, Map<String, Value>>,
+    /// The templates' size as JSON, in bytes.
+    template_bytes: usize,
 }
 
 /// The page size DescribeFlowTemplates documents when `Limit` is not given.
@@ -118,6 +120,11 @@ fn page<T>(
     answer
 }
 
+/// The largest template seeded, as JSON.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// All seeded templates together, as JSON.
+pub const MAX_TEMPLATES_BYTES: usize = 64 * 1024 * 1024;
+
 impl Catalog {
     /// The seeded templates, by id.
     pub(crate) fn templates(&self) -> Vec<Value> {
@@ -153,6 +160,24 @@ impl Catalog {
                 "the emulator keeps at most {MAX_RECORDS} templates"
             )));
         }
+        // Bounded by bytes as well as by count: a template is at most 64 KiB of JSON, and
+        // all of them 64 MiB.
+        let bytes = Value::Object(template.clone()).to_string().len();
+        if bytes > MAX_TEMPLATE_BYTES {
+            return Err(ControlError::Invalid(format!(
+                "a template is at most {MAX_TEMPLATE_BYTES} bytes of JSON, this one {bytes}"
+            )));
+        }
+        let replaced = self
+            .templates
+            .get(&id)
+            .map_or(0, |t| Value::Object(t.clone()).to_string().len());
+        if self.template_bytes - replaced + bytes > MAX_TEMPLATES_BYTES {
+            return Err(ControlError::Full(format!(
+                "the emulator keeps at most {MAX_TEMPLATES_BYTES} bytes of templates"
+            )));
+        }
+        self.template_bytes = self.template_bytes - replaced + bytes;
         self.templates.insert(id.clone(), template.clone());
         Ok(id)
     }

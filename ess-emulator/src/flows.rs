@@ -322,6 +322,28 @@ pub(crate) struct Flow {
 }
 
 impl Flow {
+    /// What it holds, in bytes: its text, and a fixed allowance for the rest of it and of
+    /// each signer.
+    fn size(&self) -> usize {
+        let signers: usize = self
+            .approvers
+            .iter()
+            .map(|a| {
+                256 + a.name.len()
+                    + a.mobile.len()
+                    + a.organization.len()
+                    + a.user_id.len()
+                    + a.message.len()
+            })
+            .sum();
+        512 + self.name.len()
+            + self.description.len()
+            + self.flow_type.len()
+            + self.creator.len()
+            + self.user_data.len()
+            + signers
+    }
+
     /// Sends the flow to its signers (StartFlow, or CreateFlowByFiles at once): automatic
     /// signers sign as it starts (upstream, ApproverType 3 and 7), then the others' turns
     /// are arranged.
@@ -484,7 +506,7 @@ pub(crate) struct Link {
 }
 
 /// Every flow and link.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Flows {
     flows: HashMap<String, Flow>,
     links: HashMap<String, Link>,
@@ -493,6 +515,26 @@ pub(crate) struct Flows {
     /// CreateFlowByFiles previews (NeedPreview): their document id, the flow's name and
     /// until when the link works.
     previews: HashMap<String, (String, i64)>,
+    /// What the flows hold, in bytes (their text and a fixed allowance per flow and signer),
+    /// and the most they may: state is bounded by bytes as well as by count.
+    bytes: usize,
+    byte_budget: usize,
+}
+
+/// The most the flows may hold, in bytes (see [`Flows`]).
+pub const MAX_FLOW_BYTES: usize = 256 * 1024 * 1024;
+
+impl Default for Flows {
+    fn default() -> Self {
+        Flows {
+            flows: HashMap::new(),
+            links: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            previews: HashMap::new(),
+            bytes: 0,
+            byte_budget: MAX_FLOW_BYTES,
+        }
+    }
 }
 
 /// How long a CreateFlowByFiles preview link works (upstream: 300 seconds).
@@ -685,6 +727,15 @@ impl Flows {
             unordered: request.get("Unordered").and_then(Value::as_bool) == Some(true),
             deadline,
         };
+        if self.bytes.saturating_add(flow.size()) > self.byte_budget {
+            return Err(refused(
+                Why::Capacity,
+                format!(
+                    "the emulator keeps at most {} bytes of flows",
+                    self.byte_budget
+                ),
+            ));
+        }
         if with_files {
             flow.begin(now);
         }
@@ -696,6 +747,7 @@ impl Flows {
             .iter()
             .map(|a| json!({"SignId": a.sign_id, "RecipientId": a.recipient_id, "ApproverRoleName": ""}))
             .collect();
+        self.bytes = self.bytes.saturating_add(flow.size());
         self.flows.insert(id.clone(), flow);
         let mut response = Map::new();
         response.insert("FlowId".to_owned(), Value::String(id));
@@ -1230,6 +1282,26 @@ fn object(value: Value) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flows_are_bounded_by_bytes_as_well_as_by_count() {
+        let mut flows = Flows {
+            byte_budget: 4096,
+            ..Flows::default()
+        };
+        let request = |name: &str| {
+            object(json!({
+                "FlowName": name,
+                "Approvers": [{"ApproverType": 1, "ApproverName": "张三", "ApproverMobile": "13800000000"}]
+            }))
+        };
+        // A flow with 3 KB of description fills the budget; the next is refused.
+        let mut big = request("big");
+        big.insert("FlowDescription".to_owned(), json!("x".repeat(3000)));
+        flows.create(&big, 0, false).unwrap();
+        let refused = flows.create(&request("next"), 0, false).unwrap_err();
+        assert_eq!(refused.why, Why::Capacity);
+    }
 
     fn req(value: Value) -> Map<String, Value> {
         object(value)

@@ -64,12 +64,12 @@ pub use callbacks::{
     CALLBACK_ATTEMPTS, CALLBACK_LOG, CALLBACK_QUEUE, CallbackDelivery, CallbackFault,
     CallbackTarget,
 };
-pub use catalog::{MAX_RECORDS, REPORT_SECONDS};
+pub use catalog::{MAX_RECORDS, MAX_TEMPLATE_BYTES, MAX_TEMPLATES_BYTES, REPORT_SECONDS};
 pub use control::{ControlError, FlowView, MAX_OVERRIDES, Override, Signer, SignerView};
 pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY, MAX_FAULTS};
 pub use flows::{
     DEFAULT_DEADLINE_SECONDS, DEFAULT_LINK_SECONDS, DEMO_FLOW_ID, DEMO_ORGANIZATION, DEMO_PERSON,
-    MAX_LINKS_PER_CALL, approve_status, flow_status,
+    MAX_FLOW_BYTES, MAX_LINKS_PER_CALL, approve_status, flow_status,
 };
 pub use schema::{Problem, Schema};
 pub use server::{

@@ -577,3 +577,18 @@ async fn callbacks_and_reports_over_http() {
     let (status, _) = admin.post("/reports/yDnoSuchReport/fail", json!({})).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn templates_are_bounded_by_bytes() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let big = "x".repeat(ess_emulator::MAX_TEMPLATE_BYTES);
+    let (status, refused) = admin
+        .post(
+            "/templates",
+            json!({"TemplateId": "tpl-big", "TemplateName": big}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(emulator.templates().is_empty());
+}
