@@ -41,6 +41,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("clock_offset", "GET /_emulator/clock"),
     ("set_clock_skew", "POST /_emulator/clock"),
     ("clock_skew", "GET /_emulator/clock"),
+    ("freeze_clock", "POST /_emulator/clock"),
+    ("clock_frozen", "GET /_emulator/clock"),
     ("flow_status", "GET /_emulator/flows/{id}"),
     ("flow", "GET /_emulator/flows/{id}"),
     ("flows", "GET /_emulator/flows"),
@@ -391,6 +393,7 @@ async fn clock(State(shared): Shared_) -> Response {
         "offset_seconds": shared.clock_offset(),
         "now": shared.now(),
         "skew_seconds": shared.clock_skew(),
+        "frozen": shared.clock_frozen(),
     }))
 }
 
@@ -398,6 +401,13 @@ async fn clock(State(shared): Shared_) -> Response {
 /// to it; `{"skew_seconds": N}` sets the service clock's skew (signatures, `Date`).
 async fn set_clock(State(shared): Shared_, bytes: Bytes) -> Answer {
     let value = body(&bytes)?;
+    if let Some(frozen) = value.get("frozen") {
+        let frozen = frozen
+            .as_bool()
+            .ok_or_else(|| AdminError::bad("`frozen` is true or false"))?;
+        shared.freeze_clock(frozen);
+        return Ok(clock(State(shared)).await);
+    }
     if let Some(skew) = value.get("skew_seconds") {
         let skew = skew
             .as_i64()

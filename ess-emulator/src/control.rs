@@ -487,6 +487,7 @@ impl Shared {
             .store(self.initial.clock_offset, Ordering::Relaxed);
         self.clock_skew
             .store(self.initial.clock_skew, Ordering::Relaxed);
+        self.freeze_clock(false);
         self.callbacks.reset();
         if let Some(limiter) = &self.limiter {
             limiter.clear();

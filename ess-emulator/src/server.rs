@@ -443,6 +443,7 @@ impl Builder {
             faults: Mutex::new(self.faults.clone()),
             clock_offset: AtomicI64::new(self.clock_offset),
             clock_skew: AtomicI64::new(self.clock_skew),
+            frozen_ms: AtomicI64::new(RUNNING),
             received: Mutex::new(Log::default()),
             flows: Mutex::new(Flows::default()),
             catalog: Mutex::new(Catalog::default()),
@@ -604,6 +605,18 @@ impl Emulator {
     /// The clock skew in seconds.
     pub fn clock_skew(&self) -> i64 {
         self.shared.clock_skew()
+    }
+
+    /// Stops the business clock where it stands (`true`), so that deadlines, link expiry
+    /// and reports move only when the test moves the clock, or lets it run again (`false`).
+    /// A reset lets it run.
+    pub fn freeze_clock(&self, frozen: bool) {
+        self.shared.freeze_clock(frozen);
+    }
+
+    /// Whether the business clock is frozen.
+    pub fn clock_frozen(&self) -> bool {
+        self.shared.clock_frozen()
     }
 
     /// A flow's status and its signers' statuses (DescribeFlowInfo's numbers).
@@ -775,6 +788,9 @@ pub(crate) struct Shared {
     /// ESS checks `X-TC-Timestamp` against real time, so moving the business clock never
     /// breaks an SDK that signs with the machine's clock; a skew tests clients' recovery.
     pub(crate) clock_skew: AtomicI64,
+    /// Where the business clock stands while frozen (Unix ms before the offset), or
+    /// [`RUNNING`]: a frozen clock moves only when a test moves it.
+    pub(crate) frozen_ms: AtomicI64,
     pub(crate) received: Mutex<Log>,
     pub(crate) flows: Mutex<Flows>,
     pub(crate) catalog: Mutex<Catalog>,
@@ -817,6 +833,16 @@ pub fn check_clock_offset(seconds: i64) -> Result<(), ClockOffsetError> {
     }
 }
 
+/// [`Shared::frozen_ms`] of a running clock.
+const RUNNING: i64 = i64::MIN;
+
+/// Real time, Unix milliseconds.
+fn real_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2))
+}
+
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -824,14 +850,20 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// The emulator's clock, with the offset.
     pub(crate) fn now_time(&self) -> SystemTime {
-        let offset = self.clock_offset.load(Ordering::Relaxed);
-        let magnitude = Duration::from_secs(offset.unsigned_abs());
-        let now = SystemTime::now();
-        if offset >= 0 {
-            now.checked_add(magnitude).unwrap_or(now)
-        } else {
-            now.checked_sub(magnitude).unwrap_or(UNIX_EPOCH)
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now_ms()).unwrap_or(0))
+    }
+
+    /// Stops the business clock where it stands (`true`) or lets it run again from real
+    /// time (`false`); the offset applies either way.
+    pub(crate) fn freeze_clock(&self, frozen: bool) {
+        let at = if frozen { real_ms() } else { RUNNING };
+        if !frozen || self.frozen_ms.load(Ordering::Relaxed) == RUNNING {
+            self.frozen_ms.store(at, Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn clock_frozen(&self) -> bool {
+        self.frozen_ms.load(Ordering::Relaxed) != RUNNING
     }
 
     pub(crate) fn clock_offset(&self) -> i64 {
@@ -859,9 +891,10 @@ impl Shared {
     /// The emulator's clock: Unix milliseconds, with the offset (which is bounded, so this
     /// cannot overflow).
     pub(crate) fn now_ms(&self) -> i64 {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+        let local = match self.frozen_ms.load(Ordering::Relaxed) {
+            RUNNING => real_ms(),
+            frozen => frozen,
+        };
         local.saturating_add(
             self.clock_offset
                 .load(Ordering::Relaxed)

@@ -592,3 +592,21 @@ async fn templates_are_bounded_by_bytes() {
     assert_eq!(status, 400, "{refused}");
     assert!(emulator.templates().is_empty());
 }
+
+#[tokio::test]
+async fn a_frozen_business_clock_moves_only_when_a_test_moves_it() {
+    let emulator = Emulator::start().await.unwrap();
+    let admin = Admin::of(&emulator);
+    let (status, frozen) = admin.post("/clock", json!({"frozen": true})).await;
+    assert_eq!((status, &frozen["frozen"]), (200, &json!(true)));
+    let at = frozen["now"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(admin.get("/clock").await.1["now"], at, "it stood still");
+    let (_, moved) = admin.post("/clock", json!({"advance_seconds": 90})).await;
+    assert_eq!(moved["now"], at + 90, "moved exactly as asked");
+    // A reset lets it run again.
+    admin.post("/reset", json!({})).await;
+    assert!(!emulator.clock_frozen());
+    emulator.freeze_clock(true);
+    assert!(emulator.clock_frozen());
+}
