@@ -521,7 +521,8 @@ pub(crate) struct Flows {
     byte_budget: usize,
 }
 
-/// The most the flows may hold, in bytes (see [`Flows`]).
+/// The most the flows may hold, in bytes: their text, and a fixed allowance per flow and
+/// signer.
 pub const MAX_FLOW_BYTES: usize = 256 * 1024 * 1024;
 
 impl Default for Flows {
