@@ -57,6 +57,20 @@ const PROXY_VARIABLES: [&str; 6] = [
     "all_proxy",
 ];
 
+/// Checks the proxies the environment names (read through `get`), each as
+/// [`check_proxy`] does; an empty variable counts as unset.
+fn check_env_proxies(
+    get: impl Fn(&str) -> Option<String>,
+    cleartext_auth: bool,
+) -> Result<(), ConfigError> {
+    for name in PROXY_VARIABLES {
+        if let Some(value) = get(name).filter(|v| !v.trim().is_empty()) {
+            check_proxy(name, &value, cleartext_auth)?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks a proxy URL: `http://`, `https://` (TLS to the proxy), `socks5://` or
 /// `socks5h://`; credentials only where they travel encrypted (`https://`), unless
 /// `cleartext_auth` allows them elsewhere. Anything else would be ignored or sent in clear
@@ -417,14 +431,20 @@ impl ConfigBuilder {
                     .to_owned(),
             });
         }
+        // The environment's proxies matter only where one would be used: never for a
+        // loopback endpoint (an emulator), which is always reached directly.
+        let loopback = match &config.endpoint {
+            Endpoint::Url(url) => url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(is_loopback))
+                .unwrap_or(false),
+            Endpoint::Production | Endpoint::Test => false,
+        };
         match &config.proxy {
             Some(proxy) => check_proxy("ConfigBuilder::proxy", proxy, config.cleartext_proxy_auth)?,
+            None if loopback => {}
             None => {
-                for name in PROXY_VARIABLES {
-                    if let Some(value) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
-                        check_proxy(name, &value, config.cleartext_proxy_auth)?;
-                    }
-                }
+                check_env_proxies(|name| std::env::var(name).ok(), config.cleartext_proxy_auth)?
             }
         }
         for pem in &config.root_pem {
@@ -527,6 +547,31 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environments_proxies_are_held_to_the_same_rules() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let refused =
+            check_env_proxies(env(&[("https_proxy", "http://u:secret@proxy:3128")]), false)
+                .unwrap_err()
+                .to_string();
+        assert!(
+            refused.contains("https_proxy") && refused.contains("clear text"),
+            "{refused}"
+        );
+        assert!(!refused.contains("secret"), "{refused}");
+        let refused = check_env_proxies(env(&[("ALL_PROXY", "socks4://proxy:1080")]), false);
+        assert!(refused.is_err());
+        check_env_proxies(env(&[("HTTPS_PROXY", "http://u:secret@proxy:3128")]), true).unwrap();
+        check_env_proxies(env(&[("HTTP_PROXY", ""), ("NO_PROXY", "*")]), false).unwrap();
+    }
 
     #[test]
     fn endpoints() {
