@@ -322,8 +322,9 @@ impl CallbackKeys {
                     CallbackError::Read("the connection failed")
                 }
             })?;
-        let body = Zeroizing::new(collected.to_bytes().to_vec());
-        self.receive(headers, &body)
+        // Ciphertext (or a probe): nothing here is secret until decrypted, which `receive`
+        // zeroes.
+        self.receive(headers, &collected.to_bytes())
     }
 
     /// Reads one request to the callback URL: its headers and raw body, exactly as received

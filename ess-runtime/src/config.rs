@@ -103,7 +103,8 @@ pub(crate) fn check_proxy(
         "https" => Ok(()),
         "http" | "socks5" | "socks5h" if !has_credentials || cleartext_auth => Ok(()),
         "http" | "socks5" | "socks5h" => Err(problem(
-            "its credentials would travel in clear text: use an https:// proxy, or              allow_cleartext_proxy_credentials(true) on a network you trust",
+            "its credentials would travel in clear text: use an https:// proxy, or \
+             allow_cleartext_proxy_credentials(true) on a network you trust",
         )),
         other => Err(problem(&format!(
             "the scheme `{other}` is not supported (http, https, socks5 or socks5h)"

@@ -114,6 +114,15 @@ impl Service<Uri> for Dialer {
             };
             let https_endpoint = dst.scheme() == Some(&Scheme::HTTPS);
             let auth = proxy.basic_auth().cloned();
+            // The same rule as `Config::build`'s, for proxies it could not see (the system
+            // settings on macOS and Windows): credentials only inside TLS, unless allowed.
+            let has_credentials = auth.is_some() || proxy.raw_auth().is_some();
+            if has_credentials && proxy.uri().scheme_str() != Some("https") && !cleartext_auth {
+                return Err(RefusedProxy(
+                    "its credentials would travel in clear text (use an https:// proxy)",
+                )
+                .into());
+            }
             let (io, proxied) = match proxy.uri().scheme_str() {
                 Some("https") => {
                     let mut to_proxy =
@@ -131,12 +140,6 @@ impl Service<Uri> for Dialer {
                     }
                 }
                 Some("http") => {
-                    if auth.is_some() && !cleartext_auth {
-                        return Err(RefusedProxy(
-                            "its credentials would travel in clear text (use an https:// proxy)",
-                        )
-                        .into());
-                    }
                     if https_endpoint {
                         let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
                         if let Some(auth) = auth {
@@ -155,12 +158,6 @@ impl Service<Uri> for Dialer {
                         // socks5h: the proxy resolves names (no DNS leak); socks5: we do.
                         .local_dns(scheme == "socks5");
                     if let Some((user, password)) = proxy.raw_auth() {
-                        if !cleartext_auth {
-                            return Err(RefusedProxy(
-                                "its credentials would travel in clear text (use an https:// proxy)",
-                            )
-                            .into());
-                        }
                         socks = socks.with_auth(user.to_owned(), password.to_owned());
                     }
                     (MaybeHttpsStream::Http(socks.call(dst).await?), false)

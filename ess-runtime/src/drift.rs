@@ -26,9 +26,11 @@ enum Expected {
 
 impl Expected {
     fn of(message: &str) -> Option<Expected> {
-        let (_, wanted) = message.rsplit_once("expected ")?;
-        // serde_json adds where it was reading the text: ` at line 1 column 13`.
-        let wanted = wanted.split(" at line ").next().unwrap_or(wanted);
+        Self::named(wanted(message)?)
+    }
+
+    /// The kind serde's `expected ...` text (`i64`, `a string`) names.
+    fn named(wanted: &str) -> Option<Expected> {
         Some(match wanted {
             w if w.starts_with("i64") || w.starts_with("i32") => Expected::Integer,
             w if w.starts_with("u64") || w.starts_with("u32") => Expected::Unsigned,
@@ -47,6 +49,13 @@ impl Expected {
             Expected::Bool => "boolean",
         }
     }
+}
+
+/// What serde's message says was expected (the text after its last `expected `, without
+/// serde_json's ` at line 1 column 13`): the type's own description, never the value.
+fn wanted(message: &str) -> Option<&str> {
+    let (_, wanted) = message.rsplit_once("expected ")?;
+    Some(wanted.split(" at line ").next().unwrap_or(wanted))
 }
 
 /// The JSON kind of a value, for reports (never the value).
@@ -181,9 +190,7 @@ pub(crate) fn describe(bytes: &[u8], error: &PathError<serde_json::Error>) -> St
     {
         return format!("the required member `{member}` is missing");
     }
-    let expected = message
-        .rsplit_once("expected ")
-        .map_or("another value", |(_, wanted)| expected_kind(wanted));
+    let expected = wanted(&message).map_or("another value", expected_kind);
     let found = serde_json::from_slice::<Value>(bytes)
         .ok()
         .and_then(|mut tree| at(&mut tree, error.path()).map(|value| kind(value)));
@@ -196,7 +203,7 @@ pub(crate) fn describe(bytes: &[u8], error: &PathError<serde_json::Error>) -> St
 /// The kind serde's `expected ...` names, in our words (it describes the type, never the
 /// value; anything unrecognised reads as "another value").
 fn expected_kind(wanted: &str) -> &'static str {
-    match Expected::of(&format!("expected {wanted}")) {
+    match Expected::named(wanted) {
         Some(Expected::Integer | Expected::Unsigned) => "an integer",
         Some(Expected::Float) => "a number",
         Some(Expected::Text) => "a string",

@@ -159,9 +159,13 @@ impl RedisLimiter {
                 "no answer in time",
             ))),
         };
-        // Answered, or failed (then nothing is known to be recorded, and the entry expires
-        // with its window): nothing to undo.
-        in_flight.connection = None;
+        // Answered: what the script did is known (a start granted is used, a refusal recorded
+        // nothing). Without an answer (our timeout, a lost connection) the script may still
+        // run once Redis wakes, so the start it would record is removed when `in_flight`
+        // drops, as for a caller that went away.
+        if answer.is_ok() {
+            in_flight.connection = None;
+        }
         answer
     }
 

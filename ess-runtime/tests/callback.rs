@@ -455,6 +455,18 @@ fn signature_of(token: &str, body: &[u8]) -> String {
 }
 
 #[test]
+fn the_senders_signature_is_the_documented_hmac() {
+    // What an emulator or a test puts in Content-Signature, against the facts computed
+    // here on their own.
+    for body in [&b"{}"[..], br#"{"encrypt":"abc="}"#, b"\x00\xff"] {
+        assert_eq!(
+            ess_runtime::callback::signature(TOKEN, body),
+            signature_of(TOKEN, body)
+        );
+    }
+}
+
+#[test]
 fn errors_and_debug_never_show_a_value() {
     let keys = CallbackKeys::new(KEY, TOKEN).unwrap();
     let debug = format!("{keys:?}");
