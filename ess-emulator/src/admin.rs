@@ -109,7 +109,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> axum::Router<Arc<Shared>> {
 /// own address (DNS rebinding), an `Origin` other than the emulator's own (a cross-site
 /// request), and a POST whose body is not declared JSON (a form or a `text/plain` fetch,
 /// which browsers send without asking first) are refused with 403 or 415.
-async fn guard(
+pub(crate) async fn guard(
     State(shared): Shared_,
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -477,24 +477,12 @@ async fn callbacks(State(shared): Shared_) -> Response {
 /// `{"url": .., "key": .. (32 characters, or none for plain JSON), "token": ..}`.
 async fn add_callback(State(shared): Shared_, bytes: Bytes) -> Answer {
     let value = body(&bytes)?;
-    let text = |name: &str| value.get(name).and_then(Value::as_str);
-    let url = text("url").ok_or_else(|| AdminError::bad("give the callback's `url`"))?;
-    let key = text("key").unwrap_or_default();
-    if !key.is_empty() && key.len() != ess_runtime::callback::KEY_LEN {
-        return Err(AdminError::bad(
-            "a `key` is the 32 characters of an AES-256 key",
-        ));
+    let text = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default();
+    if text("url").is_empty() {
+        return Err(AdminError::bad("give the callback's `url`"));
     }
-    let mut target = crate::CallbackTarget::new(url, key);
-    if let Some(token) = text("token").filter(|t| !t.is_empty()) {
-        target = target.token(token);
-    }
-    if !shared.callbacks.add(target) {
-        return Err(AdminError::status(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "the emulator keeps no more callback URLs",
-        ));
-    }
+    let target = crate::CallbackTarget::registered(text("url"), text("key"), text("token"));
+    shared.callbacks.add(target)?;
     Ok(json(
         StatusCode::CREATED,
         &json!({ "urls": shared.callbacks.urls() }),
@@ -519,24 +507,7 @@ async fn inject_callback(State(shared): Shared_, bytes: Bytes) -> Answer {
         .get("fault")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let fault = match text {
-        "duplicate" => crate::CallbackFault::Duplicate,
-        "reorder" => crate::CallbackFault::Reorder,
-        "v1" => crate::CallbackFault::V1,
-        other => match other
-            .strip_prefix("delay:")
-            .and_then(|ms| ms.parse::<u64>().ok())
-        {
-            Some(ms) if ms <= 600_000 => {
-                crate::CallbackFault::Delay(std::time::Duration::from_millis(ms))
-            }
-            _ => {
-                return Err(AdminError::bad(
-                    "`fault` is duplicate, reorder, v1 or delay:MS (at most 600000)",
-                ));
-            }
-        },
-    };
+    let fault: crate::CallbackFault = text.parse().map_err(AdminError::bad)?;
     shared.callbacks.inject(fault);
     Ok(json(StatusCode::CREATED, &json!({ "fault": text })))
 }

@@ -22,6 +22,8 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
+use crate::control::ControlError;
+use crate::faults::MAX_FAULT_DELAY;
 use crate::flows::{Refused, Why, refused};
 use crate::server::lock;
 
@@ -72,6 +74,28 @@ impl CallbackTarget {
         self
     }
 
+    /// Its key is the 32 characters of an AES-256 key, or none (plain JSON).
+    pub(crate) fn check(&self) -> Result<(), ControlError> {
+        if self.key.is_empty() || self.key.len() == ess_runtime::callback::KEY_LEN {
+            Ok(())
+        } else {
+            Err(ControlError::Invalid(
+                "a callback key is the 32 characters of an AES-256 key".to_owned(),
+            ))
+        }
+    }
+
+    /// A registration as ModifyApplicationCallbackInfo and the admin API take it: an empty
+    /// key or token is none.
+    pub(crate) fn registered(url: &str, key: &str, token: &str) -> Self {
+        let target = Self::new(url, key);
+        if token.is_empty() {
+            target
+        } else {
+            target.token(token)
+        }
+    }
+
     fn keys(&self) -> Option<CallbackKeys> {
         match &self.token {
             Some(token) => CallbackKeys::new(&self.key, token).ok(),
@@ -113,6 +137,32 @@ pub enum CallbackFault {
     Delay(Duration),
     /// Sent in version 1: the bare data, base64 as a `text/plain` body.
     V1,
+}
+
+impl std::str::FromStr for CallbackFault {
+    type Err = String;
+
+    /// `duplicate`, `reorder`, `v1` or `delay:MS` (at most [`MAX_FAULT_DELAY`]).
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "duplicate" => CallbackFault::Duplicate,
+            "reorder" => CallbackFault::Reorder,
+            "v1" => CallbackFault::V1,
+            other => match other
+                .strip_prefix("delay:")
+                .and_then(|ms| ms.parse::<u64>().ok())
+                .map(Duration::from_millis)
+            {
+                Some(delay) if delay <= MAX_FAULT_DELAY => CallbackFault::Delay(delay),
+                _ => {
+                    return Err(format!(
+                        "a callback fault is duplicate, reorder, v1 or delay:MS (at most {} ms)",
+                        MAX_FAULT_DELAY.as_millis()
+                    ));
+                }
+            },
+        })
+    }
 }
 
 /// What happened to one message at one URL.
@@ -187,18 +237,23 @@ impl Callbacks {
         (callbacks, Outbox(outbox))
     }
 
-    /// Registers `target`; an URL already registered is left as it is (as the service
-    /// does). `false` when the emulator holds as many as it takes.
-    pub(crate) fn add(&self, target: CallbackTarget) -> bool {
+    /// Registers `target`, whichever door it comes through (ModifyApplicationCallbackInfo,
+    /// the admin API, `Emulator::add_callback`); an URL already registered is left as it is
+    /// (as the service does). Refused: a key that is not the 32 characters of an AES-256 key
+    /// (none: plain JSON), or the emulator's bound on URLs.
+    pub(crate) fn add(&self, target: CallbackTarget) -> Result<(), ControlError> {
+        target.check()?;
         let mut targets = lock(&self.targets);
         if targets.iter().any(|t| t.url == target.url) {
-            return true;
+            return Ok(());
         }
         if targets.len() >= MAX_TARGETS {
-            return false;
+            return Err(ControlError::Full(format!(
+                "the emulator keeps at most {MAX_TARGETS} callback URLs"
+            )));
         }
         targets.push(target);
-        true
+        Ok(())
     }
 
     /// Removes the URL's registration.
@@ -310,23 +365,15 @@ impl Callbacks {
         let url = text("CallbackUrl");
         match request.get("OperateType").and_then(Value::as_i64) {
             Some(1) => {
-                let key = text("CallbackKey");
-                if !key.is_empty() && key.len() != ess_runtime::callback::KEY_LEN {
-                    return Err(refused(
+                let target =
+                    CallbackTarget::registered(url, text("CallbackKey"), text("CallbackToken"));
+                self.add(target).map_err(|e| match e {
+                    ControlError::Full(why) => refused(Why::CallbackCapacity, why),
+                    other => refused(
                         Why::BadCallbackInfo,
-                        "`CallbackInfo.CallbackKey` is the 32 characters of an AES-256 key",
-                    ));
-                }
-                let mut target = CallbackTarget::new(url, text("CallbackKey"));
-                if !text("CallbackToken").is_empty() {
-                    target = target.token(text("CallbackToken"));
-                }
-                if !self.add(target) {
-                    return Err(refused(
-                        Why::CallbackCapacity,
-                        format!("the emulator keeps at most {MAX_TARGETS} callback URLs"),
-                    ));
-                }
+                        format!("`CallbackInfo.CallbackKey`: {other}"),
+                    ),
+                })?;
             }
             Some(2) => self.remove(url),
             _ => {

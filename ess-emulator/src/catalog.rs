@@ -162,16 +162,14 @@ impl Catalog {
         }
         // Bounded by bytes as well as by count: a template is at most 64 KiB of JSON, and
         // all of them 64 MiB.
-        let bytes = Value::Object(template.clone()).to_string().len();
+        let size = |t: &Map<String, Value>| serde_json::to_vec(t).map_or(0, |json| json.len());
+        let bytes = size(template);
         if bytes > MAX_TEMPLATE_BYTES {
             return Err(ControlError::Invalid(format!(
                 "a template is at most {MAX_TEMPLATE_BYTES} bytes of JSON, this one {bytes}"
             )));
         }
-        let replaced = self
-            .templates
-            .get(&id)
-            .map_or(0, |t| Value::Object(t.clone()).to_string().len());
+        let replaced = self.templates.get(&id).map_or(0, size);
         if self.template_bytes - replaced + bytes > MAX_TEMPLATES_BYTES {
             return Err(ControlError::Full(format!(
                 "the emulator keeps at most {MAX_TEMPLATES_BYTES} bytes of templates"

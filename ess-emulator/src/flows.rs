@@ -147,7 +147,6 @@ pub(crate) const CODES: &[(&str, Why, &str)] = &[
         "FailedOperation",
     ),
     ("CreateFlow", Why::Capacity, "LimitExceeded"),
-    ("CreateFlowByFiles", Why::Internal, "InternalError"),
     ("CreateSeal", Why::Capacity, "FailedOperation"),
     ("CreateSeal", Why::SealExists, "OperationDenied.AlreadyHas"),
     ("UploadFiles", Why::Capacity, "LimitExceeded"),
@@ -633,6 +632,35 @@ impl Flows {
         now: i64,
         with_files: bool,
     ) -> Result<Map<String, Value>, Refused> {
+        let mut flow = self.build(request, now, with_files)?;
+        if with_files {
+            flow.begin(now);
+        }
+        let id = flow.id.clone();
+        if flow.deadline != i64::MAX {
+            self.deadlines.insert((flow.deadline, id.clone()));
+        }
+        let approvers = answer_approvers(&flow);
+        self.bytes = self.bytes.saturating_add(flow.size());
+        self.flows.insert(id.clone(), flow);
+        let mut response = Map::new();
+        response.insert("FlowId".to_owned(), Value::String(id));
+        if with_files {
+            // Its answer's signers; PreviewUrl only in preview mode (empty otherwise).
+            response.insert("Approvers".to_owned(), approvers);
+            response.insert("PreviewUrl".to_owned(), Value::String(String::new()));
+        }
+        Ok(response)
+    }
+
+    /// The flow a creation call describes, checked as the service checks it and within the
+    /// emulator's bounds; nothing is stored.
+    fn build(
+        &self,
+        request: &Map<String, Value>,
+        now: i64,
+        with_files: bool,
+    ) -> Result<Flow, Refused> {
         if self.flows.len() >= MAX_FLOWS {
             return Err(refused(
                 Why::Capacity,
@@ -693,8 +721,10 @@ impl Flows {
             approvers.push(signer);
         }
         // Both CreateFlow's DeadLine and CreateFlowByFiles' Deadline document the same
-        // default: 365 days after creation. Both list InvalidParameter.FlowDeadLine, which is
-        // what a deadline already past gets (a flow that would expire at once).
+        // default: 365 days after creation. Both list InvalidParameter.FlowDeadLine, an
+        // invalid deadline; upstream does not say in words that one already past is
+        // invalid, and the emulator takes that strict reading (such a flow would expire at
+        // once).
         let deadline = match int(request, "DeadLine").or_else(|| int(request, "Deadline")) {
             Some(at) if at > 0 && at <= now => {
                 return Err(refused(
@@ -705,9 +735,8 @@ impl Flows {
             Some(at) if at > 0 => at,
             _ => now.saturating_add(DEFAULT_DEADLINE_SECONDS),
         };
-        let id = new_id();
-        let mut flow = Flow {
-            id: id.clone(),
+        let flow = Flow {
+            id: new_id(),
             name: text(request, "FlowName").unwrap_or_default().to_owned(),
             description: text(request, "FlowDescription")
                 .unwrap_or_default()
@@ -737,27 +766,7 @@ impl Flows {
                 ),
             ));
         }
-        if with_files {
-            flow.begin(now);
-        }
-        if deadline != i64::MAX {
-            self.deadlines.insert((deadline, id.clone()));
-        }
-        let approvers: Vec<Value> = flow
-            .approvers
-            .iter()
-            .map(|a| json!({"SignId": a.sign_id, "RecipientId": a.recipient_id, "ApproverRoleName": ""}))
-            .collect();
-        self.bytes = self.bytes.saturating_add(flow.size());
-        self.flows.insert(id.clone(), flow);
-        let mut response = Map::new();
-        response.insert("FlowId".to_owned(), Value::String(id));
-        if with_files {
-            // Its answer's signers; PreviewUrl only in preview mode (empty otherwise).
-            response.insert("Approvers".to_owned(), Value::Array(approvers));
-            response.insert("PreviewUrl".to_owned(), Value::String(String::new()));
-        }
-        Ok(response)
+        Ok(flow)
     }
 
     /// CreateFlowByFiles with `NeedPreview`: checked as a creation is, but no flow is made
@@ -776,16 +785,10 @@ impl Flows {
                 format!("the emulator keeps at most {MAX_FLOWS} previews"),
             ));
         }
-        let mut answer = self.create(request, now, true)?;
-        let id = answer
-            .remove("FlowId")
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let Some(flow) = self.flows.remove(&id) else {
-            return Err(refused(Why::Internal, "the preview was not made"));
-        };
-        self.deadlines.remove(&(flow.deadline, id));
-        let document = flow.document.unwrap_or_else(new_id);
+        let flow = self.build(request, now, true)?;
+        let document = flow.document.clone().unwrap_or_else(new_id);
+        let mut answer = Map::new();
+        answer.insert("Approvers".to_owned(), answer_approvers(&flow));
         answer.insert(
             "PreviewUrl".to_owned(),
             Value::String(format!("{base_url}/preview/{document}")),
@@ -1175,6 +1178,17 @@ fn callback_status(status: i64) -> i64 {
     }
 }
 
+/// CreateFlowByFiles' `Approvers`: each signer's SignId and RecipientId (no role names: the
+/// emulator's flows have no template roles).
+fn answer_approvers(flow: &Flow) -> Value {
+    flow.approvers
+        .iter()
+        .map(
+            |a| json!({"SignId": a.sign_id, "RecipientId": a.recipient_id, "ApproverRoleName": ""}),
+        )
+        .collect()
+}
+
 /// A requested signer matches a flow's signer by SignId (DescribeFlowInfo's), RecipientId,
 /// or the UserId it was named by, as CreateFlowSignUrl's signer doc allows; else by kind,
 /// name and mobile (and organization name for enterprise signers).
@@ -1302,6 +1316,25 @@ mod tests {
         flows.create(&big, 0, false).unwrap();
         let refused = flows.create(&request("next"), 0, false).unwrap_err();
         assert_eq!(refused.why, Why::Capacity);
+    }
+
+    #[test]
+    fn a_preview_stores_no_flow_and_spends_none_of_the_flows_bytes() {
+        let mut flows = Flows {
+            byte_budget: 4096,
+            ..Flows::default()
+        };
+        let big = object(json!({
+            "FlowName": "big",
+            "FlowDescription": "x".repeat(3000),
+            "Approvers": [{"ApproverType": 1, "ApproverName": "张三", "ApproverMobile": "13800000000"}]
+        }));
+        for _ in 0..3 {
+            let answer = flows.preview(&big, 0, "http://127.0.0.1:1").unwrap();
+            assert!(answer.get("FlowId").is_none());
+        }
+        assert!(flows.flows.is_empty() && flows.deadlines.is_empty());
+        flows.create(&big, 0, true).unwrap();
     }
 
     fn req(value: Value) -> Map<String, Value> {

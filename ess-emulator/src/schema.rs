@@ -219,9 +219,9 @@ impl Schema {
 
     /// The action named `name`.
     /// Replaces every sensitive member of `request` (a body of `action`), at any depth, with
-    /// `"<redacted>"`: what the emulator shows of a call (its recorded calls, the admin API)
-    /// never repeats a signer's personal data, a callback key or a token. An unknown action
-    /// keeps nothing but the body's shape.
+    /// `"<redacted>"`, and so every member the spec does not know: what the emulator shows of
+    /// a call (its recorded calls, the admin API) never repeats a signer's personal data, a
+    /// callback key or a token. The body of an unknown action is not shown.
     pub(crate) fn redact(&self, action: &str, request: &mut Value) {
         match self.action(action) {
             Some(def) => self.redact_as(def.input, request),
@@ -235,7 +235,10 @@ impl Schema {
         };
         let def = &self.types[ty];
         for (name, member) in object.iter_mut() {
+            // A member the spec does not know (refused as UnknownParameter, but recorded):
+            // what it holds is unknown, so it is not shown either; its name is.
             let Some(m) = def.index.get(name).map(|&i| &def.members[i]) else {
+                *member = Value::String(REDACTED.to_owned());
                 continue;
             };
             if m.sensitive {

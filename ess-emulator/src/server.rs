@@ -434,6 +434,11 @@ impl Builder {
                 (c.secret_id.clone(), key)
             })
             .collect();
+        for target in &self.callbacks {
+            target
+                .check()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
         let (callbacks, outbox) = Callbacks::new(self.callbacks);
         let admin = admin_served(self.admin, addr);
         let shared = Arc::new(Shared {
@@ -710,9 +715,10 @@ impl Emulator {
     }
 
     /// Sends callbacks to this URL too, as if registered with ModifyApplicationCallbackInfo
-    /// (an URL already registered stays as it is).
-    pub fn add_callback(&self, target: CallbackTarget) {
-        self.shared.callbacks.add(target);
+    /// (an URL already registered stays as it is); refused, as that call is, for a key that
+    /// is not 32 characters (an empty one means plain JSON) or past the bound on URLs.
+    pub fn add_callback(&self, target: CallbackTarget) -> Result<(), ControlError> {
+        self.shared.callbacks.add(target)
     }
 
     /// Stops sending callbacks to this URL, as ModifyApplicationCallbackInfo's OperateType 2
@@ -877,10 +883,7 @@ impl Shared {
     /// The service's own clock, as signatures and `Date` see it: real time with the skew
     /// (never the business clock's offset), Unix seconds.
     pub(crate) fn service_now(&self) -> i64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
-        real.saturating_add(self.clock_skew())
+        real_ms().div_euclid(1000).saturating_add(self.clock_skew())
     }
 
     /// The emulator's clock: Unix seconds, with the offset.
@@ -966,7 +969,13 @@ fn router(shared: Arc<Shared>, admin: bool) -> axum::Router {
         // `/_emulator` and `/_emulator/` both describe the emulator.
         router
             .nest("/_emulator", admin::routes(shared.clone()))
-            .route("/_emulator/", get(admin::about))
+            .route(
+                "/_emulator/",
+                get(admin::about).layer(axum::middleware::from_fn_with_state(
+                    shared.clone(),
+                    admin::guard,
+                )),
+            )
     } else {
         router
     };
@@ -1003,7 +1012,9 @@ impl Openness {
     /// is refused before anything runs.
     fn claim_if_idle(&self) -> bool {
         use std::sync::atomic::Ordering::SeqCst;
-        if self.closing.swap(true, SeqCst) {
+        // A busy connection is passed over without a claim, so that the scan for an idle one
+        // does not turn away a request that starts on it meanwhile.
+        if self.in_flight.load(SeqCst) != 0 || self.closing.swap(true, SeqCst) {
             return false;
         }
         if self.in_flight.load(SeqCst) == 0 {

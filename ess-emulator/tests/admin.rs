@@ -404,6 +404,15 @@ async fn a_web_page_cannot_reach_the_admin_api() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
     let answer: Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    // The description at `/_emulator/` too.
+    let about = admin
+        .http
+        .get(format!("{}/", admin.base))
+        .header("host", "attacker.example:80")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(about.status().as_u16(), 403);
     assert!(answer["error"].as_str().is_some(), "{answer}");
     // The emulator's own origin and a loopback name are fine.
     let own = admin
@@ -555,6 +564,12 @@ async fn callbacks_and_reports_over_http() {
         .post("/callbacks", json!({"url": "http://x/", "key": "short"}))
         .await;
     assert_eq!(status, 400);
+    // The in-process door refuses it the same way.
+    assert!(
+        emulator
+            .add_callback(ess_emulator::CallbackTarget::new("http://x/", "short"))
+            .is_err()
+    );
     let (status, _) = admin
         .post("/callbacks/faults", json!({"fault": "delay:5"}))
         .await;

@@ -34,6 +34,23 @@ fn statuses(emulator: &Emulator, flow_id: &str) -> (i64, Vec<i64>) {
     emulator.flow_status(flow_id).expect("the flow exists")
 }
 
+/// A file id UploadFiles gives for a small PDF.
+async fn uploaded(client: &Client) -> String {
+    let upload = UploadFilesRequest::new("DOCUMENT")
+        .caller(ess_generated::Caller::new().operator_id("operator-1"))
+        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
+    client.upload_files(&upload).await.unwrap().file_ids()[0].clone()
+}
+
+/// CreateFlowByFiles of `file_id` for one person.
+fn by_files(file_id: &str, name: &str) -> CreateFlowByFilesRequest {
+    CreateFlowByFilesRequest::new(operator(), name, vec![file_id.to_owned()]).approvers(vec![
+        ApproverInfo::new(ApproverType::Person)
+            .approver_name("张三")
+            .approver_mobile("13800000000"),
+    ])
+}
+
 fn two_people() -> Vec<FlowCreateApprover> {
     vec![person("张三", "13800000000"), person("李四", "13900000000")]
 }
@@ -300,15 +317,7 @@ async fn seeded_templates_hold_create_document_to_them() {
 #[tokio::test]
 async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
     let (emulator, client) = setup().await;
-    let by_files = |file_id: &str| {
-        CreateFlowByFilesRequest::new(operator(), "by files", vec![file_id.to_owned()]).approvers(
-            vec![
-                ApproverInfo::new(ApproverType::Person)
-                    .approver_name("张三")
-                    .approver_mobile("13800000000"),
-            ],
-        )
-    };
+    let by_files = |file_id: &str| by_files(file_id, "by files");
     let refused = |err: ess_generated::Error| match err.code() {
         Some(code) => code.clone(),
         None => panic!("not a service error: {err}"),
@@ -320,11 +329,7 @@ async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
         .await
         .unwrap_err();
     assert_eq!(refused(err), ErrorCode::ResourceNotFoundResource);
-    let upload = UploadFilesRequest::new("DOCUMENT")
-        .caller(ess_generated::Caller::new().operator_id("operator-1"))
-        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
-    let uploaded = client.upload_files(&upload).await.unwrap();
-    let file_id = uploaded.file_ids()[0].clone();
+    let file_id = uploaded(&client).await;
     // Usable any number of times within the hour.
     for _ in 0..2 {
         let created = client
@@ -345,20 +350,8 @@ async fn create_flow_by_files_takes_only_a_file_uploaded_within_its_hour() {
 #[tokio::test]
 async fn create_flow_by_files_takes_the_documented_deadline_and_refuses_a_past_one() {
     let (emulator, client) = setup().await;
-    let upload = UploadFilesRequest::new("DOCUMENT")
-        .caller(ess_generated::Caller::new().operator_id("operator-1"))
-        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
-    let file_id = client.upload_files(&upload).await.unwrap().file_ids()[0].clone();
-    let signer = || {
-        vec![
-            ApproverInfo::new(ApproverType::Person)
-                .approver_name("张三")
-                .approver_mobile("13800000000"),
-        ]
-    };
-    let request = CreateFlowByFilesRequest::new(operator(), "by files", vec![file_id.clone()])
-        .approvers(signer())
-        .flow_type("lease");
+    let file_id = uploaded(&client).await;
+    let request = by_files(&file_id, "by files").flow_type("lease");
     let created = client.create_flow_by_files(&request).await.unwrap();
     let flow_id = created.flow_id().unwrap().to_owned();
     // Both actions' docs: 365 days after creation when no deadline is given.
@@ -376,9 +369,7 @@ async fn create_flow_by_files_takes_the_documented_deadline_and_refuses_a_past_o
         .unwrap();
     assert_eq!(described.flow_detail_infos()[0].flow_type(), Some("lease"));
     // A deadline already past: InvalidParameter.FlowDeadLine, which its list has.
-    let late = CreateFlowByFilesRequest::new(operator(), "late", vec![file_id])
-        .approvers(signer())
-        .deadline(now - 60);
+    let late = by_files(&file_id, "late").deadline(now - 60);
     let err = client.create_flow_by_files(&late).await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::InvalidParameterFlowDeadLine));
 }
@@ -459,16 +450,8 @@ async fn a_seeded_flow_signed_by_automatic_signers_alone_sends_its_finish() {
 #[tokio::test]
 async fn create_flow_by_files_in_preview_mode_makes_no_flow_and_a_five_minute_link() {
     let (emulator, client) = setup().await;
-    let upload = UploadFilesRequest::new("DOCUMENT")
-        .caller(ess_generated::Caller::new().operator_id("operator-1"))
-        .file_infos(vec![UploadFile::from_bytes("a.pdf", b"%PDF-1.4")]);
-    let file_id = client.upload_files(&upload).await.unwrap().file_ids()[0].clone();
-    let request = CreateFlowByFilesRequest::new(operator(), "to preview", vec![file_id.clone()])
-        .approvers(vec![
-            ApproverInfo::new(ApproverType::Person)
-                .approver_name("张三")
-                .approver_mobile("13800000000"),
-        ]);
+    let file_id = uploaded(&client).await;
+    let request = by_files(&file_id, "to preview");
     // A real creation answers its FlowId and its signers, as DescribeFlowInfo knows them.
     let created = client.create_flow_by_files(&request).await.unwrap();
     let flow_id = created.flow_id().unwrap().to_owned();

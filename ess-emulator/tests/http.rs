@@ -555,3 +555,20 @@ async fn idle_sockets_at_the_connection_bound_do_not_lock_a_caller_out() {
     );
     drop(silent);
 }
+
+#[tokio::test]
+async fn a_recorded_member_the_spec_does_not_know_shows_its_name_not_its_value() {
+    let emulator = Emulator::start().await.unwrap();
+    let key = emulator.credentials()[0].clone();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "FlowId": DEMO_FLOW_ID,
+        "UrlType": 1,
+        "ContactMobile": "13812345678"
+    }))
+    .unwrap();
+    let answer = post(&emulator, Some(&key), &[ACTION, VERSION], body).await;
+    assert_eq!(answer.code(), Some("UnknownParameter"), "{}", answer.body);
+    let recorded = &emulator.received()[0].body;
+    assert_eq!(recorded["ContactMobile"], "<redacted>");
+    assert_eq!(recorded["FlowId"], DEMO_FLOW_ID);
+}

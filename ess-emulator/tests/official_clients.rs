@@ -39,6 +39,12 @@ impl Drop for Running {
 }
 
 fn start_binary() -> Running {
+    start_binary_with(&[], Stdio::inherit())
+}
+
+/// The binary with the interop key, `env` set and its standard error to `stderr`, once it
+/// accepts connections.
+fn start_binary_with(env: &[(&str, &str)], stderr: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
         .args([
             "--listen",
@@ -48,8 +54,9 @@ fn start_binary() -> Running {
             "--secret-key",
             SECRET_KEY,
         ])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start ess-emulator");
     let stdout = child.stdout.take().expect("stdout");
@@ -276,27 +283,9 @@ fn the_binary_explains_its_flags() {
 
 #[tokio::test]
 async fn the_request_log_names_each_call_and_never_a_value() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ess-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--secret-id",
-            SECRET_ID,
-            "--secret-key",
-            SECRET_KEY,
-        ])
-        .env("ESS_EMULATOR_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ess-emulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let url = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .expect("the URL");
-    let client = ess_tests::client(&url, SECRET_ID, SECRET_KEY);
+    let mut running = start_binary_with(&[("ESS_EMULATOR_LOG", "info")], Stdio::piped());
+    let mut stderr = running.child.stderr.take().expect("stderr");
+    let client = ess_tests::client(&running.url, SECRET_ID, SECRET_KEY);
     let (name, mobile) = ess_emulator::DEMO_PERSON;
     let signer = ess_generated::FlowCreateApprover::new(ess_generated::ApproverType::Person)
         .approver_name(name)
@@ -304,9 +293,10 @@ async fn the_request_log_names_each_call_and_never_a_value() {
     let request = ess_generated::CreateFlowSignUrlRequest::new(ess_emulator::DEMO_FLOW_ID)
         .flow_approver_infos(vec![signer]);
     client.create_flow_sign_url(&request).await.unwrap();
-    let _ = child.kill();
-    let output = child.wait_with_output().expect("the log");
-    let log = String::from_utf8_lossy(&output.stderr);
+    // Stopped (killed when dropped), its log read to the end.
+    drop(running);
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut log).expect("the log");
     let line = log
         .lines()
         .find(|l| l.contains("action=CreateFlowSignUrl"))

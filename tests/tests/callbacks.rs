@@ -418,7 +418,9 @@ mod through_the_emulator {
             // The next test registers its own receiver: its callback comes at once, not
             // after the earlier test's delayed and re-sent messages.
             let (next_url, next_app) = serve().await;
-            emulator.add_callback(CallbackTarget::new(next_url.clone(), KEY).token(TOKEN));
+            emulator
+                .add_callback(CallbackTarget::new(next_url.clone(), KEY).token(TOKEN))
+                .unwrap();
             let started = std::time::Instant::now();
             let flow_id = started_flow(&client, "Next test").await;
             let sent = deliveries(&emulator, 1).await;

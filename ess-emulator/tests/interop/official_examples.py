@@ -55,9 +55,9 @@ with open(examples_path, encoding="utf-8") as f:
 examples = examples.get("actions", examples)
 
 # The examples were written when their deadlines lay ahead (CreateFlow's DeadLine of
-# 2020-11-09, ModifyFlowDeadline's of 2024): ESS refuses a deadline already past
-# (InvalidParameter.FlowDeadLine), so the emulator's business clock goes back to their time,
-# 2020-11-01. Signatures are still checked against real time, as ESS checks them.
+# 2020-11-09, ModifyFlowDeadline's of 2024): the emulator refuses a deadline already past
+# (InvalidParameter.FlowDeadLine, its strict reading of that code), so its business clock
+# goes back to their time, 2020-11-01. Signatures are still checked against real time, as ESS checks them.
 EXAMPLES_ERA = 1604188800
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 moved = urllib.request.Request(
