@@ -10,58 +10,16 @@ use std::sync::{Arc, Mutex};
 
 mod common;
 
-use common::{Safe, ping};
+use common::{Ca, Safe, ping};
 use ess_runtime::{Config, ConfigError, Credentials, Endpoint, HttpTransport, RetryPolicy, call};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::rustls;
 
 /// The endpoint the client is configured with: reachable only through the proxies below.
 const ENDPOINT: &str = "https://ess.example.test";
-
-/// A test CA, and TLS acceptors for certificates it issued to `names`.
-struct Ca {
-    pem: String,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-}
-
-impl Ca {
-    fn new() -> Ca {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "ess proxy test CA");
-        let pem = params.self_signed(&key).unwrap().pem();
-        Ca {
-            pem,
-            issuer: rcgen::Issuer::new(params, key),
-        }
-    }
-
-    fn acceptor(&self, name: &str) -> tokio_rustls::TlsAcceptor {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec![name.to_owned()])
-            .unwrap()
-            .signed_by(&key, &self.issuer)
-            .unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .unwrap();
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
-    }
-}
 
 /// The service behind the proxies: https with a certificate for `ess.example.test`.
 async fn service(ca: &Ca) -> SocketAddr {

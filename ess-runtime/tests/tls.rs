@@ -9,12 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
 
-use common::{Safe, ping};
+use common::{Ca, Safe, ping};
 use ess_runtime::{Config, Credentials, Endpoint, Error, HttpTransport, RetryPolicy, call};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use tokio_rustls::rustls;
 
 /// What the server saw.
 #[derive(Default)]
@@ -27,30 +26,8 @@ struct Seen {
 
 /// A test CA (PEM) and an https server on 127.0.0.1 with a certificate it issued.
 async fn tls_server() -> (String, String, Arc<Seen>) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "ess test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server_config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let ca = Ca::new();
+    let acceptor = ca.acceptor("127.0.0.1");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Seen::default());
@@ -88,7 +65,7 @@ async fn tls_server() -> (String, String, Arc<Seen>) {
             });
         }
     });
-    (url, ca.pem(), seen)
+    (url, ca.pem, seen)
 }
 
 fn client(url: &str, ca_pem: Option<&str>) -> HttpTransport {
