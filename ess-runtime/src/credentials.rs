@@ -263,15 +263,21 @@ impl Credentials {
     /// `TENCENTCLOUD_CREDENTIALS_FILE` names, `~/.tencentcloud/credentials` (the home
     /// directory from the platform, not `HOME` alone), `/etc/tencentcloud/credentials`.
     pub fn profile_paths() -> Vec<PathBuf> {
-        let mut paths = Vec::new();
-        if let Some(file) = std::env::var_os(ENV_FILE).filter(|f| !f.is_empty()) {
-            paths.push(PathBuf::from(file));
-        }
-        if let Some(path) = Self::default_profile_path() {
-            paths.push(path);
-        }
-        paths.push(PathBuf::from(SYSTEM_PROFILE));
-        paths
+        let named = std::env::var_os(ENV_FILE).filter(|f| !f.is_empty());
+        named
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(Self::unnamed_profile_paths(Self::default_profile_path()))
+            .collect()
+    }
+
+    /// The profile files looked for when none is named: the per-user one at `home_profile`,
+    /// then the machine-wide one.
+    fn unnamed_profile_paths(home_profile: Option<PathBuf>) -> Vec<PathBuf> {
+        home_profile
+            .into_iter()
+            .chain([PathBuf::from(SYSTEM_PROFILE)])
+            .collect()
     }
 
     /// The per-user profile file: `~/.tencentcloud/credentials`.
@@ -310,10 +316,7 @@ impl Credentials {
                 other => other,
             });
         }
-        let paths: Vec<PathBuf> = home_profile
-            .into_iter()
-            .chain([PathBuf::from(SYSTEM_PROFILE)])
-            .collect();
+        let paths = Self::unnamed_profile_paths(home_profile);
         match paths.iter().find(|p| p.exists()) {
             Some(path) => Self::from_profile_file(path),
             None => {
